@@ -1,0 +1,58 @@
+# Spider - the front door. The two commands for a fresh machine:
+#   make run    set up, build and start Spider with defaults
+#   make test   set up, build and pass every test (plain and ASan+UBSan builds)
+# Everything else: make (build), make bench, make fuzz, make format, make clean.
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+SPIDER_ARGS ?=
+
+.PHONY: all setup build build-asan run test test-plain test-asan bench fuzz format clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DSPIDER_SANITIZE=ON >/dev/null
+
+build-asan: $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: setup build
+	./$(BUILD)/spider $(SPIDER_ARGS)
+
+test: setup
+	$(MAKE) --no-print-directory build build-asan
+	$(MAKE) --no-print-directory test-plain test-asan
+
+test-plain:
+	cd $(BUILD) && ctest --output-on-failure
+
+test-asan:
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
+
+bench: setup build
+	cmake --build $(BUILD) -j $(JOBS) --target benches
+	bash bench/run.sh $(BUILD)
+
+fuzz: setup
+	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSPIDER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build $(FUZZ_BUILD) -j $(JOBS)
+	bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# make bench: every micro-benchmark of the build, then HTTP ingest end to end.
+# Prints figures only; compare ratios measured in the same run (shared machine).
+set -euo pipefail
+build=${1:-build}
+cd "$(dirname "$0")/.."
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
+for b in "$build"/bench_*; do
+  [ -x "$b" ] || continue
+  echo "== $(basename "$b")"
+  "$b"
+done
+echo "== http_ingest (wrk, keep-alive, one server thread)"
+bash bench/http_ingest.sh "$build/spider"

@@ -1,0 +1,83 @@
+/* metrics.c - Prometheus text exposition of Spider's counters. */
+#include "metrics.h"
+
+static const char *const reject_labels[INGEST_REJECT_COUNT] = {
+    [INGEST_REJECT_BAD_NAME] = "bad_name",
+    [INGEST_REJECT_NEGATIVE] = "negative",
+    [INGEST_REJECT_NOT_FINITE] = "not_finite",
+    [INGEST_REJECT_BAD_TIMESTAMP] = "bad_timestamp",
+    [INGEST_REJECT_TOO_OLD] = "too_old",
+    [INGEST_REJECT_TOO_NEW] = "too_new",
+    [INGEST_REJECT_SERIES_LIMIT] = "series_limit",
+    [INGEST_REJECT_MEMORY] = "memory_budget",
+};
+
+static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
+    [HTTP_REFUSED_BAD_JSON] = "bad_json",
+    [HTTP_REFUSED_BAD_QUERY] = "bad_query",
+    [HTTP_REFUSED_NOT_FOUND] = "not_found",
+    [HTTP_REFUSED_METHOD] = "method_not_allowed",
+    [HTTP_REFUSED_LENGTH_REQUIRED] = "length_required",
+    [HTTP_REFUSED_TOO_LARGE] = "body_too_large",
+    [HTTP_REFUSED_MEDIA_TYPE] = "unsupported_media_type",
+    [HTTP_REFUSED_BODY_TIMEOUT] = "body_timeout",
+};
+
+const char *metrics_reject_label(ingest_reject_t r)
+{
+    return (unsigned)r < INGEST_REJECT_COUNT ? reject_labels[r] : "unknown";
+}
+
+const char *metrics_refusal_label(http_refusal_t r)
+{
+    return (unsigned)r < HTTP_REFUSED_COUNT ? refusal_labels[r] : "unknown";
+}
+
+static void metrics_header(buf_t *out, const char *name, const char *type, const char *help)
+{
+    buf_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metrics_counter(buf_t *out, const char *name, const char *help, uint64_t v)
+{
+    metrics_header(out, name, "counter", help);
+    buf_printf(out, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void metrics_gauge(buf_t *out, const char *name, const char *help, double v)
+{
+    metrics_header(out, name, "gauge", help);
+    buf_printf(out, "%s %.17g\n", name, v);
+}
+
+void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
+{
+    metrics_counter(out, "spider_http_requests_total", "HTTP requests received.",
+                    m->http_requests);
+    metrics_header(out, "spider_http_refused_total", "counter",
+                   "HTTP requests refused, by reason (each a limit or protocol rule).");
+    for (int r = 0; r < HTTP_REFUSED_COUNT; r++)
+        buf_printf(out, "spider_http_refused_total{reason=\"%s\"} %llu\n", refusal_labels[r],
+                   (unsigned long long)m->http_refused[r]);
+    metrics_counter(out, "spider_ingest_requests_total", "Point batches parsed.",
+                    m->ingest_requests);
+    metrics_counter(out, "spider_ingest_bytes_total", "Body bytes of parsed point batches.",
+                    m->ingest_bytes);
+    metrics_counter(out, "spider_samples_accepted_total", "Samples kept in the store.",
+                    m->samples_accepted);
+    metrics_header(out, "spider_samples_rejected_total", "counter",
+                   "Samples of valid batches that were not kept, by reason.");
+    for (int r = 0; r < INGEST_REJECT_COUNT; r++)
+        buf_printf(out, "spider_samples_rejected_total{reason=\"%s\"} %llu\n", reject_labels[r],
+                   (unsigned long long)m->samples_rejected[r]);
+    metrics_gauge(out, "spider_store_bytes", "Bytes the store accounts for (the budget measures this).",
+                  (double)store->bytes);
+    metrics_gauge(out, "spider_store_series", "Series alive in the window.", (double)store->series);
+    metrics_counter(out, "spider_store_raw_dropped_total",
+                    "Raw points not kept or evicted because the memory budget binds.",
+                    store->raw_dropped);
+    metrics_gauge(out, "spider_store_raw_per_second",
+                  "Raw points kept per series per second now (lower than configured when the "
+                  "budget binds).",
+                  (double)store->raw_per_second);
+}

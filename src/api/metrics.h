@@ -1,0 +1,60 @@
+/* metrics.h - Spider's counters and their Prometheus text rendering.
+ *
+ * One metrics_t lives in the server and is passed by pointer to the code that
+ * counts (ingest, HTTP limits). Plain struct of monotonically increasing
+ * counters: single-threaded (the service thread), so no atomics. Every limit
+ * Spider enforces has a counter here, so an operator sees when one binds.
+ */
+#ifndef SPIDER_API_METRICS_H
+#define SPIDER_API_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/buf.h"
+#include "../store/store.h"
+
+/* Why a sample of an otherwise valid batch was not kept. */
+typedef enum ingest_reject {
+    INGEST_REJECT_BAD_NAME,
+    INGEST_REJECT_NEGATIVE,
+    INGEST_REJECT_NOT_FINITE,
+    INGEST_REJECT_BAD_TIMESTAMP,
+    INGEST_REJECT_TOO_OLD,
+    INGEST_REJECT_TOO_NEW,
+    INGEST_REJECT_SERIES_LIMIT,
+    INGEST_REJECT_MEMORY,
+    INGEST_REJECT_COUNT
+} ingest_reject_t;
+
+/* HTTP-level refusals, each the result of a limit or a protocol rule. */
+typedef enum http_refusal {
+    HTTP_REFUSED_BAD_JSON,        /* 400: body is not a valid batch */
+    HTTP_REFUSED_BAD_QUERY,       /* 400: bad query parameter */
+    HTTP_REFUSED_NOT_FOUND,       /* 404 */
+    HTTP_REFUSED_METHOD,          /* 405 */
+    HTTP_REFUSED_LENGTH_REQUIRED, /* 411: no Content-Length / chunked body */
+    HTTP_REFUSED_TOO_LARGE,       /* 413: over --max-body */
+    HTTP_REFUSED_MEDIA_TYPE,      /* 415 */
+    HTTP_REFUSED_BODY_TIMEOUT,    /* connection closed: body not complete within --body-timeout */
+    HTTP_REFUSED_COUNT
+} http_refusal_t;
+
+typedef struct metrics {
+    uint64_t http_requests;   /* requests whose headers were complete */
+    uint64_t ingest_requests; /* POST /api/v1/points that were parsed */
+    uint64_t ingest_bytes;    /* body bytes of those */
+    uint64_t samples_accepted;
+    uint64_t samples_rejected[INGEST_REJECT_COUNT];
+    uint64_t http_refused[HTTP_REFUSED_COUNT];
+    int64_t started_wall_ms;
+} metrics_t;
+
+/* Stable snake_case label values, e.g. "too_old". */
+const char *metrics_reject_label(ingest_reject_t r);
+const char *metrics_refusal_label(http_refusal_t r);
+
+/* Appends the Prometheus text exposition of m and the store's figures to out. */
+void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out);
+
+#endif

@@ -1,0 +1,27 @@
+/* app.h - the state shared by the server's parts on the service thread.
+ *
+ * One app_t per process, owned by server.c, reachable from any lws callback
+ * through lws_context_user(). Everything here is touched only by the one
+ * service thread, so nothing is locked.
+ */
+#ifndef SPIDER_APP_H
+#define SPIDER_APP_H
+
+#include "api/metrics.h"
+#include "config.h"
+#include "store/store.h"
+
+struct http_conn;
+
+typedef struct app {
+    config_t cfg;
+    store_t *store;
+    metrics_t metrics;
+    /* Requests whose body is still arriving, checked against their absolute
+     * deadline on every tick (lws only times out gaps between chunks). */
+    struct http_conn *receiving;
+    /* Requests started but not answered yet (for a graceful stop). */
+    int requests_in_flight;
+} app_t;
+
+#endif

@@ -1,0 +1,213 @@
+/* config.c - the settings table and its parsers (see config.h). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/error.h"
+#include "core/units.h"
+
+typedef enum option_kind { OPT_ADDRESS, OPT_DURATION, OPT_SIZE, OPT_COUNT } option_kind_t;
+
+/* One setting. `min`/`max` bound the parsed value (ms, bytes or count). */
+typedef struct option {
+    const char *flag;   /* without the leading "--" */
+    const char *env;    /* environment variable */
+    option_kind_t kind;
+    size_t offset;      /* where in config_t */
+    const char *def;    /* default, in the same syntax a user types */
+    int64_t min, max;
+    const char *help;
+} option_t;
+
+#define CFG_AT(field) offsetof(config_t, field)
+#define MIB (1ll << 20)
+
+static const option_t options[] = {
+    {"listen", "SPIDER_LISTEN", OPT_ADDRESS, 0, "127.0.0.1:8080", 0, 0,
+     "address:port to listen on; 0.0.0.0:8080 (or [::]:8080) for all interfaces"},
+    {"window", "SPIDER_WINDOW", OPT_DURATION, CFG_AT(window_ms), "30m", 1000, 24 * 3600 * 1000ll,
+     "history kept in memory (whole seconds, up to 24h)"},
+    {"raw-per-second", "SPIDER_RAW_PER_SECOND", OPT_COUNT, CFG_AT(raw_per_second), "100", 0,
+     65535, "raw samples kept per series per second for the scatter (0 keeps none)"},
+    {"max-series", "SPIDER_MAX_SERIES", OPT_COUNT, CFG_AT(max_series), "10000", 1, 10000000,
+     "series that may exist at once; samples of further series are rejected"},
+    {"memory-limit", "SPIDER_MEMORY_LIMIT", OPT_SIZE, CFG_AT(memory_limit), "256MiB", MIB,
+     1ll << 40, "store memory budget; raw samples degrade first, then new series are refused"},
+    {"max-body", "SPIDER_MAX_BODY", OPT_SIZE, CFG_AT(max_body), "8MiB", 1024, 1ll << 30,
+     "largest POST body accepted (larger: 413)"},
+    {"header-timeout", "SPIDER_HEADER_TIMEOUT", OPT_DURATION, CFG_AT(header_timeout_ms), "10s",
+     1000, 3600 * 1000, "a request's headers must arrive within this"},
+    {"body-timeout", "SPIDER_BODY_TIMEOUT", OPT_DURATION, CFG_AT(body_timeout_ms), "30s", 1000,
+     3600 * 1000, "a request's whole body must arrive within this, however it trickles"},
+    {"keepalive-timeout", "SPIDER_KEEPALIVE_TIMEOUT", OPT_DURATION, CFG_AT(keepalive_timeout_ms),
+     "60s", 1000, 3600 * 1000, "an idle keep-alive connection is closed after this"},
+};
+
+#define OPTION_COUNT (sizeof options / sizeof options[0])
+
+/* Parses "host:port", "[v6]:port" or ":port" into cfg. */
+static int config_parse_address(config_t *cfg, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon)
+        return SPIDER_EINVAL;
+    const char *host = v;
+    size_t host_len = (size_t)(colon - v);
+    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
+        host++;
+        host_len -= 2;
+    }
+    if (host_len >= sizeof cfg->listen_host)
+        return SPIDER_EINVAL;
+    char *end;
+    errno = 0;
+    long port = strtol(colon + 1, &end, 10);
+    if (errno || end == colon + 1 || *end != '\0' || port < 0 || port > 65535)
+        return SPIDER_EINVAL;
+    memcpy(cfg->listen_host, host, host_len);
+    cfg->listen_host[host_len] = '\0';
+    if (host_len == 0)
+        strcpy(cfg->listen_host, "0.0.0.0");
+    cfg->listen_port = (int)port;
+    return 0;
+}
+
+/* Parses value v for option o into cfg; on error writes a message. */
+static int config_apply(config_t *cfg, const option_t *o, const char *v, const char *source,
+                        char *err, size_t err_len)
+{
+    int rc = 0;
+    int64_t value = 0;
+    uint64_t u = 0;
+    const char *expect = "";
+    switch (o->kind) {
+    case OPT_ADDRESS:
+        rc = config_parse_address(cfg, v);
+        expect = "HOST:PORT, e.g. 127.0.0.1:8080";
+        break;
+    case OPT_DURATION:
+        rc = units_parse_duration(v, strlen(v), &value);
+        expect = "a duration with a unit: ms, s, m or h (e.g. 500ms, 30s, 30m)";
+        break;
+    case OPT_SIZE:
+        rc = units_parse_size(v, strlen(v), &u);
+        value = u > INT64_MAX ? INT64_MAX : (int64_t)u;
+        expect = "a size: bytes or with K/KiB, M/MiB, G/GiB (e.g. 256MiB)";
+        break;
+    case OPT_COUNT:
+        rc = units_parse_size(v, strlen(v), &u); /* digits only: no suffix below */
+        value = u > INT64_MAX ? INT64_MAX : (int64_t)u;
+        if (rc == 0 && strspn(v, "0123456789") != strlen(v))
+            rc = SPIDER_EINVAL;
+        expect = "a whole number";
+        break;
+    }
+    if (rc != 0) {
+        snprintf(err, err_len, "%s --%s '%s': expected %s", source, o->flag, v, expect);
+        return CONFIG_ERROR;
+    }
+    if (o->kind == OPT_ADDRESS)
+        return CONFIG_RUN;
+    if (value < o->min || value > o->max) {
+        snprintf(err, err_len, "%s --%s '%s': out of range (%lld to %lld%s)", source, o->flag, v,
+                 (long long)o->min, (long long)o->max,
+                 o->kind == OPT_DURATION ? " ms" : o->kind == OPT_SIZE ? " bytes" : "");
+        return CONFIG_ERROR;
+    }
+    if (o->kind == OPT_DURATION && o->offset == CFG_AT(window_ms) && value % 1000 != 0) {
+        snprintf(err, err_len, "%s --%s '%s': must be whole seconds", source, o->flag, v);
+        return CONFIG_ERROR;
+    }
+    char *field = (char *)cfg + o->offset;
+    if (o->kind == OPT_DURATION)
+        memcpy(field, &value, sizeof(int64_t));
+    else {
+        uint64_t uv = (uint64_t)value;
+        memcpy(field, &uv, sizeof(uint64_t));
+    }
+    return CONFIG_RUN;
+}
+
+void config_defaults(config_t *cfg)
+{
+    char err[256];
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        /* The defaults are literals of this file: failing here is a programming error. */
+        if (config_apply(cfg, &options[i], options[i].def, "default", err, sizeof err) != 0)
+            abort();
+    }
+}
+
+void config_print_help(FILE *out)
+{
+    fprintf(out, "Usage: spider [OPTION]...\n"
+                 "Spider keeps the last minutes of operation timings in memory and streams\n"
+                 "them to browser dashboards. Post JSON to /api/v1/points; open / in a browser.\n\n"
+                 "Options (each also read from its environment variable; a flag wins):\n");
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const option_t *o = &options[i];
+        fprintf(out, "  --%-18s %s\n  %-20s %s (default %s)\n", o->flag, o->env, "", o->help,
+                o->def);
+    }
+    fprintf(out, "  --help               this text\n"
+                 "  --version            print the version\n\n"
+                 "Sizes take B, K/KiB, M/MiB, G/GiB (powers of 1024); durations ms, s, m, h.\n"
+                 "Invalid values exit with status 2.\n");
+}
+
+static const option_t *config_find(const char *flag, size_t len)
+{
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        if (strlen(options[i].flag) == len && strncmp(options[i].flag, flag, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, size_t err_len)
+{
+    config_defaults(cfg);
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const char *v = getenv(options[i].env);
+        if (v && *v) {
+            char source[64];
+            snprintf(source, sizeof source, "%s (environment):", options[i].env);
+            if (config_apply(cfg, &options[i], v, source, err, err_len) != 0)
+                return CONFIG_ERROR;
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            config_print_help(out);
+            return CONFIG_EXIT;
+        }
+        if (strcmp(a, "--version") == 0) {
+            fprintf(out, "spider %s\n", SPIDER_VERSION);
+            return CONFIG_EXIT;
+        }
+        if (strncmp(a, "--", 2) != 0) {
+            snprintf(err, err_len, "unexpected argument '%s' (see --help)", a);
+            return CONFIG_ERROR;
+        }
+        /* Both "--flag value" and "--flag=value". */
+        const char *name = a + 2;
+        const char *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        const option_t *o = config_find(name, name_len);
+        if (!o) {
+            snprintf(err, err_len, "unknown option '%.*s' (see --help)", (int)(name_len + 2), a);
+            return CONFIG_ERROR;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!v) {
+            snprintf(err, err_len, "option --%s needs a value (see --help)", o->flag);
+            return CONFIG_ERROR;
+        }
+        if (config_apply(cfg, o, v, "option", err, err_len) != 0)
+            return CONFIG_ERROR;
+    }
+    return CONFIG_RUN;
+}

@@ -1,0 +1,45 @@
+/* config.h - Spider's settings: defaults, flags, SPIDER_* environment.
+ *
+ * Every setting has a flag (--window 30m) and an environment variable
+ * (SPIDER_WINDOW=30m); a flag wins over the environment, which wins over the
+ * default. The table in config.c is the single source of names, defaults,
+ * limits and help text, so --help, docs and behaviour cannot drift apart.
+ * Pure module: libc only.
+ */
+#ifndef SPIDER_CONFIG_H
+#define SPIDER_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct config {
+    char listen_host[256];     /* address to bind, e.g. 127.0.0.1, 0.0.0.0, :: */
+    int listen_port;           /* 0 = pick an ephemeral port (tests) */
+    int64_t window_ms;         /* history kept: 1s .. 24h, whole seconds */
+    uint64_t raw_per_second;   /* raw points kept per series per second */
+    uint64_t max_series;       /* series that may exist at once */
+    uint64_t memory_limit;     /* store memory budget, bytes */
+    uint64_t max_body;         /* largest POST body accepted, bytes */
+    int64_t header_timeout_ms; /* whole request head must arrive within this */
+    int64_t body_timeout_ms;   /* whole body must arrive within this (absolute) */
+    int64_t keepalive_timeout_ms; /* idle keep-alive connection closed after this */
+} config_t;
+
+enum config_result {
+    CONFIG_RUN = 0,   /* parsed: start the server */
+    CONFIG_EXIT = 1,  /* --help or --version was printed: exit 0 */
+    CONFIG_ERROR = 2, /* bad flag or value: message written to err, exit 2 */
+};
+
+/* Fills cfg from defaults, then the environment (getenv), then argv.
+ * --help / --version print to out. On CONFIG_ERROR, err holds one line. */
+int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, size_t err_len);
+
+/* Fills cfg with the defaults only (tests, benchmarks). */
+void config_defaults(config_t *cfg);
+
+/* Writes the --help text to out. */
+void config_print_help(FILE *out);
+
+#endif

@@ -1,0 +1,397 @@
+/* http.c - request handling on libwebsockets (see http.h).
+ *
+ * Life of a request on one connection (keep-alive: many in a row):
+ *   LWS_CALLBACK_HTTP            headers complete: route, check limits; either
+ *                                answer at once or wait for the body
+ *   LWS_CALLBACK_HTTP_BODY       a chunk of body: append (bounded by Content-Length,
+ *                                itself bounded by --max-body)
+ *   LWS_CALLBACK_HTTP_BODY_COMPLETION  parse + apply, answer
+ *   LWS_CALLBACK_HTTP_WRITEABLE  send the next chunk of the answer; at the end
+ *                                either keep the connection for the next request
+ *                                or close it (when the body was not read)
+ * An answer given before the body was read (411/413/415/405) closes the
+ * connection afterwards, since the unread body would otherwise be taken for
+ * the next request.
+ */
+#include "http.h"
+
+#include <string.h>
+
+#include "../api/ingest.h"
+#include "../api/query.h"
+#include "../core/buf.h"
+#include "../core/clock.h"
+
+/* Largest piece of an answer handed to lws at once (matches pt_serv_buf_size). */
+#define HTTP_CHUNK (64 * 1024)
+/* Query-string parameters read per request; more are ignored. */
+#define HTTP_MAX_ARGS 8
+
+typedef enum http_state {
+    HTTP_IDLE,       /* between requests */
+    HTTP_RECEIVING,  /* reading a points body */
+    HTTP_RESPONDING, /* answer headers sent, body being written */
+} http_state_t;
+
+struct http_conn {
+    struct lws *wsi;
+    http_state_t state;
+    /* In app->receiving while state == HTTP_RECEIVING. */
+    http_conn_t *prev, *next;
+    int64_t deadline_mono_ms;
+    int counted_in_flight;
+    uint64_t content_length;
+    buf_t body;
+    buf_t out;
+    size_t out_sent;
+    int close_after; /* the request body was not consumed: close after answering */
+};
+
+size_t http_conn_size(void)
+{
+    return sizeof(http_conn_t);
+}
+
+static app_t *http_app(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+static void http_unlink_receiving(app_t *app, http_conn_t *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (app->receiving == c)
+        app->receiving = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void http_link_receiving(app_t *app, http_conn_t *c)
+{
+    c->prev = NULL;
+    c->next = app->receiving;
+    if (app->receiving)
+        app->receiving->prev = c;
+    app->receiving = c;
+}
+
+/* Ends whatever request c was in; frees its buffers (idempotent). */
+static void http_finish(app_t *app, http_conn_t *c)
+{
+    if (c->state == HTTP_RECEIVING)
+        http_unlink_receiving(app, c);
+    if (c->counted_in_flight) {
+        app->requests_in_flight--;
+        c->counted_in_flight = 0;
+    }
+    c->state = HTTP_IDLE;
+    buf_dispose(&c->body);
+    buf_dispose(&c->out);
+    c->out_sent = 0;
+}
+
+/* Sends the status line and headers of an answer whose body is already in
+ * c->out, and asks for a writeable callback to send the body. */
+static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const char *type,
+                        const char *allow)
+{
+    unsigned char headers[LWS_PRE + 1024];
+    unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof headers - 1;
+    if (c->state == HTTP_RECEIVING)
+        http_unlink_receiving(http_app(wsi), c);
+    c->state = HTTP_RESPONDING;
+    c->out_sent = 0;
+    if (lws_add_http_common_headers(wsi, status, type, c->out.len, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &p, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                    (const unsigned char *)"nosniff", 7, &p, end))
+        return -1;
+    if (allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                             (const unsigned char *)allow, (int)strlen(allow), &p,
+                                             end))
+        return -1;
+    if (c->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
+                                                      (const unsigned char *)"close", 5, &p, end))
+        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int http_respond_json(struct lws *wsi, http_conn_t *c, unsigned status)
+{
+    return http_respond(wsi, c, status, "application/json", NULL);
+}
+
+/* A JSON error answer; counts the refusal. */
+static int http_refuse(struct lws *wsi, http_conn_t *c, unsigned status, http_refusal_t why,
+                       const char *message, const char *allow)
+{
+    http_app(wsi)->metrics.http_refused[why]++;
+    buf_reset(&c->out);
+    query_write_error(&c->out, message, NULL);
+    return http_respond(wsi, c, status, "application/json", allow);
+}
+
+/* Sends the next chunk of the answer; at its end, readies the connection for
+ * the next request or closes it. Returns nonzero to close. */
+static int http_write_more(struct lws *wsi, http_conn_t *c)
+{
+    static unsigned char tx[LWS_PRE + HTTP_CHUNK];
+    if (c->state != HTTP_RESPONDING)
+        return 0;
+    size_t left = c->out.len - c->out_sent;
+    size_t n = left < HTTP_CHUNK ? left : HTTP_CHUNK;
+    int final = n == left;
+    memcpy(tx + LWS_PRE, c->out.p + c->out_sent, n);
+    if (lws_write(wsi, tx + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+        return -1;
+    c->out_sent += n;
+    if (!final) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    int close_after = c->close_after;
+    http_finish(http_app(wsi), c);
+    if (close_after)
+        return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Copies header `token` into dst (NUL-terminated); returns its length or -1. */
+static int http_header(struct lws *wsi, enum lws_token_indexes token, char *dst, int cap)
+{
+    if (lws_hdr_total_length(wsi, token) <= 0)
+        return -1;
+    return lws_hdr_copy(wsi, dst, cap, token);
+}
+
+/* Content-Type must be JSON: application/json, optionally with parameters. */
+static int http_is_json(struct lws *wsi)
+{
+    char type[128];
+    int n = http_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, type, sizeof type);
+    if (n < 0)
+        return 0;
+    static const char json[] = "application/json";
+    size_t jl = sizeof json - 1;
+    return (size_t)n >= jl && strncasecmp(type, json, jl) == 0 &&
+           (type[jl] == '\0' || type[jl] == ';' || type[jl] == ' ');
+}
+
+/* Headers of POST /api/v1/points are in: decide whether to read the body. */
+static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
+{
+    char value[64];
+    /* lws does not de-chunk request bodies; a chunked body would be misread. */
+    if (http_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, value, sizeof value) >= 0) {
+        c->close_after = 1;
+        return http_refuse(wsi, c, 411, HTTP_REFUSED_LENGTH_REQUIRED,
+                           "chunked request bodies are not supported: send Content-Length",
+                           NULL);
+    }
+    int n = http_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, value, sizeof value);
+    if (n <= 0) {
+        c->close_after = 1;
+        return http_refuse(wsi, c, 411, HTTP_REFUSED_LENGTH_REQUIRED,
+                           "Content-Length header required", NULL);
+    }
+    char *end;
+    unsigned long long length = strtoull(value, &end, 10);
+    if (*end != '\0' || value[0] < '0' || value[0] > '9') {
+        c->close_after = 1;
+        return http_refuse(wsi, c, 400, HTTP_REFUSED_LENGTH_REQUIRED,
+                           "Content-Length is not a number", NULL);
+    }
+    if (!http_is_json(wsi)) {
+        c->close_after = length > 0;
+        return http_refuse(wsi, c, 415, HTTP_REFUSED_MEDIA_TYPE,
+                           "Content-Type must be application/json", NULL);
+    }
+    if (length > app->cfg.max_body) {
+        /* Refused from the header alone: the body is never read, the
+         * connection closes after the answer. */
+        c->close_after = 1;
+        buf_reset(&c->out);
+        buf_printf(&c->out, "{\"error\":\"body over the limit\",\"limit_bytes\":%llu}",
+                   (unsigned long long)app->cfg.max_body);
+        app->metrics.http_refused[HTTP_REFUSED_TOO_LARGE]++;
+        return http_respond_json(wsi, c, 413);
+    }
+    if (length == 0) {
+        buf_reset(&c->out);
+        int status = ingest_handle(app->store, &app->metrics, "", 0, clock_wall_ms(), &c->out);
+        return http_respond_json(wsi, c, (unsigned)status);
+    }
+    c->content_length = length;
+    buf_reset(&c->body);
+    /* Grow with what arrives rather than trusting the header up front. */
+    buf_reserve(&c->body, length < HTTP_CHUNK ? (size_t)length : HTTP_CHUNK);
+    c->state = HTTP_RECEIVING;
+    c->deadline_mono_ms = clock_mono_ms() + app->cfg.body_timeout_ms;
+    http_link_receiving(app, c);
+    return 0;
+}
+
+/* Reads decoded query-string fragments ("key=value") into args. */
+static size_t http_query_args(struct lws *wsi, char storage[HTTP_MAX_ARGS][256],
+                              query_arg_t *args)
+{
+    size_t n = 0;
+    for (int i = 0; n < HTTP_MAX_ARGS; i++) {
+        int len = lws_hdr_copy_fragment(wsi, storage[n], 256, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len < 0)
+            break;
+        char *eq = memchr(storage[n], '=', (size_t)len);
+        args[n].key = slice_make(storage[n], eq ? (size_t)(eq - storage[n]) : (size_t)len);
+        args[n].value = eq ? slice_make(eq + 1, (size_t)(len - (eq + 1 - storage[n])))
+                           : slice_make(storage[n] + len, 0);
+        n++;
+    }
+    return n;
+}
+
+static const char series_prefix[] = "/api/v1/series/";
+
+/* Routes a request whose headers are complete. */
+static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
+{
+    char *uri;
+    int uri_len;
+    int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+    slice_t path = slice_make(uri, uri_len > 0 ? (size_t)uri_len : 0);
+    int64_t now = clock_wall_ms();
+    /* A body we do not want must not be taken for the next request. */
+    c->close_after = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+                     lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    buf_reset(&c->out);
+
+    if (slice_eq_cstr(path, "/api/v1/points")) {
+        if (method != LWSHUMETH_POST)
+            return http_refuse(wsi, c, 405, HTTP_REFUSED_METHOD, "use POST for /api/v1/points",
+                               "POST");
+        c->close_after = 0;
+        return http_begin_points(wsi, c, app);
+    }
+    if (method != LWSHUMETH_GET)
+        return http_refuse(wsi, c, 405, HTTP_REFUSED_METHOD,
+                           "only GET is allowed here (POST goes to /api/v1/points)", "GET");
+    if (slice_eq_cstr(path, "/api/v1/series")) {
+        query_series_list(app->store, now, &c->out);
+        return http_respond_json(wsi, c, 200);
+    }
+    if (path.n > sizeof series_prefix - 1 &&
+        memcmp(path.p, series_prefix, sizeof series_prefix - 1) == 0) {
+        char storage[HTTP_MAX_ARGS][256];
+        query_arg_t args[HTTP_MAX_ARGS];
+        size_t n_args = http_query_args(wsi, storage, args);
+        slice_t name = slice_make(path.p + sizeof series_prefix - 1,
+                                  path.n - (sizeof series_prefix - 1));
+        int status = query_series_get(app->store, name, args, n_args, now, &c->out);
+        if (status == 400)
+            app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
+        else if (status == 404)
+            app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
+        return http_respond_json(wsi, c, (unsigned)status);
+    }
+    if (slice_eq_cstr(path, "/healthz")) {
+        store_stats_t st;
+        store_get_stats(app->store, &st);
+        buf_printf(&c->out, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"series\":%zu}",
+                   SPIDER_VERSION, (long long)((now - app->metrics.started_wall_ms) / 1000),
+                   st.series);
+        return http_respond_json(wsi, c, 200);
+    }
+    if (slice_eq_cstr(path, "/metrics")) {
+        store_stats_t st;
+        store_get_stats(app->store, &st);
+        metrics_render(&app->metrics, &st, &c->out);
+        return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
+    }
+    if (slice_eq_cstr(path, "/")) {
+        buf_append_cstr(&c->out,
+                        "{\"name\":\"spider\",\"version\":\"" SPIDER_VERSION "\","
+                        "\"endpoints\":[\"POST /api/v1/points\",\"GET /api/v1/series\","
+                        "\"GET /api/v1/series/NAME?since=MS&until=MS\",\"GET /healthz\","
+                        "\"GET /metrics\"]}");
+        return http_respond_json(wsi, c, 200);
+    }
+    app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
+    buf_append_cstr(&c->out, "{\"error\":\"no such path\",\"path\":");
+    buf_json_string(&c->out, path.p, path.n);
+    buf_append_cstr(&c->out, "}");
+    return http_respond_json(wsi, c, 404);
+}
+
+void http_expire_deadlines(app_t *app, int64_t now_mono_ms)
+{
+    http_conn_t *c = app->receiving;
+    while (c) {
+        http_conn_t *next = c->next;
+        if (now_mono_ms >= c->deadline_mono_ms) {
+            /* Never free inside someone else's callback: let lws close it on
+             * its next service pass, which calls us back with CLOSED_HTTP. */
+            http_unlink_receiving(app, c);
+            c->state = HTTP_IDLE;
+            app->metrics.http_refused[HTTP_REFUSED_BODY_TIMEOUT]++;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_HTTP_CONTENT, LWS_TO_KILL_ASYNC);
+        }
+        c = next;
+    }
+}
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len)
+{
+    http_conn_t *c = user;
+    app_t *app;
+
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        app = http_app(wsi);
+        http_finish(app, c);
+        c->wsi = wsi;
+        c->counted_in_flight = 1;
+        app->requests_in_flight++;
+        app->metrics.http_requests++;
+        return http_route(wsi, c, app);
+
+    case LWS_CALLBACK_HTTP_BODY:
+        if (c->state == HTTP_RECEIVING) {
+            size_t room = (size_t)c->content_length - c->body.len;
+            buf_append(&c->body, in, len < room ? len : room);
+        }
+        return 0;
+
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (c->state != HTTP_RECEIVING)
+            return 0;
+        app = http_app(wsi);
+        {
+            buf_t body = c->body;
+            buf_init(&c->body);
+            buf_reset(&c->out);
+            int status =
+                ingest_handle(app->store, &app->metrics, body.p, body.len, clock_wall_ms(), &c->out);
+            buf_dispose(&body);
+            return http_respond_json(wsi, c, (unsigned)status);
+        }
+
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return http_write_more(wsi, c);
+
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (c)
+            http_finish(http_app(wsi), c);
+        return 0;
+
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}

@@ -1,0 +1,28 @@
+/* http.h - the HTTP side of Spider on libwebsockets: routes and responses.
+ *
+ * http_callback() is the lws protocol callback of the "http" protocol; it
+ * reads requests, enforces the body limit, content rules and deadlines, and
+ * writes every answer in LWS_CALLBACK_HTTP_WRITEABLE, one lws_write() per
+ * callback (so a slow client never makes us buffer more than one chunk).
+ * Service thread only.
+ */
+#ifndef SPIDER_HTTP_HTTP_H
+#define SPIDER_HTTP_HTTP_H
+
+#include <libwebsockets.h>
+#include <stdint.h>
+
+#include "../app.h"
+
+/* Per-connection state: lws allocates per_session_data_size bytes of it. */
+typedef struct http_conn http_conn_t;
+size_t http_conn_size(void);
+
+int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                  size_t len);
+
+/* Closes every request whose body has not fully arrived by its deadline
+ * (monotonic ms); called from the server's tick. */
+void http_expire_deadlines(app_t *app, int64_t now_mono_ms);
+
+#endif

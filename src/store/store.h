@@ -1,0 +1,156 @@
+/* store.h - the in-memory time-series store: all sample data lives here.
+ *
+ * A table of series; per series a ring of per-second slots covering the
+ * window. Per second: exact count, sum, min, max; a mergeable log-linear
+ * histogram (quantiles within 1% relative error over any range of seconds);
+ * a bounded uniform sample of raw points that always keeps the second's max.
+ *
+ * Memory is bounded by store_config_t: when the budget binds, raw points
+ * degrade first, then new series are refused, then samples that would need
+ * new memory are refused. Aggregates of accepted samples are never lost.
+ *
+ * Pure module (libc only), single-threaded: every call on one store must
+ * come from the same thread. Times are wall-clock unix milliseconds.
+ */
+#ifndef SPIDER_STORE_STORE_H
+#define SPIDER_STORE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/slice.h"
+
+/* How far in the future a sample timestamp may be. */
+#define STORE_FUTURE_MS 60000
+
+typedef struct store_config {
+    uint32_t window_s;       /* seconds of history kept, 1..86400 */
+    uint32_t raw_per_second; /* raw points kept per series per second, 0..65535 */
+    uint32_t max_series;     /* series that may exist at once */
+    size_t memory_limit;     /* budget in bytes for everything the store allocates */
+} store_config_t;
+
+typedef enum store_reject {
+    STORE_OK = 0,
+    STORE_REJECT_TOO_OLD,      /* timestamp before the window */
+    STORE_REJECT_TOO_NEW,      /* timestamp more than STORE_FUTURE_MS ahead */
+    STORE_REJECT_BAD_VALUE,    /* negative or non-finite duration */
+    STORE_REJECT_SERIES_LIMIT, /* new series over max_series */
+    STORE_REJECT_MEMORY,       /* memory budget exhausted */
+    STORE_REJECT_COUNT
+} store_reject_t;
+
+typedef struct store store_t;
+typedef struct series series_t;
+
+typedef struct store_stats {
+    size_t bytes;            /* bytes the store accounts for (what the budget measures) */
+    size_t series;           /* series alive */
+    uint64_t raw_dropped;    /* raw points not kept or evicted because of the budget */
+    uint32_t raw_per_second; /* raw points per second currently kept (degrades under budget) */
+} store_stats_t;
+
+/* Summary of a series over a time range (merged histograms, never averaged
+ * percentiles). Fields are 0 when count is 0. */
+typedef struct series_summary {
+    uint64_t count;
+    double sum, min, max;
+    double p50, p90, p99;
+    double rate_per_s;    /* count / length of the range in seconds */
+    int64_t last_seen_ms; /* timestamp of the newest sample in the series, any range */
+} series_summary_t;
+
+/* One closed or open second of a series. */
+typedef struct series_second {
+    int64_t start_ms; /* start of the second, unix ms, a multiple of 1000 */
+    uint64_t count;
+    double sum, min, max;
+    double p50, p90, p99;
+} series_second_t;
+
+/* Returns a new store; cfg is copied. Never NULL (aborts on OOM). */
+store_t *store_new(const store_config_t *cfg);
+void store_free(store_t *s);
+
+/* Records one sample of `ms` at `ts_ms` into series `name` (created on first
+ * sample). now_ms is the current wall time. Returns STORE_OK or why the
+ * sample was not kept; a rejected sample changes nothing. O(log buckets). */
+store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, int64_t now_ms);
+
+/* Moves time to now_ms: expires seconds that left the window and removes
+ * series with no sample left in it. Call at least once a second, also when
+ * nothing is posted. */
+void store_advance(store_t *s, int64_t now_ms);
+
+void store_get_stats(const store_t *s, store_stats_t *out);
+const store_config_t *store_config(const store_t *s);
+
+/* Where stats.bytes goes; the fields add up to it. */
+typedef struct store_memory {
+    size_t base;   /* the store itself: struct, series table, merge scratch */
+    size_t series; /* series headers, names, lists of open seconds */
+    size_t slots;  /* per-second slot headers (count, sum, min, max, pointers) */
+    size_t hist;   /* histograms: open (sparse) and sealed (compact) */
+    size_t raw;    /* raw point reservoirs, 6 bytes per point */
+} store_memory_t;
+
+/* Fills *out with the split of the accounted bytes. O(1). */
+void store_get_memory(const store_t *s, store_memory_t *out);
+
+/* The store's clock: the largest now_ms seen by store_record/store_advance
+ * (0 before any). It never goes back; queries clip ranges to its window. */
+int64_t store_now_ms(const store_t *s);
+
+/* A counter of accepted samples, store-wide; see series_last_change(). */
+uint64_t store_change_seq(const store_t *s);
+
+/* Static English phrase for a reject reason, e.g. "series limit reached". */
+const char *store_reject_reason(store_reject_t r);
+
+/* Iterates over all series (unspecified order). fn must not modify the store. */
+void store_foreach(store_t *s, void (*fn)(void *ctx, const series_t *series), void *ctx);
+
+/* Finds a series by exact name, or NULL. */
+const series_t *store_find(store_t *s, slice_t name);
+
+/* The series' name; borrowed, valid while the series exists (until a later
+ * store_advance or store_record may drop it). */
+slice_t series_name(const series_t *series);
+
+/* store_change_seq() as of the last sample accepted into this series: a
+ * consumer that remembers the sequence number at its last look knows the
+ * series changed iff series_last_change() is larger. O(1). */
+uint64_t series_last_change(const series_t *series);
+
+/* Summary over samples with since_ms <= ts < until_ms (clipped to the window).
+ * Aggregates have one-second resolution: a second is included when it
+ * overlaps the range. rate_per_s divides by the range's length up to now
+ * (or to the end of a selected second stamped ahead of now). Quantiles are
+ * nearest-rank, within 0.78% of the exact ones (see hist.h).
+ * Uses scratch space inside the store, hence the non-const store. */
+void series_summarize(store_t *s, const series_t *series, int64_t since_ms, int64_t until_ms,
+                      series_summary_t *out);
+
+/* Calls fn for every second with samples in [since_ms, until_ms), oldest first. */
+void series_foreach_second(store_t *s, const series_t *series, int64_t since_ms, int64_t until_ms,
+                           void (*fn)(void *ctx, const series_second_t *sec), void *ctx);
+
+/* Calls fn for every kept raw point in [since_ms, until_ms), oldest second first. */
+void series_foreach_raw(const series_t *series, int64_t since_ms, int64_t until_ms,
+                        void (*fn)(void *ctx, int64_t ts_ms, double ms), void *ctx);
+
+/* Heatmap rows: calls fn for every non-empty histogram bucket of the second
+ * containing second_ms, in ascending order, with the bucket's value range
+ * [lower_ms, upper_ms) and its exact count (the counts add up to the
+ * second's count). Bucket 0 is [0, 0.001 ms); the top bucket, [~4.26e9,
+ * 2^32) ms, also holds larger values. Returns the rows visited, 0 when the
+ * second holds no sample. O(rows). */
+size_t series_foreach_bucket(store_t *s, const series_t *series, int64_t second_ms,
+                             void (*fn)(void *ctx, double lower_ms, double upper_ms,
+                                        uint64_t count),
+                             void *ctx);
+
+/* For the store's own modules (series.c): the merge scratch of the store. */
+struct hist_acc *store_scratch(store_t *s);
+
+#endif

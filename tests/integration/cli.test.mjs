@@ -1,0 +1,96 @@
+// The spider command line: --help, --version, bad values (exit 2),
+// environment variables, connection deadlines and a clean stop on SIGTERM.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import net from 'node:net';
+import { BIN, startSpider, get, post } from './helpers.mjs';
+
+function run(args, env = {}) {
+  return spawnSync(BIN, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10000 });
+}
+
+test('--help lists every flag with its variable and default; --version', () => {
+  const h = run(['--help']);
+  assert.equal(h.status, 0);
+  for (const flag of ['listen', 'window', 'raw-per-second', 'max-series', 'memory-limit', 'max-body',
+    'header-timeout', 'body-timeout', 'keepalive-timeout']) {
+    assert.match(h.stdout, new RegExp(`--${flag} +SPIDER_${flag.toUpperCase().replace(/-/g, '_')}`));
+  }
+  assert.match(h.stdout, /\(default 30m\)/);
+  const v = run(['--version']);
+  assert.equal(v.status, 0);
+  assert.match(v.stdout, /^spider \d+\.\d+\.\d+/);
+});
+
+test('bad flag values exit 2 with a message naming the flag', () => {
+  for (const [args, needle] of [
+    [['--window', '30'], /--window '30'.*unit/],
+    [['--memory-limit', 'huge'], /--memory-limit 'huge'/],
+    [['--window', '48h'], /out of range/],
+    [['--bogus'], /unknown option '--bogus'/],
+  ]) {
+    const r = run(args);
+    assert.equal(r.status, 2, args.join(' '));
+    assert.match(r.stderr, needle);
+  }
+  const e = run([], { SPIDER_MAX_BODY: 'x' });
+  assert.equal(e.status, 2);
+  assert.match(e.stderr, /SPIDER_MAX_BODY/);
+});
+
+test('environment variables configure the server; flags win', async () => {
+  const s = await startSpider(['--max-series', '3'], { SPIDER_MAX_SERIES: '1', SPIDER_WINDOW: '1m' });
+  try {
+    const now = Date.now();
+    // window 1m from the environment: a sample 2 minutes old is too old.
+    let r = await post(s.url, `{"e1":[[${now - 120000},1]]}`);
+    assert.equal(r.json.errors[0].reason, 'timestamp older than the window');
+    // max-series 3 from the flag (not 1 from the environment).
+    r = await post(s.url, { e1: [1], e2: [1], e3: [1], e4: [1] });
+    assert.equal(r.json.accepted, 3);
+    assert.equal(r.json.errors[0].reason, 'series limit reached (--max-series)');
+    const m = await get(s.url, '/metrics');
+    assert.match(m.body, /spider_samples_rejected_total\{reason="series_limit"\} 1/);
+  } finally {
+    assert.equal(await s.stop(), 0);
+  }
+});
+
+test('an incomplete request head is closed at the header timeout', async () => {
+  const s = await startSpider(['--header-timeout', '2s', '--keepalive-timeout', '3s']);
+  try {
+    const closedAfter = (write) =>
+      new Promise((resolve) => {
+        const sock = net.connect(s.port, '127.0.0.1');
+        const t = Date.now();
+        sock.on('error', () => {});
+        sock.on('data', () => {});
+        sock.on('close', () => resolve(Date.now() - t));
+        write(sock);
+        setTimeout(() => sock.destroy(), 12000);
+      });
+    const [silent, dripping, idle] = await Promise.all([
+      closedAfter(() => {}),
+      closedAfter((sock) => {
+        const head = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ';
+        let i = 0;
+        const iv = setInterval(() => (sock.destroyed ? clearInterval(iv) : sock.write(head[i++ % head.length])), 200);
+      }),
+      closedAfter((sock) => sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')),
+    ]);
+    assert.ok(silent >= 1500 && silent < 4500, `silent connection closed after ${silent} ms`);
+    assert.ok(dripping >= 1500 && dripping < 4500, `dripping head closed after ${dripping} ms`);
+    assert.ok(idle >= 2500 && idle < 5500, `idle keep-alive closed after ${idle} ms`);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('SIGTERM stops the server with exit 0', async () => {
+  const s = await startSpider();
+  const r = await get(s.url, '/healthz');
+  assert.equal(r.json.status, 'ok');
+  assert.equal(await s.stop(), 0);
+  assert.match(s.log(), /stopping/);
+});

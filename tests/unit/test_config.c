@@ -1,0 +1,132 @@
+/* test_config.c - defaults, flags, environment and their errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static int parse(config_t *cfg, char *err, int argc, char **argv)
+{
+    FILE *out = fopen("/dev/null", "w");
+    int rc = config_parse(cfg, argc, argv, out, err, 256);
+    fclose(out);
+    return rc;
+}
+
+static void test_defaults_match_design(void **state)
+{
+    (void)state;
+    config_t cfg;
+    config_defaults(&cfg);
+    assert_string_equal(cfg.listen_host, "127.0.0.1");
+    assert_int_equal(cfg.listen_port, 8080);
+    assert_int_equal(cfg.window_ms, 30 * 60 * 1000);
+    assert_int_equal(cfg.raw_per_second, 100);
+    assert_int_equal(cfg.max_series, 10000);
+    assert_int_equal(cfg.memory_limit, 256ull << 20);
+    assert_int_equal(cfg.max_body, 8ull << 20);
+    assert_int_equal(cfg.header_timeout_ms, 10000);
+    assert_int_equal(cfg.body_timeout_ms, 30000);
+    assert_int_equal(cfg.keepalive_timeout_ms, 60000);
+}
+
+static void test_flags_both_forms(void **state)
+{
+    (void)state;
+    config_t cfg;
+    char err[256];
+    char *argv[] = {"spider", "--window", "5m", "--memory-limit=64MiB", "--listen", "[::1]:9000",
+                    "--raw-per-second", "0"};
+    assert_int_equal(parse(&cfg, err, 8, argv), CONFIG_RUN);
+    assert_int_equal(cfg.window_ms, 300000);
+    assert_int_equal(cfg.memory_limit, 64ull << 20);
+    assert_string_equal(cfg.listen_host, "::1");
+    assert_int_equal(cfg.listen_port, 9000);
+    assert_int_equal(cfg.raw_per_second, 0);
+}
+
+static void test_environment_and_precedence(void **state)
+{
+    (void)state;
+    config_t cfg;
+    char err[256];
+    setenv("SPIDER_MAX_SERIES", "42", 1);
+    setenv("SPIDER_WINDOW", "10m", 1);
+    char *argv[] = {"spider", "--window", "1h"};
+    assert_int_equal(parse(&cfg, err, 3, argv), CONFIG_RUN);
+    assert_int_equal(cfg.max_series, 42);
+    assert_int_equal(cfg.window_ms, 3600000); /* the flag wins */
+    setenv("SPIDER_MAX_BODY", "lots", 1);
+    assert_int_equal(parse(&cfg, err, 1, argv), CONFIG_ERROR);
+    assert_non_null(strstr(err, "SPIDER_MAX_BODY"));
+    unsetenv("SPIDER_MAX_SERIES");
+    unsetenv("SPIDER_WINDOW");
+    unsetenv("SPIDER_MAX_BODY");
+}
+
+static void expect_error(const char *flag, const char *value, const char *needle)
+{
+    config_t cfg;
+    char err[256] = "";
+    char *argv[] = {"spider", (char *)flag, (char *)value};
+    assert_int_equal(parse(&cfg, err, value ? 3 : 2, argv), CONFIG_ERROR);
+    if (!strstr(err, needle))
+        fail_msg("error '%s' does not mention '%s'", err, needle);
+}
+
+static void test_bad_values(void **state)
+{
+    (void)state;
+    expect_error("--window", "25h", "out of range");
+    expect_error("--window", "1500ms", "whole seconds");
+    expect_error("--window", "30", "unit");
+    expect_error("--max-series", "ten", "whole number");
+    expect_error("--max-series", "10K", "whole number");
+    expect_error("--memory-limit", "12 parsecs", "size");
+    expect_error("--listen", "localhost", "HOST:PORT");
+    expect_error("--listen", "1.2.3.4:70000", "HOST:PORT");
+    expect_error("--frobnicate", "1", "unknown option");
+    expect_error("--window", NULL, "needs a value");
+    expect_error("stray", NULL, "unexpected argument");
+}
+
+static void test_help_and_version(void **state)
+{
+    (void)state;
+    config_t cfg;
+    char err[256];
+    char *help[] = {"spider", "--help"};
+    char *version[] = {"spider", "--version"};
+    assert_int_equal(parse(&cfg, err, 2, help), CONFIG_EXIT);
+    assert_int_equal(parse(&cfg, err, 2, version), CONFIG_EXIT);
+    /* The help names every flag with its environment variable and default. */
+    char text[8192] = "";
+    FILE *f = fmemopen(text, sizeof text - 1, "w");
+    config_print_help(f);
+    fclose(f);
+    const char *needles[] = {"--listen", "SPIDER_LISTEN", "--window", "(default 30m)",
+                             "--memory-limit", "(default 256MiB)", "--body-timeout",
+                             "--keepalive-timeout", "--header-timeout", "--max-body",
+                             "--raw-per-second", "--max-series"};
+    for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
+        if (!strstr(text, needles[i]))
+            fail_msg("--help lacks '%s'", needles[i]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_match_design),
+        cmocka_unit_test(test_flags_both_forms),
+        cmocka_unit_test(test_environment_and_precedence),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_help_and_version),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
