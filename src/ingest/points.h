@@ -38,8 +38,9 @@
 #define POINTS_NAME_MAX 200
 
 /* Longest number literal accepted, in bytes: longer ones are a structural
- * error. No double needs more than 17 significant digits, and 63 bytes is
- * also what cJSON accepts, so no sane client gets near it. */
+ * error ("number too long"), so a number can be converted from a bounded
+ * stack copy. No double needs more than 17 significant digits, so no sane
+ * client gets near it. */
 #define POINTS_NUMBER_MAX 63
 
 typedef enum points_reject {
