@@ -1,9 +1,11 @@
 /* store.h - the in-memory time-series store: all sample data lives here.
  *
- * A table of series; per series a ring of per-second slots covering the
- * window. Per second: exact count, sum, min, max; a mergeable log-linear
- * histogram (quantiles within 1% relative error over any range of seconds);
- * a bounded uniform sample of raw points that always keeps the second's max.
+ * A table of series; per series the seconds of the window that have samples
+ * (a sorted deque of per-second slots, at most window_s + 61 of them; see
+ * series.h for why not a dense ring). Per second: exact count, sum, min,
+ * max; a mergeable log-linear histogram (quantiles within 1% relative error
+ * over any range of seconds, see hist.h); a bounded uniform sample of raw
+ * points that always keeps the second's max.
  *
  * Memory is bounded by store_config_t: when the budget binds, raw points
  * degrade first, then new series are refused, then samples that would need
@@ -73,13 +75,16 @@ store_t *store_new(const store_config_t *cfg);
 void store_free(store_t *s);
 
 /* Records one sample of `ms` at `ts_ms` into series `name` (created on first
- * sample). now_ms is the current wall time. Returns STORE_OK or why the
- * sample was not kept; a rejected sample changes nothing. O(log buckets). */
+ * sample). now_ms is the current wall time; the window is
+ * (now - window, now + STORE_FUTURE_MS]. Returns STORE_OK or why the
+ * sample was not kept; a rejected sample changes nothing. O(1) for the
+ * newest second, else O(log seconds); plus O(log buckets). */
 store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, int64_t now_ms);
 
 /* Moves time to now_ms: expires seconds that left the window and removes
- * series with no sample left in it. Call at least once a second, also when
- * nothing is posted. */
+ * series with no sample left in it, seals closed seconds (compact
+ * histograms) and tunes raw retention to the budget. Call at least once a
+ * second, also when nothing is posted. Works once per second: O(series). */
 void store_advance(store_t *s, int64_t now_ms);
 
 void store_get_stats(const store_t *s, store_stats_t *out);

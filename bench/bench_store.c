@@ -1,0 +1,182 @@
+/* bench_store.c - store memory per series, record throughput, query time.
+ *
+ * Time is simulated (now_ms passed explicitly), so a 30-minute window fills
+ * in seconds of CPU. Durations are lognormal, median 20 ms, sigma 1 (a wide
+ * latency spread: more histogram buckets per second than most services).
+ *   (a) series_30min_1000ps: one series at 1,000 samples/s for a full
+ *       30-minute window with default raw retention (100/s): the bytes the
+ *       store accounts, split by kind, and the heap growth glibc reports
+ *       (which adds malloc's per-allocation overhead). Target <= 3 MiB.
+ *   (b) record_1_series / record_1000_series: store_record() calls per
+ *       second, 100,000 samples per simulated second, store_advance() every
+ *       second; with 1,000 series the samples go round-robin, so every call
+ *       changes series (the worst case for the lookup cache).
+ *   (c) summarize_30min: series_summarize() over the whole window of (a),
+ *       i.e. a merge of 1,800 sealed histograms and the quantiles; and
+ *       foreach_second_30min: per-second rows (p50/p90/p99) for the window.
+ * Each timed figure is the median of 5 runs.
+ */
+#include <malloc.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/store.h"
+
+#define RUNS   5
+#define T0     1764160000000LL
+#define MIB    (1024.0 * 1024.0)
+#define NVALUE (1u << 20)
+
+static double values[NVALUE]; /* precomputed, so the RNG is not measured */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15u;
+
+static double rng_unit(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
+}
+
+static void make_values(void)
+{
+    for (size_t i = 0; i < NVALUE; i++) {
+        double z = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
+        values[i] = exp(log(20.0) + 1.0 * z);
+    }
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static store_t *new_store(uint32_t window_s, uint32_t max_series)
+{
+    store_config_t cfg = {window_s, 100, max_series, (size_t)4 << 30};
+    return store_new(&cfg);
+}
+
+/* (a) one series, 1,000 samples/s, 30 minutes. Leaves the store for (c). */
+static store_t *bench_memory(void)
+{
+    store_t *s = new_store(1800, 10);
+    slice_t name = slice_cstr("checkout.db");
+    size_t heap0 = mallinfo2().uordblks, vi = 0;
+    store_memory_t m0, m;
+    store_stats_t st;
+    int64_t now = T0;
+
+    store_get_memory(s, &m0);
+    for (int sec = 0; sec < 1800; sec++) {
+        now = T0 + sec * 1000LL;
+        store_advance(s, now);
+        for (int i = 0; i < 1000; i++) {
+            int64_t ts = now + i;
+            store_record(s, name, ts, values[vi++ & (NVALUE - 1)], ts);
+        }
+    }
+    store_advance(s, now + 1000); /* the last second closes and is sealed */
+    store_get_memory(s, &m);
+    store_get_stats(s, &st);
+    size_t series = m.series + m.slots + m.hist + m.raw;
+    size_t heap = mallinfo2().uordblks - heap0;
+    printf("series_30min_1000ps: %.2f MiB (slots %.2f, hist %.2f, raw %.2f, header %.4f)\n",
+           series / MIB, m.slots / MIB, m.hist / MIB, m.raw / MIB, m.series / MIB);
+    printf("  per second: %.0f B (slot 64, hist %.0f, raw %.0f); heap growth incl. malloc "
+           "overhead %.2f MiB; store base %.3f MiB\n",
+           series / 1800.0, m.hist / 1800.0, m.raw / 1800.0, heap / MIB, m0.base / MIB);
+    (void)st;
+    return s;
+}
+
+/* (b) store_record() throughput over `nsec` simulated seconds. */
+static double bench_record(uint32_t nseries, int nsec, int per_sec)
+{
+    store_t *s = new_store(60, nseries);
+    slice_t *names = malloc(nseries * sizeof *names);
+    char *buf = malloc((size_t)nseries * 32);
+    size_t vi = 0;
+    uint64_t rejected = 0;
+    double t;
+
+    for (uint32_t k = 0; k < nseries; k++) {
+        int n = snprintf(buf + (size_t)k * 32, 32, "service.endpoint.%u", k);
+        names[k] = slice_make(buf + (size_t)k * 32, (size_t)n);
+    }
+    t = now_s();
+    for (int sec = 0; sec < nsec; sec++) {
+        int64_t now = T0 + sec * 1000LL;
+        store_advance(s, now);
+        for (int i = 0; i < per_sec; i++) {
+            int64_t ts = now + (i * 1000LL) / per_sec;
+            rejected += store_record(s, names[(uint32_t)i % nseries], ts,
+                                     values[vi++ & (NVALUE - 1)], ts) != STORE_OK;
+        }
+    }
+    t = now_s() - t;
+    if (rejected)
+        fprintf(stderr, "bench_store: %llu rejected\n", (unsigned long long)rejected);
+    store_free(s);
+    free(names);
+    free(buf);
+    return (double)nsec * per_sec / t;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return v[n / 2];
+}
+
+static void count_row(void *ctx, const series_second_t *sec)
+{
+    *(double *)ctx += sec->p99;
+}
+
+int main(void)
+{
+    double r[RUNS];
+    series_summary_t sum;
+
+    make_values();
+    store_t *s = bench_memory();
+
+    for (int k = 0; k < RUNS; k++)
+        r[k] = bench_record(1, 100, 100000);
+    printf("record_1_series: %.1f M samples/s\n", median(r, RUNS) / 1e6);
+    for (int k = 0; k < RUNS; k++)
+        r[k] = bench_record(1000, 100, 100000);
+    printf("record_1000_series: %.1f M samples/s\n", median(r, RUNS) / 1e6);
+
+    const series_t *se = store_find(s, slice_cstr("checkout.db"));
+    for (int k = 0; k < RUNS; k++) {
+        double t = now_s();
+        for (int j = 0; j < 20; j++)
+            series_summarize(s, se, INT64_MIN, INT64_MAX, &sum);
+        r[k] = (now_s() - t) / 20;
+    }
+    printf("summarize_30min: %.2f ms (count %llu, p50 %.2f, p99 %.1f ms)\n", median(r, RUNS) * 1e3,
+           (unsigned long long)sum.count, sum.p50, sum.p99);
+    for (int k = 0; k < RUNS; k++) {
+        double acc = 0, t = now_s();
+        series_foreach_second(s, se, INT64_MIN, INT64_MAX, count_row, &acc);
+        r[k] = now_s() - t;
+    }
+    printf("foreach_second_30min: %.2f ms\n", median(r, RUNS) * 1e3);
+    store_free(s);
+    return 0;
+}

@@ -1,0 +1,393 @@
+/* hist.c - log-linear histograms: bucket mapping, open/sealed encodings, merges.
+ *
+ * Sealed encoding. Entries are written in ascending bucket order as tokens;
+ * `gap` is the number of empty buckets skipped since the previous entry (the
+ * first entry counts from bucket 0), `count` >= 1:
+ *
+ *   0ggg cccc                   gap < 8 and count < 16: one byte
+ *   1ggg gggg [varint] varint   otherwise: 7-bit gap (127 = 127 + a varint
+ *                               follows), then the count as a LEB128 varint
+ *
+ * Latency data of 1,000 samples in one second fills a few hundred buckets
+ * with small gaps and small counts, so almost every token is one byte: a
+ * sealed second costs about as many bytes as it has non-empty buckets.
+ */
+#include "hist.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/xmalloc.h"
+
+/* Bucket of HIST_MAX_MS and above (the clamp target). */
+#define HIST_TOP (HIST_BUCKETS - 1u)
+
+uint32_t hist_bucket(double ms)
+{
+    uint64_t bits;
+    int exp;
+
+    /* The negated comparison also sends NaN to bucket 0. */
+    if (!(ms >= HIST_MIN_MS))
+        return 0;
+    if (ms >= HIST_MAX_MS)
+        return HIST_TOP;
+    /* ms is a normal double here: the biased exponent gives the power of
+     * two, the top 6 mantissa bits the linear sub-bucket. Exact, no libm. */
+    memcpy(&bits, &ms, sizeof bits);
+    exp = (int)(bits >> 52) - 1023;
+    return 1u + (uint32_t)(exp - HIST_EXP_MIN) * HIST_SUB +
+           (uint32_t)((bits >> (52 - HIST_SUB_BITS)) & (HIST_SUB - 1));
+}
+
+double hist_bucket_lower(uint32_t b)
+{
+    uint32_t k;
+
+    if (b == 0)
+        return 0.0;
+    k = b - 1;
+    return ldexp(1.0 + (double)(k % HIST_SUB) / HIST_SUB, (int)(k / HIST_SUB) + HIST_EXP_MIN);
+}
+
+double hist_bucket_upper(uint32_t b)
+{
+    uint32_t k;
+
+    if (b == 0)
+        return HIST_MIN_MS;
+    k = b - 1;
+    return ldexp(1.0 + (double)(k % HIST_SUB + 1) / HIST_SUB, (int)(k / HIST_SUB) + HIST_EXP_MIN);
+}
+
+/* Nearest-rank, the definition the tests compare against: the smallest
+ * value with at least q * n values at or below it. */
+uint64_t hist_rank(double q, uint64_t n)
+{
+    double x, r;
+
+    if (!(q > 0.0))
+        return 1;
+    if (q >= 1.0)
+        return n;
+    x = q * (double)n;
+    r = ceil(x);
+    /* q * n that should be an integer may come out a hair above it. */
+    if (r - x > 1.0 - 1e-9 * (x > 1.0 ? x : 1.0))
+        r -= 1.0;
+    if (r < 1.0)
+        return 1;
+    if (r >= (double)n)
+        return n;
+    return (uint64_t)r;
+}
+
+/* The value reported for rank `rank` of `total` falling in bucket b. The
+ * extremes are known exactly, and the exact answer lies in [min, max], so
+ * clamping the midpoint can only bring it closer. */
+static double hist_value(uint32_t b, uint64_t rank, uint64_t total, double min, double max)
+{
+    double v;
+
+    if (rank >= total)
+        return max;
+    if (rank <= 1)
+        return min;
+    v = 0.5 * (hist_bucket_lower(b) + hist_bucket_upper(b));
+    if (v < min)
+        v = min;
+    if (v > max)
+        v = max;
+    return v;
+}
+
+int hist_open_add(uint64_t *e, uint16_t *n, uint32_t cap, uint32_t b)
+{
+    uint32_t lo = 0, hi = *n;
+    uint64_t key = HIST_ENTRY(b, 0);
+
+    /* Lower bound: the first entry whose bucket is >= b. */
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (e[mid] < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < *n && HIST_ENTRY_BUCKET(e[lo]) == b) {
+        e[lo]++; /* counts have 52 bits: cannot reach the bucket bits */
+        return 0;
+    }
+    if (*n >= cap)
+        return -1;
+    memmove(e + lo + 1, e + lo, (size_t)(*n - lo) * sizeof *e);
+    e[lo] = HIST_ENTRY(b, 1);
+    (*n)++;
+    return 0;
+}
+
+/* LEB128: 7 bits per byte, low bits first, high bit = more bytes follow. */
+static size_t hist_varint_size(uint64_t v)
+{
+    size_t k = 1;
+
+    while (v >= 0x80) {
+        v >>= 7;
+        k++;
+    }
+    return k;
+}
+
+static uint8_t *hist_varint_put(uint8_t *p, uint64_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+/* Reads one varint; never reads at or past end, never shifts past 63. */
+static const uint8_t *hist_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *v)
+{
+    uint64_t x = 0;
+    unsigned shift = 0;
+
+    while (p < end && shift < 64) {
+        uint8_t c = *p++;
+        x |= (uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            break;
+        shift += 7;
+    }
+    *v = x;
+    return p;
+}
+
+/* Size of one token; see the format at the top of the file. */
+static size_t hist_token_size(uint32_t gap, uint64_t count)
+{
+    if (gap < 8 && count < 16)
+        return 1;
+    return 1 + (gap >= 127 ? hist_varint_size(gap - 127) : 0) + hist_varint_size(count);
+}
+
+/* Sizing and encoding walk the entries the same way: `next` is the bucket
+ * a gap of 0 refers to, i.e. one past the previous entry (0 at the start). */
+size_t hist_seal_size(const uint64_t *e, size_t n)
+{
+    uint32_t next = 0;
+    size_t bytes = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = HIST_ENTRY_BUCKET(e[i]);
+        bytes += hist_token_size(b - next, HIST_ENTRY_COUNT(e[i]));
+        next = b + 1;
+    }
+    return bytes;
+}
+
+size_t hist_seal(const uint64_t *e, size_t n, uint8_t *out)
+{
+    uint8_t *p = out;
+    uint32_t next = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        uint32_t b = HIST_ENTRY_BUCKET(e[i]);
+        uint32_t gap = b - next;
+        uint64_t count = HIST_ENTRY_COUNT(e[i]);
+
+        if (gap < 8 && count < 16) {
+            *p++ = (uint8_t)(gap << 4 | count);
+        } else {
+            *p++ = (uint8_t)(0x80 | (gap < 127 ? gap : 127));
+            if (gap >= 127)
+                p = hist_varint_put(p, gap - 127);
+            p = hist_varint_put(p, count);
+        }
+        next = b + 1;
+    }
+    return (size_t)(p - out);
+}
+
+void hist_iter_open(hist_iter_t *it, const uint64_t *e, size_t n)
+{
+    memset(it, 0, sizeof *it);
+    it->e = e;
+    it->eend = e + n;
+}
+
+void hist_iter_sealed(hist_iter_t *it, const uint8_t *p, size_t len)
+{
+    memset(it, 0, sizeof *it);
+    it->p = p;
+    it->end = p + len;
+}
+
+int hist_iter_next(hist_iter_t *it, uint32_t *bucket, uint64_t *count)
+{
+    uint64_t gap, c;
+    uint8_t t;
+
+    if (it->e) {
+        if (it->e >= it->eend)
+            return 0;
+        *bucket = HIST_ENTRY_BUCKET(*it->e);
+        *count = HIST_ENTRY_COUNT(*it->e);
+        it->e++;
+        return 1;
+    }
+    if (it->p >= it->end)
+        return 0;
+    t = *it->p++;
+    if (t < 0x80) {
+        gap = t >> 4;
+        c = t & 15u;
+    } else {
+        gap = t & 0x7fu;
+        if (gap == 127) {
+            uint64_t more;
+            it->p = hist_varint_get(it->p, it->end, &more);
+            gap += more;
+        }
+        it->p = hist_varint_get(it->p, it->end, &c);
+    }
+    /* Sealed bytes are only ever produced by hist_seal(); the clamp keeps a
+     * corrupted string from indexing outside the buckets all the same. */
+    gap += it->next;
+    *bucket = gap < HIST_BUCKETS ? (uint32_t)gap : HIST_TOP;
+    *count = c;
+    it->next = *bucket + 1;
+    return 1;
+}
+
+size_t hist_sealed_entries(const uint8_t *p, size_t len)
+{
+    hist_iter_t it;
+    uint32_t b;
+    uint64_t c;
+    size_t n = 0;
+
+    hist_iter_sealed(&it, p, len);
+    while (hist_iter_next(&it, &b, &c))
+        n++;
+    return n;
+}
+
+size_t hist_unseal(const uint8_t *p, size_t len, uint64_t *e)
+{
+    hist_iter_t it;
+    uint32_t b;
+    uint64_t c;
+    size_t n = 0;
+
+    hist_iter_sealed(&it, p, len);
+    while (hist_iter_next(&it, &b, &c))
+        e[n++] = HIST_ENTRY(b, c);
+    return n;
+}
+
+void hist_iter_quantiles(hist_iter_t *it, uint64_t total, double min, double max, const double *qs,
+                         size_t nq, double *out)
+{
+    uint64_t cum = 0, c = 0;
+    uint32_t b = 0;
+    size_t i = 0;
+
+    if (total == 0) {
+        memset(out, 0, nq * sizeof *out);
+        return;
+    }
+    /* Invariant: cum = count of all buckets up to and including b. */
+    for (; i < nq; i++) {
+        uint64_t rank = hist_rank(qs[i], total);
+        while (cum < rank && hist_iter_next(it, &b, &c))
+            cum += c;
+        out[i] = hist_value(b, rank, total, min, max);
+    }
+}
+
+/* 2689 counters of 8 bytes: merging a second is one add per non-empty
+ * bucket, and clearing only touches the range used since the last clear. */
+struct hist_acc {
+    uint64_t total;
+    uint32_t lo, hi; /* buckets touched since the last clear: [lo, hi], lo > hi if none */
+    uint64_t c[HIST_BUCKETS];
+};
+
+hist_acc_t *hist_acc_new(void)
+{
+    hist_acc_t *acc = xcalloc(1, sizeof *acc);
+
+    acc->lo = HIST_BUCKETS;
+    acc->hi = 0;
+    return acc;
+}
+
+void hist_acc_free(hist_acc_t *acc)
+{
+    free(acc);
+}
+
+size_t hist_acc_bytes(void)
+{
+    return sizeof(hist_acc_t);
+}
+
+void hist_acc_clear(hist_acc_t *acc)
+{
+    if (acc->lo <= acc->hi)
+        memset(acc->c + acc->lo, 0, (size_t)(acc->hi - acc->lo + 1) * sizeof acc->c[0]);
+    acc->total = 0;
+    acc->lo = HIST_BUCKETS;
+    acc->hi = 0;
+}
+
+void hist_acc_add(hist_acc_t *acc, uint32_t b, uint64_t count)
+{
+    /* Defensive: an index from outside hist_bucket() lands in the top bucket. */
+    if (b >= HIST_BUCKETS)
+        b = HIST_TOP;
+    acc->c[b] += count;
+    acc->total += count;
+    if (b < acc->lo)
+        acc->lo = b;
+    if (b > acc->hi)
+        acc->hi = b;
+}
+
+void hist_acc_add_iter(hist_acc_t *acc, hist_iter_t *it)
+{
+    uint32_t b;
+    uint64_t c;
+
+    while (hist_iter_next(it, &b, &c))
+        hist_acc_add(acc, b, c);
+}
+
+uint64_t hist_acc_total(const hist_acc_t *acc)
+{
+    return acc->total;
+}
+
+void hist_acc_quantiles(const hist_acc_t *acc, double min, double max, const double *qs, size_t nq,
+                        double *out)
+{
+    uint64_t cum = 0;
+    uint32_t b = acc->lo;
+
+    if (acc->total == 0) {
+        memset(out, 0, nq * sizeof *out);
+        return;
+    }
+    /* Invariant: cum = sum of c[lo..b-1]; the answer's bucket is the first
+     * b with cum + c[b] >= rank. */
+    for (size_t i = 0; i < nq; i++) {
+        uint64_t rank = hist_rank(qs[i], acc->total);
+        while (b < acc->hi && cum + acc->c[b] < rank)
+            cum += acc->c[b++];
+        out[i] = hist_value(b, rank, acc->total, min, max);
+    }
+}

@@ -1,0 +1,768 @@
+/* series.c - per-series seconds: aggregates, histograms, raw reservoirs.
+ *
+ * Layout of one series (see series.h for why a deque and not a dense ring):
+ *
+ *   series_t ─ slots: circular deque of slot_t, ascending by second, one per
+ *            │         second that has samples; n <= max_slots = window_s + 61
+ *            └ open:   the seconds whose histogram is still open (sparse)
+ *
+ * A slot's histogram is open (sorted uint64 entries, cheap to update) while
+ * its second may still receive samples, and sealed (hist.c byte encoding,
+ * about 1 byte per non-empty bucket) once the store has moved past it. A
+ * late sample for a sealed second unseals it; the next store_advance()
+ * seals it again. Raw points are 6-byte records (uint16 ms offset within the
+ * second, float ms) in a reservoir whose record 0 is always the largest kept
+ * point, so the second's max survives sampling.
+ */
+#include "series.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/xmalloc.h"
+
+/* One second of one series. 64 bytes: a dense 30-minute series spends
+ * 1861 * 64 = 116 KiB on slot headers. Invariant: count >= 1 (a slot exists
+ * only once a sample landed in it). */
+typedef struct slot {
+    int64_t sec;    /* unix second */
+    uint64_t count; /* samples in this second, exact */
+    double sum, min, max;
+    void *hist;        /* open: uint64_t[hist_cap] entries; sealed: uint8_t[hist_len] */
+    uint8_t *raw;      /* raw_cap records of SERIES_RAW_BYTES; record 0 is the largest */
+    uint16_t hist_len; /* open: entries used; sealed: bytes (<= 2689 * 11 < 65536) */
+    uint16_t hist_cap; /* open: entries allocated (>= 1); 0 means sealed */
+    uint16_t raw_n;    /* records kept */
+    uint16_t raw_cap;  /* records allocated (<= raw_per_second <= 65535) */
+} slot_t;
+
+_Static_assert(sizeof(slot_t) == 64, "slot_t is meant to be one cache line");
+
+struct series {
+    uint64_t hash;
+    slot_t *slots;         /* deque storage, cap entries */
+    int64_t *open;         /* seconds with an open histogram, unordered, open_n used */
+    int64_t last_seen_ms;  /* newest sample timestamp ever recorded */
+    uint64_t last_change;  /* env->seq of the last accepted sample */
+    uint32_t head, n, cap; /* deque: slot i is slots[(head + i) % cap] */
+    uint32_t max_slots;    /* window_s + 61: the most seconds the window holds */
+    uint32_t open_n, open_cap;
+    uint32_t name_len;
+    char name[]; /* not NUL-terminated */
+};
+
+/* First capacities; all grow by doubling up to their bound. */
+#define SERIES_SLOTS_MIN 4
+#define SERIES_OPEN_MIN  4
+#define SERIES_HIST_MIN  4
+#define SERIES_RAW_MIN   8
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static slot_t *series_slot(const series_t *se, uint32_t i)
+{
+    uint32_t j = se->head + i;
+    if (j >= se->cap)
+        j -= se->cap;
+    return &se->slots[j];
+}
+
+/* Index (0..n) of the first slot whose second is >= sec. O(1) when sec is at
+ * or after the newest second, else a binary search. */
+static uint32_t series_lower_bound(const series_t *se, int64_t sec)
+{
+    uint32_t lo = 0, hi;
+
+    if (se->n == 0 || series_slot(se, se->n - 1)->sec < sec)
+        return se->n;
+    hi = se->n - 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (series_slot(se, mid)->sec < sec)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static slot_t *series_find(const series_t *se, int64_t sec)
+{
+    uint32_t i = series_lower_bound(se, sec);
+    slot_t *sl;
+
+    if (i >= se->n)
+        return NULL;
+    sl = series_slot(se, i);
+    return sl->sec == sec ? sl : NULL;
+}
+
+/* xorshift64*: fast, deterministic (tests and benchmarks reproduce), good
+ * enough for sampling; not for anything an adversary must not predict. */
+static uint64_t series_rand(series_env_t *env)
+{
+    uint64_t x = env->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    env->rng = x;
+    return x * UINT64_C(2685821657736338717);
+}
+
+/* Uniform in [0, n) without a division (Lemire's multiply-shift). */
+static uint64_t series_rand_below(series_env_t *env, uint64_t n)
+{
+    return (uint64_t)(((unsigned __int128)series_rand(env) * n) >> 64);
+}
+
+/* Raw records are 6 unaligned bytes; memcpy keeps that well-defined and
+ * compiles to plain loads and stores. */
+static void series_raw_put(uint8_t *rec, uint16_t off, float ms)
+{
+    memcpy(rec, &off, sizeof off);
+    memcpy(rec + sizeof off, &ms, sizeof ms);
+}
+
+static uint16_t series_raw_off(const uint8_t *rec)
+{
+    uint16_t off;
+    memcpy(&off, rec, sizeof off);
+    return off;
+}
+
+static float series_raw_ms(const uint8_t *rec)
+{
+    float ms;
+    memcpy(&ms, rec + sizeof(uint16_t), sizeof ms);
+    return ms;
+}
+
+/* Readers do not care whether a second is open or sealed. */
+static void series_slot_iter(const slot_t *sl, hist_iter_t *it)
+{
+    if (sl->hist_cap)
+        hist_iter_open(it, sl->hist, sl->hist_len);
+    else
+        hist_iter_sealed(it, sl->hist, sl->hist_len);
+}
+
+static size_t series_slot_hist_bytes(const slot_t *sl)
+{
+    return sl->hist_cap ? (size_t)sl->hist_cap * sizeof(uint64_t) : sl->hist_len;
+}
+
+/* Frees a slot's buffers and gives their bytes back. */
+static void series_slot_dispose(series_env_t *env, slot_t *sl)
+{
+    env->release(env->ctx, SERIES_MEM_HIST, series_slot_hist_bytes(sl), sl->sec);
+    if (sl->raw_cap)
+        env->release(env->ctx, SERIES_MEM_RAW, (size_t)sl->raw_cap * SERIES_RAW_BYTES, sl->sec);
+    free(sl->hist);
+    free(sl->raw);
+    sl->hist = NULL;
+    sl->raw = NULL;
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+/* The name is stored inline after the header: one allocation per series. */
+size_t series_new_bytes(size_t name_len)
+{
+    return sizeof(series_t) + name_len;
+}
+
+series_t *series_new(slice_t name, uint64_t hash, uint32_t max_slots)
+{
+    series_t *se = xcalloc(1, series_new_bytes(name.n));
+
+    se->hash = hash;
+    se->max_slots = max_slots;
+    se->last_seen_ms = INT64_MIN;
+    se->name_len = (uint32_t)name.n;
+    if (name.n)
+        memcpy(se->name, name.p, name.n);
+    return se;
+}
+
+void series_free(series_t *se, series_env_t *env)
+{
+    if (!se)
+        return;
+    for (uint32_t i = 0; i < se->n; i++)
+        series_slot_dispose(env, series_slot(se, i));
+    env->release(env->ctx, SERIES_MEM_SLOTS, (size_t)se->cap * sizeof(slot_t), 0);
+    env->release(env->ctx, SERIES_MEM_FIXED,
+                 (size_t)se->open_cap * sizeof(int64_t) + series_new_bytes(se->name_len), 0);
+    free(se->slots);
+    free(se->open);
+    free(se);
+}
+
+uint64_t series_hash(const series_t *se)
+{
+    return se->hash;
+}
+
+int series_name_eq(const series_t *se, slice_t name)
+{
+    return se->name_len == name.n && (name.n == 0 || memcmp(se->name, name.p, name.n) == 0);
+}
+
+slice_t series_name(const series_t *series)
+{
+    return slice_make(series->name, series->name_len);
+}
+
+uint64_t series_last_change(const series_t *series)
+{
+    return series->last_change;
+}
+
+int series_is_empty(const series_t *se)
+{
+    return se->n == 0;
+}
+
+uint32_t series_nseconds(const series_t *se)
+{
+    return se->n;
+}
+
+int64_t series_first_sec(const series_t *se)
+{
+    return se->n ? series_slot(se, 0)->sec : INT64_MAX;
+}
+
+/* ---- capacity ----------------------------------------------------------- */
+
+/* Moves the deque into a new array of new_cap (>= n) slots, head at 0. */
+static void series_deque_resize(series_t *se, uint32_t new_cap)
+{
+    slot_t *ns = xmalloc((size_t)new_cap * sizeof *ns);
+
+    for (uint32_t i = 0; i < se->n; i++)
+        ns[i] = *series_slot(se, i);
+    free(se->slots);
+    se->slots = ns;
+    se->head = 0;
+    se->cap = new_cap;
+}
+
+/* Makes room for one more slot. Returns 0, or -1 if the budget refuses. */
+static int series_deque_reserve(series_t *se, series_env_t *env, int64_t sec)
+{
+    uint32_t want;
+
+    if (se->n < se->cap)
+        return 0;
+    if (se->n >= se->max_slots)
+        return -1; /* cannot happen when the caller expires first; refuse to grow past it */
+    want = se->cap ? se->cap * 2 : SERIES_SLOTS_MIN;
+    if (want > se->max_slots)
+        want = se->max_slots;
+    /* Under budget pressure fall back to one more slot. */
+    if (!env->reserve(env->ctx, SERIES_MEM_SLOTS, (size_t)(want - se->cap) * sizeof(slot_t), sec)) {
+        want = se->cap + 1;
+        if (!env->reserve(env->ctx, SERIES_MEM_SLOTS, sizeof(slot_t), sec))
+            return -1;
+    }
+    series_deque_resize(se, want);
+    return 0;
+}
+
+/* Makes room in the list of open seconds. Returns 0, or -1 (budget). */
+static int series_open_reserve(series_t *se, series_env_t *env, int64_t sec)
+{
+    uint32_t want;
+
+    if (se->open_n < se->open_cap)
+        return 0;
+    want = se->open_cap ? se->open_cap * 2 : SERIES_OPEN_MIN;
+    if (!env->reserve(env->ctx, SERIES_MEM_FIXED, (size_t)(want - se->open_cap) * sizeof(int64_t),
+                      sec))
+        return -1;
+    se->open = xrealloc(se->open, (size_t)want * sizeof(int64_t));
+    se->open_cap = want;
+    return 0;
+}
+
+/* The open list is short (the current second or two, plus late arrivals),
+ * so a linear scan is the cheapest lookup. */
+static void series_open_remove(series_t *se, int64_t sec)
+{
+    for (uint32_t i = 0; i < se->open_n; i++) {
+        if (se->open[i] == sec) {
+            se->open[i] = se->open[--se->open_n];
+            return;
+        }
+    }
+}
+
+/* Shrinks over-sized containers after expiry, so that a series whose traffic
+ * dropped gives its memory back (bounded by config either way). */
+static void series_shrink(series_t *se, series_env_t *env)
+{
+    if (se->cap > SERIES_SLOTS_MIN && se->n < se->cap / 4) {
+        uint32_t want = se->n * 2 > SERIES_SLOTS_MIN ? se->n * 2 : SERIES_SLOTS_MIN;
+        env->release(env->ctx, SERIES_MEM_SLOTS, (size_t)(se->cap - want) * sizeof(slot_t), 0);
+        series_deque_resize(se, want);
+    }
+    if (se->open_cap > SERIES_OPEN_MIN && se->open_n < se->open_cap / 4) {
+        uint32_t want = se->open_cap / 2;
+        env->release(env->ctx, SERIES_MEM_FIXED, (size_t)(se->open_cap - want) * sizeof(int64_t),
+                     0);
+        se->open = xrealloc(se->open, (size_t)want * sizeof(int64_t));
+        se->open_cap = want;
+    }
+}
+
+/* Inserts an empty open slot for sec at deque position i. Everything is
+ * reserved before anything changes, so a refusal leaves the series as it
+ * was (apart from unused capacity). Returns the slot or NULL. */
+static slot_t *series_insert(series_t *se, series_env_t *env, uint32_t i, int64_t sec)
+{
+    const size_t hist_bytes = SERIES_HIST_MIN * sizeof(uint64_t);
+    slot_t *sl;
+
+    if (!env->reserve(env->ctx, SERIES_MEM_HIST, hist_bytes, sec))
+        return NULL;
+    if (series_open_reserve(se, env, sec) != 0 || series_deque_reserve(se, env, sec) != 0) {
+        env->release(env->ctx, SERIES_MEM_HIST, hist_bytes, sec);
+        return NULL;
+    }
+    /* Shift the shorter side by one: appending (the usual case) moves nothing. */
+    if (i < se->n - i) {
+        se->head = se->head ? se->head - 1 : se->cap - 1;
+        for (uint32_t k = 0; k < i; k++)
+            *series_slot(se, k) = *series_slot(se, k + 1);
+    } else {
+        for (uint32_t k = se->n; k > i; k--)
+            *series_slot(se, k) = *series_slot(se, k - 1);
+    }
+    se->n++;
+    sl = series_slot(se, i);
+    memset(sl, 0, sizeof *sl);
+    sl->sec = sec;
+    sl->hist = xmalloc(hist_bytes);
+    sl->hist_cap = SERIES_HIST_MIN;
+    se->open[se->open_n++] = sec;
+    return sl;
+}
+
+/* Turns a sealed histogram back into an open one with room for one more
+ * entry. Returns 0, or -1 (budget; the slot stays sealed). */
+static int series_unseal(series_t *se, series_env_t *env, slot_t *sl)
+{
+    size_t entries = hist_sealed_entries(sl->hist, sl->hist_len);
+    uint32_t cap = SERIES_HIST_MIN;
+    size_t open_bytes;
+    uint64_t *e;
+
+    while (cap < entries + 1)
+        cap *= 2;
+    if (cap > HIST_BUCKETS)
+        cap = HIST_BUCKETS;
+    open_bytes = (size_t)cap * sizeof *e;
+    if (series_open_reserve(se, env, sl->sec) != 0)
+        return -1;
+    /* An open entry (8 bytes) is larger than its token unless counts pass 2^35. */
+    if (open_bytes > sl->hist_len &&
+        !env->reserve(env->ctx, SERIES_MEM_HIST, open_bytes - sl->hist_len, sl->sec))
+        return -1;
+    if (open_bytes < sl->hist_len)
+        env->release(env->ctx, SERIES_MEM_HIST, sl->hist_len - open_bytes, sl->sec);
+    e = xmalloc(open_bytes);
+    hist_unseal(sl->hist, sl->hist_len, e);
+    free(sl->hist);
+    sl->hist = e;
+    sl->hist_len = (uint16_t)entries;
+    sl->hist_cap = (uint16_t)cap;
+    se->open[se->open_n++] = sl->sec;
+    return 0;
+}
+
+/* Grows an open histogram that is full. Returns 0, or -1 (budget). */
+static int series_hist_grow(series_env_t *env, slot_t *sl)
+{
+    uint32_t want = (uint32_t)sl->hist_cap * 2;
+
+    if (want > HIST_BUCKETS)
+        want = HIST_BUCKETS;
+    if (!env->reserve(env->ctx, SERIES_MEM_HIST, (size_t)(want - sl->hist_cap) * sizeof(uint64_t),
+                      sl->sec)) {
+        want = sl->hist_cap + 1u;
+        if (!env->reserve(env->ctx, SERIES_MEM_HIST, sizeof(uint64_t), sl->sec))
+            return -1;
+    }
+    sl->hist = xrealloc(sl->hist, (size_t)want * sizeof(uint64_t));
+    sl->hist_cap = (uint16_t)want;
+    return 0;
+}
+
+/* Resizes a reservoir to new_cap records (>= raw_n); the bytes are already
+ * reserved or are released by the caller. */
+static void series_raw_resize(slot_t *sl, uint32_t new_cap)
+{
+    if (new_cap == 0) {
+        free(sl->raw);
+        sl->raw = NULL;
+    } else {
+        sl->raw = xrealloc(sl->raw, (size_t)new_cap * SERIES_RAW_BYTES);
+    }
+    sl->raw_cap = (uint16_t)new_cap;
+}
+
+/* ---- recording ---------------------------------------------------------- */
+
+/* Offers one point to the second's reservoir. Algorithm R over the points
+ * that are not a new maximum, on records 1..k-1; a point at least as large
+ * as the largest kept one always enters at record 0, evicting a uniformly
+ * chosen record. count is the second's sample count including this one. */
+static void series_raw_offer(series_env_t *env, slot_t *sl, uint16_t off, double ms)
+{
+    uint32_t k = env->raw_limit;
+    float f = (float)ms;
+    int is_max;
+
+    if (k == 0)
+        return;
+    if (sl->sec < env->raw_floor_sec) {
+        env->raw_dropped++;
+        return;
+    }
+    is_max = sl->raw_n == 0 || f >= series_raw_ms(sl->raw);
+    if (sl->raw_n < k) {
+        if (sl->raw_n == sl->raw_cap) {
+            uint32_t want = sl->raw_cap ? sl->raw_cap * 2u : SERIES_RAW_MIN;
+            if (want > k)
+                want = k;
+            if (!env->reserve(env->ctx, SERIES_MEM_RAW,
+                              (size_t)(want - sl->raw_cap) * SERIES_RAW_BYTES, sl->sec)) {
+                want = sl->raw_cap + 1u;
+                if (!env->reserve(env->ctx, SERIES_MEM_RAW, SERIES_RAW_BYTES, sl->sec))
+                    want = 0;
+            }
+            if (want == 0) {
+                /* No memory: keep sampling within what the reservoir has. */
+                env->raw_dropped++;
+                if (sl->raw_n == 0)
+                    return;
+                goto replace;
+            }
+            series_raw_resize(sl, want);
+        }
+        uint8_t *rec = sl->raw + (size_t)sl->raw_n * SERIES_RAW_BYTES;
+        if (is_max && sl->raw_n > 0) {
+            memcpy(rec, sl->raw, SERIES_RAW_BYTES); /* old largest becomes a plain record */
+            rec = sl->raw;
+        }
+        series_raw_put(rec, off, f);
+        sl->raw_n++;
+        return;
+    }
+replace:
+    /* Full (raw_n >= k, or no memory to grow): replace, never allocate. */
+    if (is_max) {
+        uint64_t v = series_rand_below(env, sl->raw_n);
+        if (v != 0)
+            memcpy(sl->raw + v * SERIES_RAW_BYTES, sl->raw, SERIES_RAW_BYTES);
+        series_raw_put(sl->raw, off, f);
+    } else if (sl->raw_n > 1) {
+        uint64_t j = series_rand_below(env, sl->count);
+        if (j < (uint64_t)sl->raw_n - 1)
+            series_raw_put(sl->raw + (j + 1) * SERIES_RAW_BYTES, off, f);
+    }
+}
+
+store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, double ms)
+{
+    int64_t sec = series_floor_div(ts_ms, 1000);
+    uint32_t b = hist_bucket(ms);
+    uint32_t i = series_lower_bound(se, sec);
+    slot_t *sl;
+
+    /* Phase 1: get an open slot with room for bucket b; may be refused. */
+    if (i < se->n && series_slot(se, i)->sec == sec) {
+        sl = series_slot(se, i);
+        if (sl->hist_cap == 0 && series_unseal(se, env, sl) != 0)
+            return STORE_REJECT_MEMORY;
+    } else {
+        sl = series_insert(se, env, i, sec);
+        if (!sl)
+            return STORE_REJECT_MEMORY;
+    }
+    if (hist_open_add(sl->hist, &sl->hist_len, sl->hist_cap, b) != 0) {
+        if (series_hist_grow(env, sl) != 0)
+            return STORE_REJECT_MEMORY; /* a new slot has room for 4: never here */
+        hist_open_add(sl->hist, &sl->hist_len, sl->hist_cap, b);
+    }
+
+    /* Phase 2: the sample is accepted; nothing below can fail. */
+    if (sl->count == 0 || ms < sl->min)
+        sl->min = ms;
+    if (sl->count == 0 || ms > sl->max)
+        sl->max = ms;
+    sl->count++;
+    sl->sum += ms;
+    series_raw_offer(env, sl, (uint16_t)(ts_ms - sec * 1000), ms);
+    if (ts_ms > se->last_seen_ms)
+        se->last_seen_ms = ts_ms;
+    se->last_change = ++env->seq;
+    return STORE_OK;
+}
+
+/* ---- time --------------------------------------------------------------- */
+
+void series_expire(series_t *se, series_env_t *env, int64_t first_sec)
+{
+    int expired = 0;
+
+    /* Seconds leave from the front only: the deque is sorted by second. */
+    while (se->n > 0 && se->slots[se->head].sec < first_sec) {
+        slot_t *sl = &se->slots[se->head];
+        if (sl->hist_cap)
+            series_open_remove(se, sl->sec);
+        series_slot_dispose(env, sl);
+        se->head = se->head + 1 == se->cap ? 0 : se->head + 1;
+        se->n--;
+        expired = 1;
+    }
+    if (expired)
+        series_shrink(se, env);
+}
+
+/* Seals one open slot. Returns 0, or -1 if the budget refused the (rare)
+ * case of a sealed form larger than the open one; the slot stays open. */
+static int series_slot_seal(series_env_t *env, slot_t *sl)
+{
+    size_t open_bytes = (size_t)sl->hist_cap * sizeof(uint64_t);
+    size_t len = hist_seal_size(sl->hist, sl->hist_len);
+    uint8_t *p;
+
+    if (len > open_bytes && !env->reserve(env->ctx, SERIES_MEM_HIST, len - open_bytes, sl->sec))
+        return -1;
+    p = xmalloc(len);
+    hist_seal(sl->hist, sl->hist_len, p);
+    free(sl->hist);
+    if (len < open_bytes)
+        env->release(env->ctx, SERIES_MEM_HIST, open_bytes - len, sl->sec);
+    sl->hist = p;
+    sl->hist_len = (uint16_t)len;
+    sl->hist_cap = 0;
+    /* The reservoir of a closed second rarely grows again: trim it. */
+    if (sl->raw_cap > sl->raw_n) {
+        env->release(env->ctx, SERIES_MEM_RAW, (size_t)(sl->raw_cap - sl->raw_n) * SERIES_RAW_BYTES,
+                     sl->sec);
+        series_raw_resize(sl, sl->raw_n);
+    }
+    return 0;
+}
+
+void series_seal(series_t *se, series_env_t *env, int64_t before_sec)
+{
+    uint32_t i = 0;
+
+    /* Invariant kept: a slot is open iff its second is in the open list. */
+    while (i < se->open_n) {
+        int64_t sec = se->open[i];
+        slot_t *sl;
+        if (sec >= before_sec) {
+            i++;
+            continue;
+        }
+        sl = series_find(se, sec);
+        if (sl && sl->hist_cap && series_slot_seal(env, sl) != 0) {
+            i++;
+            continue;
+        }
+        se->open[i] = se->open[--se->open_n]; /* sealed (or gone): drop from the list */
+    }
+}
+
+/* Drops a whole reservoir: eviction works by second, oldest first, so the
+ * raw points that remain are always the most recent ones. */
+void series_evict_raw(series_t *se, series_env_t *env, int64_t sec)
+{
+    slot_t *sl = series_find(se, sec);
+
+    if (!sl || sl->raw_cap == 0)
+        return;
+    env->raw_dropped += sl->raw_n;
+    env->release(env->ctx, SERIES_MEM_RAW, (size_t)sl->raw_cap * SERIES_RAW_BYTES, sl->sec);
+    sl->raw_n = 0;
+    series_raw_resize(sl, 0);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* The quantiles every reader reports; ascending, as hist_*_quantiles need. */
+static const double series_qs[3] = {0.50, 0.90, 0.99};
+
+void series_stats(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t *acc,
+                  series_summary_t *out)
+{
+    double q[3];
+
+    out->count = 0;
+    out->sum = out->min = out->max = 0.0;
+    out->p50 = out->p90 = out->p99 = 0.0;
+    /* Merge, never average: the sum of the seconds' bucket counts is the
+     * histogram of the range, so its quantiles keep the 0.78% bound. */
+    hist_acc_clear(acc);
+    for (uint32_t i = series_lower_bound(se, lo_sec); i < se->n; i++) {
+        const slot_t *sl = series_slot(se, i);
+        hist_iter_t it;
+        if (sl->sec >= hi_sec)
+            break;
+        if (out->count == 0 || sl->min < out->min)
+            out->min = sl->min;
+        if (out->count == 0 || sl->max > out->max)
+            out->max = sl->max;
+        out->count += sl->count;
+        out->sum += sl->sum;
+        series_slot_iter(sl, &it);
+        hist_acc_add_iter(acc, &it);
+    }
+    if (out->count == 0)
+        return;
+    hist_acc_quantiles(acc, out->min, out->max, series_qs, 3, q);
+    out->p50 = q[0];
+    out->p90 = q[1];
+    out->p99 = q[2];
+}
+
+void series_seconds(const series_t *se, int64_t lo_sec, int64_t hi_sec,
+                    void (*fn)(void *ctx, const series_second_t *sec), void *ctx)
+{
+    for (uint32_t i = series_lower_bound(se, lo_sec); i < se->n; i++) {
+        const slot_t *sl = series_slot(se, i);
+        series_second_t row;
+        hist_iter_t it;
+        double q[3];
+        if (sl->sec >= hi_sec)
+            break;
+        series_slot_iter(sl, &it);
+        hist_iter_quantiles(&it, sl->count, sl->min, sl->max, series_qs, 3, q);
+        row.start_ms = sl->sec * 1000;
+        row.count = sl->count;
+        row.sum = sl->sum;
+        row.min = sl->min;
+        row.max = sl->max;
+        row.p50 = q[0];
+        row.p90 = q[1];
+        row.p99 = q[2];
+        fn(ctx, &row);
+    }
+}
+
+size_t series_buckets(const series_t *se, int64_t sec,
+                      void (*fn)(void *ctx, double lower_ms, double upper_ms, uint64_t count),
+                      void *ctx)
+{
+    const slot_t *sl = series_find(se, sec);
+    hist_iter_t it;
+    uint32_t b;
+    uint64_t c;
+    size_t rows = 0;
+
+    if (!sl)
+        return 0;
+    series_slot_iter(sl, &it);
+    while (hist_iter_next(&it, &b, &c)) {
+        fn(ctx, hist_bucket_lower(b), hist_bucket_upper(b), c);
+        rows++;
+    }
+    return rows;
+}
+
+void series_foreach_raw(const series_t *series, int64_t since_ms, int64_t until_ms,
+                        void (*fn)(void *ctx, int64_t ts_ms, double ms), void *ctx)
+{
+    const series_t *se = series;
+
+    /* Raw points carry their millisecond: filter exactly, not by second.
+     * Within a second they come in reservoir order (the largest first). */
+    for (uint32_t i = series_lower_bound(se, series_floor_div(since_ms, 1000)); i < se->n; i++) {
+        const slot_t *sl = series_slot(se, i);
+        if (sl->sec * 1000 >= until_ms)
+            break;
+        for (uint32_t k = 0; k < sl->raw_n; k++) {
+            const uint8_t *rec = sl->raw + (size_t)k * SERIES_RAW_BYTES;
+            int64_t ts = sl->sec * 1000 + series_raw_off(rec);
+            if (ts >= since_ms && ts < until_ms)
+                fn(ctx, ts, (double)series_raw_ms(rec));
+        }
+    }
+}
+
+/* ---- public queries (store.h) --------------------------------------------
+ * A second belongs to [since, until) when it overlaps it (aggregates have
+ * one-second resolution); the range is first clipped to the store's window.
+ */
+
+/* Clips [since, until) to the window; returns 0 if nothing is left. */
+static int series_clip(store_t *s, int64_t *since, int64_t *until, int64_t *lo_sec, int64_t *hi_sec)
+{
+    int64_t now = store_now_ms(s);
+    int64_t first = series_window_first(now, store_config(s)->window_s);
+    int64_t last = series_window_last(now);
+
+    if (*since < first * 1000)
+        *since = first * 1000;
+    if (*until > (last + 1) * 1000)
+        *until = (last + 1) * 1000;
+    if (*since >= *until)
+        return 0;
+    *lo_sec = series_floor_div(*since, 1000);
+    *hi_sec = series_floor_div(*until - 1, 1000) + 1;
+    return 1;
+}
+
+void series_summarize(store_t *s, const series_t *series, int64_t since_ms, int64_t until_ms,
+                      series_summary_t *out)
+{
+    int64_t lo_sec, hi_sec, end;
+    uint32_t i;
+
+    memset(out, 0, sizeof *out);
+    if (!series)
+        return;
+    out->last_seen_ms = series->last_seen_ms;
+    if (!series_clip(s, &since_ms, &until_ms, &lo_sec, &hi_sec))
+        return;
+    series_stats(series, lo_sec, hi_sec, store_scratch(s), out);
+    if (out->count == 0)
+        return;
+    /* The rate divides by the time the range has actually lived: up to now,
+     * or to the end of the newest selected second if it starts after now
+     * (samples stamped ahead of now). */
+    end = store_now_ms(s);
+    i = series_lower_bound(series, hi_sec);
+    if (i > 0 && series_slot(series, i - 1)->sec * 1000 > end)
+        end = (series_slot(series, i - 1)->sec + 1) * 1000;
+    if (end > until_ms)
+        end = until_ms;
+    if (end > since_ms)
+        out->rate_per_s = (double)out->count / ((double)(end - since_ms) / 1000.0);
+}
+
+void series_foreach_second(store_t *s, const series_t *series, int64_t since_ms, int64_t until_ms,
+                           void (*fn)(void *ctx, const series_second_t *sec), void *ctx)
+{
+    int64_t lo_sec, hi_sec;
+
+    if (series && series_clip(s, &since_ms, &until_ms, &lo_sec, &hi_sec))
+        series_seconds(series, lo_sec, hi_sec, fn, ctx);
+}
+
+size_t series_foreach_bucket(store_t *s, const series_t *series, int64_t second_ms,
+                             void (*fn)(void *ctx, double lower_ms, double upper_ms,
+                                        uint64_t count),
+                             void *ctx)
+{
+    (void)s;
+    if (!series)
+        return 0;
+    return series_buckets(series, series_floor_div(second_ms, 1000), fn, ctx);
+}
