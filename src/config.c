@@ -12,25 +12,25 @@ typedef enum option_kind { OPT_ADDRESS, OPT_DURATION, OPT_SIZE, OPT_COUNT } opti
 
 /* One setting. `min`/`max` bound the parsed value (ms, bytes or count). */
 typedef struct option {
-    const char *flag;   /* without the leading "--" */
-    const char *env;    /* environment variable */
+    const char *flag; /* without the leading "--" */
+    const char *env;  /* environment variable */
     option_kind_t kind;
-    size_t offset;      /* where in config_t */
-    const char *def;    /* default, in the same syntax a user types */
+    size_t offset;   /* where in config_t */
+    const char *def; /* default, in the same syntax a user types */
     int64_t min, max;
     const char *help;
 } option_t;
 
 #define CFG_AT(field) offsetof(config_t, field)
-#define MIB (1ll << 20)
+#define MIB           (1ll << 20)
 
 static const option_t options[] = {
     {"listen", "SPIDER_LISTEN", OPT_ADDRESS, 0, "127.0.0.1:8080", 0, 0,
      "address:port to listen on; 0.0.0.0:8080 (or [::]:8080) for all interfaces"},
     {"window", "SPIDER_WINDOW", OPT_DURATION, CFG_AT(window_ms), "30m", 1000, 24 * 3600 * 1000ll,
      "history kept in memory (whole seconds, up to 24h)"},
-    {"raw-per-second", "SPIDER_RAW_PER_SECOND", OPT_COUNT, CFG_AT(raw_per_second), "100", 0,
-     65535, "raw samples kept per series per second for the scatter (0 keeps none)"},
+    {"raw-per-second", "SPIDER_RAW_PER_SECOND", OPT_COUNT, CFG_AT(raw_per_second), "100", 0, 65535,
+     "raw samples kept per series per second for the scatter (0 keeps none)"},
     {"max-series", "SPIDER_MAX_SERIES", OPT_COUNT, CFG_AT(max_series), "10000", 1, 10000000,
      "series that may exist at once; samples of further series are rejected"},
     {"memory-limit", "SPIDER_MEMORY_LIMIT", OPT_SIZE, CFG_AT(memory_limit), "256MiB", MIB,
@@ -113,7 +113,9 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
     if (value < o->min || value > o->max) {
         snprintf(err, err_len, "%s --%s '%s': out of range (%lld to %lld%s)", source, o->flag, v,
                  (long long)o->min, (long long)o->max,
-                 o->kind == OPT_DURATION ? " ms" : o->kind == OPT_SIZE ? " bytes" : "");
+                 o->kind == OPT_DURATION ? " ms"
+                 : o->kind == OPT_SIZE   ? " bytes"
+                                         : "");
         return CONFIG_ERROR;
     }
     if (o->kind == OPT_DURATION && o->offset == CFG_AT(window_ms) && value % 1000 != 0) {

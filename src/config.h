@@ -14,15 +14,15 @@
 #include <stdio.h>
 
 typedef struct config {
-    char listen_host[256];     /* address to bind, e.g. 127.0.0.1, 0.0.0.0, :: */
-    int listen_port;           /* 0 = pick an ephemeral port (tests) */
-    int64_t window_ms;         /* history kept: 1s .. 24h, whole seconds */
-    uint64_t raw_per_second;   /* raw points kept per series per second */
-    uint64_t max_series;       /* series that may exist at once */
-    uint64_t memory_limit;     /* store memory budget, bytes */
-    uint64_t max_body;         /* largest POST body accepted, bytes */
-    int64_t header_timeout_ms; /* whole request head must arrive within this */
-    int64_t body_timeout_ms;   /* whole body must arrive within this (absolute) */
+    char listen_host[256];        /* address to bind, e.g. 127.0.0.1, 0.0.0.0, :: */
+    int listen_port;              /* 0 = pick an ephemeral port (tests) */
+    int64_t window_ms;            /* history kept: 1s .. 24h, whole seconds */
+    uint64_t raw_per_second;      /* raw points kept per series per second */
+    uint64_t max_series;          /* series that may exist at once */
+    uint64_t memory_limit;        /* store memory budget, bytes */
+    uint64_t max_body;            /* largest POST body accepted, bytes */
+    int64_t header_timeout_ms;    /* whole request head must arrive within this */
+    int64_t body_timeout_ms;      /* whole body must arrive within this (absolute) */
     int64_t keepalive_timeout_ms; /* idle keep-alive connection closed after this */
 } config_t;
 

@@ -111,11 +111,11 @@ int server_run(const config_t *cfg)
     const char *host = strcmp(cfg->listen_host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->listen_host;
     fprintf(stderr,
             "spider %s: listening on http://%s%s%s:%d/ (API at /api/v1/, metrics at /metrics)\n",
-            SPIDER_VERSION, strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "",
-            port);
+            SPIDER_VERSION, strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port);
     if (strcmp(cfg->listen_host, "127.0.0.1") == 0)
-        fprintf(stderr, "spider: only this machine can connect; use --listen 0.0.0.0:%d to "
-                        "accept connections from other hosts\n",
+        fprintf(stderr,
+                "spider: only this machine can connect; use --listen 0.0.0.0:%d to "
+                "accept connections from other hosts\n",
                 port);
 
     struct sigaction sa;

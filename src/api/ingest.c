@@ -101,8 +101,7 @@ static void ingest_sample(void *ctx, const points_sample_t *s)
     c->metrics->samples_accepted++;
 }
 
-int ingest_handle(store_t *store, metrics_t *m, const char *p, size_t n, int64_t now_ms,
-                  buf_t *out)
+int ingest_handle(store_t *store, metrics_t *m, const char *p, size_t n, int64_t now_ms, buf_t *out)
 {
     ingest_ctx_t c = {.store = store, .metrics = m, .now_ms = now_ms};
     points_error_t err = {0, NULL};

@@ -2,14 +2,10 @@
 #include "metrics.h"
 
 static const char *const reject_labels[INGEST_REJECT_COUNT] = {
-    [INGEST_REJECT_BAD_NAME] = "bad_name",
-    [INGEST_REJECT_NEGATIVE] = "negative",
-    [INGEST_REJECT_NOT_FINITE] = "not_finite",
-    [INGEST_REJECT_BAD_TIMESTAMP] = "bad_timestamp",
-    [INGEST_REJECT_TOO_OLD] = "too_old",
-    [INGEST_REJECT_TOO_NEW] = "too_new",
-    [INGEST_REJECT_SERIES_LIMIT] = "series_limit",
-    [INGEST_REJECT_MEMORY] = "memory_budget",
+    [INGEST_REJECT_BAD_NAME] = "bad_name",         [INGEST_REJECT_NEGATIVE] = "negative",
+    [INGEST_REJECT_NOT_FINITE] = "not_finite",     [INGEST_REJECT_BAD_TIMESTAMP] = "bad_timestamp",
+    [INGEST_REJECT_TOO_OLD] = "too_old",           [INGEST_REJECT_TOO_NEW] = "too_new",
+    [INGEST_REJECT_SERIES_LIMIT] = "series_limit", [INGEST_REJECT_MEMORY] = "memory_budget",
 };
 
 static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
@@ -52,8 +48,7 @@ static void metrics_gauge(buf_t *out, const char *name, const char *help, double
 
 void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
 {
-    metrics_counter(out, "spider_http_requests_total", "HTTP requests received.",
-                    m->http_requests);
+    metrics_counter(out, "spider_http_requests_total", "HTTP requests received.", m->http_requests);
     metrics_header(out, "spider_http_refused_total", "counter",
                    "HTTP requests refused, by reason (each a limit or protocol rule).");
     for (int r = 0; r < HTTP_REFUSED_COUNT; r++)
@@ -70,8 +65,8 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     for (int r = 0; r < INGEST_REJECT_COUNT; r++)
         buf_printf(out, "spider_samples_rejected_total{reason=\"%s\"} %llu\n", reject_labels[r],
                    (unsigned long long)m->samples_rejected[r]);
-    metrics_gauge(out, "spider_store_bytes", "Bytes the store accounts for (the budget measures this).",
-                  (double)store->bytes);
+    metrics_gauge(out, "spider_store_bytes",
+                  "Bytes the store accounts for (the budget measures this).", (double)store->bytes);
     metrics_gauge(out, "spider_store_series", "Series alive in the window.", (double)store->series);
     metrics_counter(out, "spider_store_raw_dropped_total",
                     "Raw points not kept or evicted because the memory budget binds.",

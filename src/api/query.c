@@ -90,8 +90,7 @@ int query_series_list(store_t *store, int64_t now_ms, buf_t *out)
         series_summarize(store, s, since, until, &all);
         /* Rate over the last whole seconds: the open second would under-count. */
         int64_t recent_until = now_ms - now_ms % 1000;
-        series_summarize(store, s, recent_until - QUERY_RATE_SECONDS * 1000, recent_until,
-                         &recent);
+        series_summarize(store, s, recent_until - QUERY_RATE_SECONDS * 1000, recent_until, &recent);
         slice_t name = series_name(s);
         buf_append_cstr(out, i ? ",{\"name\":" : "{\"name\":");
         buf_json_string(out, name.p, name.n);

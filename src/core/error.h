@@ -9,11 +9,11 @@
 
 enum spider_error {
     SPIDER_OK = 0,
-    SPIDER_EINVAL = -1,  /* malformed or out-of-range input */
+    SPIDER_EINVAL = -1,   /* malformed or out-of-range input */
     SPIDER_ENOSPACE = -2, /* a configured limit or the memory budget binds */
-    SPIDER_ENOENT = -3,  /* no such object (series, route, ...) */
-    SPIDER_ERANGE = -4,  /* value outside what the type can represent */
-    SPIDER_EIO = -5,     /* a system call failed; errno has the detail */
+    SPIDER_ENOENT = -3,   /* no such object (series, route, ...) */
+    SPIDER_ERANGE = -4,   /* value outside what the type can represent */
+    SPIDER_EIO = -5,      /* a system call failed; errno has the detail */
 };
 
 /* Returns a static string for err; unknown codes give "unknown error". */

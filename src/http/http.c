@@ -109,9 +109,9 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
         lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
                                     (const unsigned char *)"nosniff", 7, &p, end))
         return -1;
-    if (allow && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
-                                             (const unsigned char *)allow, (int)strlen(allow), &p,
-                                             end))
+    if (allow && lws_add_http_header_by_name(
+                     wsi, (const unsigned char *)"allow:", (const unsigned char *)allow,
+                     (int)strlen(allow), &p, end))
         return -1;
     if (c->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                                       (const unsigned char *)"close", 5, &p, end))
@@ -191,8 +191,7 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
     if (http_header(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING, value, sizeof value) >= 0) {
         c->close_after = 1;
         return http_refuse(wsi, c, 411, HTTP_REFUSED_LENGTH_REQUIRED,
-                           "chunked request bodies are not supported: send Content-Length",
-                           NULL);
+                           "chunked request bodies are not supported: send Content-Length", NULL);
     }
     int n = http_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, value, sizeof value);
     if (n <= 0) {
@@ -238,8 +237,7 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
 }
 
 /* Reads decoded query-string fragments ("key=value") into args. */
-static size_t http_query_args(struct lws *wsi, char storage[HTTP_MAX_ARGS][256],
-                              query_arg_t *args)
+static size_t http_query_args(struct lws *wsi, char storage[HTTP_MAX_ARGS][256], query_arg_t *args)
 {
     size_t n = 0;
     for (int i = 0; n < HTTP_MAX_ARGS; i++) {
@@ -289,8 +287,8 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
         char storage[HTTP_MAX_ARGS][256];
         query_arg_t args[HTTP_MAX_ARGS];
         size_t n_args = http_query_args(wsi, storage, args);
-        slice_t name = slice_make(path.p + sizeof series_prefix - 1,
-                                  path.n - (sizeof series_prefix - 1));
+        slice_t name =
+            slice_make(path.p + sizeof series_prefix - 1, path.n - (sizeof series_prefix - 1));
         int status = query_series_get(app->store, name, args, n_args, now, &c->out);
         if (status == 400)
             app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
@@ -301,9 +299,9 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
     if (slice_eq_cstr(path, "/healthz")) {
         store_stats_t st;
         store_get_stats(app->store, &st);
-        buf_printf(&c->out, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"series\":%zu}",
-                   SPIDER_VERSION, (long long)((now - app->metrics.started_wall_ms) / 1000),
-                   st.series);
+        buf_printf(
+            &c->out, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"series\":%zu}",
+            SPIDER_VERSION, (long long)((now - app->metrics.started_wall_ms) / 1000), st.series);
         return http_respond_json(wsi, c, 200);
     }
     if (slice_eq_cstr(path, "/metrics")) {
@@ -313,11 +311,10 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
         return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
     }
     if (slice_eq_cstr(path, "/")) {
-        buf_append_cstr(&c->out,
-                        "{\"name\":\"spider\",\"version\":\"" SPIDER_VERSION "\","
-                        "\"endpoints\":[\"POST /api/v1/points\",\"GET /api/v1/series\","
-                        "\"GET /api/v1/series/NAME?since=MS&until=MS\",\"GET /healthz\","
-                        "\"GET /metrics\"]}");
+        buf_append_cstr(&c->out, "{\"name\":\"spider\",\"version\":\"" SPIDER_VERSION "\","
+                                 "\"endpoints\":[\"POST /api/v1/points\",\"GET /api/v1/series\","
+                                 "\"GET /api/v1/series/NAME?since=MS&until=MS\",\"GET /healthz\","
+                                 "\"GET /metrics\"]}");
         return http_respond_json(wsi, c, 200);
     }
     app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
@@ -375,8 +372,8 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             buf_t body = c->body;
             buf_init(&c->body);
             buf_reset(&c->out);
-            int status =
-                ingest_handle(app->store, &app->metrics, body.p, body.len, clock_wall_ms(), &c->out);
+            int status = ingest_handle(app->store, &app->metrics, body.p, body.len, clock_wall_ms(),
+                                       &c->out);
             buf_dispose(&body);
             return http_respond_json(wsi, c, (unsigned)status);
         }

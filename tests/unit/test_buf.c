@@ -51,8 +51,18 @@ static void test_string_always_parses(void **state)
 static void test_numbers_round_trip(void **state)
 {
     (void)state;
-    const double values[] = {0, 1, -3, 8.1, 12.5, 0.1, 1e-9, 123456.789, 1.7976931348623157e308,
-                             4.9e-324, 1764160000123.0, 2.0 / 3.0};
+    const double values[] = {0,
+                             1,
+                             -3,
+                             8.1,
+                             12.5,
+                             0.1,
+                             1e-9,
+                             123456.789,
+                             1.7976931348623157e308,
+                             4.9e-324,
+                             1764160000123.0,
+                             2.0 / 3.0};
     for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
         buf_t b;
         buf_init(&b);

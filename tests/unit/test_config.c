@@ -41,8 +41,8 @@ static void test_flags_both_forms(void **state)
     (void)state;
     config_t cfg;
     char err[256];
-    char *argv[] = {"spider", "--window", "5m", "--memory-limit=64MiB", "--listen", "[::1]:9000",
-                    "--raw-per-second", "0"};
+    char *argv[] = {"spider",     "--window",         "5m", "--memory-limit=64MiB", "--listen",
+                    "[::1]:9000", "--raw-per-second", "0"};
     assert_int_equal(parse(&cfg, err, 8, argv), CONFIG_RUN);
     assert_int_equal(cfg.window_ms, 300000);
     assert_int_equal(cfg.memory_limit, 64ull << 20);
@@ -110,10 +110,10 @@ static void test_help_and_version(void **state)
     FILE *f = fmemopen(text, sizeof text - 1, "w");
     config_print_help(f);
     fclose(f);
-    const char *needles[] = {"--listen", "SPIDER_LISTEN", "--window", "(default 30m)",
-                             "--memory-limit", "(default 256MiB)", "--body-timeout",
-                             "--keepalive-timeout", "--header-timeout", "--max-body",
-                             "--raw-per-second", "--max-series"};
+    const char *needles[] = {"--listen",       "SPIDER_LISTEN",       "--window",
+                             "(default 30m)",  "--memory-limit",      "(default 256MiB)",
+                             "--body-timeout", "--keepalive-timeout", "--header-timeout",
+                             "--max-body",     "--raw-per-second",    "--max-series"};
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
         if (!strstr(text, needles[i]))
             fail_msg("--help lacks '%s'", needles[i]);
@@ -122,10 +122,8 @@ static void test_help_and_version(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_match_design),
-        cmocka_unit_test(test_flags_both_forms),
-        cmocka_unit_test(test_environment_and_precedence),
-        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_defaults_match_design),      cmocka_unit_test(test_flags_both_forms),
+        cmocka_unit_test(test_environment_and_precedence), cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_help_and_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
