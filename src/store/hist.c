@@ -104,16 +104,21 @@ static double hist_value(uint32_t b, uint64_t rank, uint64_t total, double min, 
 
 int hist_open_add(uint64_t *e, uint16_t *n, uint32_t cap, uint32_t b)
 {
-    uint32_t lo = 0, hi = *n;
     uint64_t key = HIST_ENTRY(b, 0);
+    uint32_t lo = 0;
 
-    /* Lower bound: the first entry whose bucket is >= b. */
-    while (lo < hi) {
-        uint32_t mid = (lo + hi) / 2;
-        if (e[mid] < key)
-            lo = mid + 1;
-        else
-            hi = mid;
+    /* Lower bound: the first entry whose bucket is >= b. Branch-free (the
+     * compiler emits a conditional move): samples land in random buckets,
+     * so a branchy search mispredicts about every other step. */
+    if (*n > 0) {
+        const uint64_t *base = e;
+        uint32_t len = *n;
+        while (len > 1) {
+            uint32_t half = len / 2;
+            base = base[half] < key ? base + half : base;
+            len -= half;
+        }
+        lo = (uint32_t)(base - e) + (*base < key);
     }
     if (lo < *n && HIST_ENTRY_BUCKET(e[lo]) == b) {
         e[lo]++; /* counts have 52 bits: cannot reach the bucket bits */
