@@ -12,3 +12,5 @@ for b in "$build"/bench_*; do
 done
 echo "== http_ingest (wrk, keep-alive, one server thread)"
 bash bench/http_ingest.sh "$build/spider"
+echo "== rss under hostile posting patterns"
+node bench/rss.mjs "$build/spider"
