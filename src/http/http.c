@@ -226,6 +226,19 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
         int status = ingest_handle(app->store, &app->metrics, "", 0, clock_wall_ms(), &c->out);
         return http_respond_json(wsi, c, (unsigned)status);
     }
+    /* curl and others announce large bodies with "Expect: 100-continue" and
+     * wait (1 s in curl) for the interim answer; lws does not send it. The
+     * head has passed every check, so invite the body now: 25 bytes on an
+     * idle connection, which lws buffers if the socket cannot take them. */
+    char expect[32];
+    if (http_header(wsi, WSI_TOKEN_HTTP_EXPECT, expect, sizeof expect) > 0 &&
+        strncasecmp(expect, "100-continue", 12) == 0) {
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        unsigned char interim[LWS_PRE + sizeof cont];
+        memcpy(interim + LWS_PRE, cont, sizeof cont - 1);
+        if (lws_write(wsi, interim + LWS_PRE, sizeof cont - 1, LWS_WRITE_RAW) < 0)
+            return -1;
+    }
     c->content_length = length;
     buf_reset(&c->body);
     /* Grow with what arrives rather than trusting the header up front. */

@@ -199,3 +199,20 @@ test('a body dripped one byte a second is cut off at the body deadline', async (
   const m = await get(spider.url, '/metrics');
   assert.match(m.body, /spider_http_refused_total\{reason="body_timeout"\} 1/);
 });
+
+test('Expect: 100-continue gets the interim answer before the body is sent', async () => {
+  const c = new RawConn(spider.port);
+  await c.ready();
+  const body = '{"expect.continue":[1,2]}';
+  await c.write(
+    'POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
+  );
+  const interim = await c.response(3000);
+  assert.equal(interim.status, 100, 'no body sent yet, and the server invites it');
+  await c.write(body);
+  const a = await c.response();
+  assert.equal(a.status, 200);
+  assert.equal(JSON.parse(a.body).accepted, 2);
+  c.destroy();
+});
