@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { BIN, startSpider, get, post } from './helpers.mjs';
+import { BIN, startSpider, get, post, RawConn, sleep } from './helpers.mjs';
 
 function run(args, env = {}) {
   return spawnSync(BIN, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10000 });
@@ -93,4 +93,31 @@ test('SIGTERM stops the server with exit 0', async () => {
   assert.equal(r.json.status, 'ok');
   assert.equal(await s.stop(), 0);
   assert.match(s.log(), /stopping/);
+});
+
+test('SIGTERM lets an answer being written finish, then exits 0', async () => {
+  const s = await startSpider();
+  const now = Date.now();
+  // 1,500 seconds x 100 raw points: a query answer of several MB.
+  for (let chunk = 0; chunk < 15; chunk++) {
+    const pts = [];
+    for (let sec = chunk * 100; sec < (chunk + 1) * 100; sec++)
+      for (let k = 0; k < 100; k++) pts.push(`[${now - 1000 * (sec + 5) - k * 7},${k + 0.25}]`);
+    const r = await post(s.url, `{"big.answer":[${pts.join(',')}]}`);
+    assert.equal(r.json.accepted, 10000);
+  }
+  const c = new RawConn(s.port);
+  await c.ready();
+  c.sock.pause(); // do not read: the answer backs up in the socket buffers
+  await c.write('GET /api/v1/series/big.answer HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleep(300);
+  const exited = s.stop();
+  await sleep(300);
+  c.sock.resume();
+  const a = await c.response(10000);
+  assert.ok(a, 'the whole answer arrived');
+  assert.equal(a.status, 200);
+  assert.equal(JSON.parse(a.body).raw.length, 150000);
+  assert.equal(await exited, 0);
+  c.destroy();
 });
