@@ -11,6 +11,10 @@
  *       second, 100,000 samples per simulated second, store_advance() every
  *       second; with 1,000 series the samples go round-robin, so every call
  *       changes series (the worst case for the lookup cache).
+ *   (b') record_http_batch_20_series: the HTTP ingest shape: each simulated
+ *       second is one batch of 20 series x 26,000 samples, each series' run
+ *       contiguous (as a JSON batch lists them), durations uniform in
+ *       [1, 101) ms (~420 histogram buckets per series per second).
  *   (c) summarize_30min: series_summarize() over the whole window of (a),
  *       i.e. a merge of 1,800 sealed histograms and the quantiles; and
  *       foreach_second_30min: per-second rows (p50/p90/p99) for the window.
@@ -31,7 +35,8 @@
 #define MIB    (1024.0 * 1024.0)
 #define NVALUE (1u << 20)
 
-static double values[NVALUE]; /* precomputed, so the RNG is not measured */
+static double values[NVALUE];  /* precomputed, so the RNG is not measured */
+static double uvalues[NVALUE]; /* uniform in [1, 101) ms, for (b') */
 
 static double now_s(void)
 {
@@ -56,6 +61,8 @@ static void make_values(void)
         double z = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
         values[i] = exp(log(20.0) + 1.0 * z);
     }
+    for (size_t i = 0; i < NVALUE; i++)
+        uvalues[i] = 1.0 + 100.0 * rng_unit();
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -136,6 +143,42 @@ static double bench_record(uint32_t nseries, int nsec, int per_sec)
     return (double)nsec * per_sec / t;
 }
 
+/* (b') the HTTP batch shape: per simulated second, 20 series in turn each
+ * get a run of `run` samples spread over the second. */
+static double bench_record_batch(uint32_t nseries, int nsec, int run)
+{
+    store_t *s = new_store(60, nseries);
+    slice_t *names = malloc(nseries * sizeof *names);
+    char *buf = malloc((size_t)nseries * 32);
+    size_t vi = 0;
+    uint64_t rejected = 0;
+    double t;
+
+    for (uint32_t k = 0; k < nseries; k++) {
+        int n = snprintf(buf + (size_t)k * 32, 32, "api.http.route.%u", k);
+        names[k] = slice_make(buf + (size_t)k * 32, (size_t)n);
+    }
+    t = now_s();
+    for (int sec = 0; sec < nsec; sec++) {
+        int64_t now = T0 + sec * 1000LL;
+        store_advance(s, now);
+        for (uint32_t k = 0; k < nseries; k++) {
+            for (int i = 0; i < run; i++) {
+                int64_t ts = now + (i * 1000LL) / run;
+                rejected +=
+                    store_record(s, names[k], ts, uvalues[vi++ & (NVALUE - 1)], ts) != STORE_OK;
+            }
+        }
+    }
+    t = now_s() - t;
+    if (rejected)
+        fprintf(stderr, "bench_store: %llu rejected\n", (unsigned long long)rejected);
+    store_free(s);
+    free(names);
+    free(buf);
+    return (double)nsec * nseries * run / t;
+}
+
 static double median(double *v, int n)
 {
     qsort(v, (size_t)n, sizeof *v, cmp_double);
@@ -161,6 +204,9 @@ int main(void)
     for (int k = 0; k < RUNS; k++)
         r[k] = bench_record(1000, 100, 100000);
     printf("record_1000_series: %.1f M samples/s\n", median(r, RUNS) / 1e6);
+    for (int k = 0; k < RUNS; k++)
+        r[k] = bench_record_batch(20, 20, 26000);
+    printf("record_http_batch_20_series: %.1f M samples/s\n", median(r, RUNS) / 1e6);
 
     const series_t *se = store_find(s, slice_cstr("checkout.db"));
     for (int k = 0; k < RUNS; k++) {

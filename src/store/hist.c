@@ -102,36 +102,6 @@ static double hist_value(uint32_t b, uint64_t rank, uint64_t total, double min, 
     return v;
 }
 
-int hist_open_add(uint64_t *e, uint16_t *n, uint32_t cap, uint32_t b)
-{
-    uint64_t key = HIST_ENTRY(b, 0);
-    uint32_t lo = 0;
-
-    /* Lower bound: the first entry whose bucket is >= b. Branch-free (the
-     * compiler emits a conditional move): samples land in random buckets,
-     * so a branchy search mispredicts about every other step. */
-    if (*n > 0) {
-        const uint64_t *base = e;
-        uint32_t len = *n;
-        while (len > 1) {
-            uint32_t half = len / 2;
-            base = base[half] < key ? base + half : base;
-            len -= half;
-        }
-        lo = (uint32_t)(base - e) + (*base < key);
-    }
-    if (lo < *n && HIST_ENTRY_BUCKET(e[lo]) == b) {
-        e[lo]++; /* counts have 52 bits: cannot reach the bucket bits */
-        return 0;
-    }
-    if (*n >= cap)
-        return -1;
-    memmove(e + lo + 1, e + lo, (size_t)(*n - lo) * sizeof *e);
-    e[lo] = HIST_ENTRY(b, 1);
-    (*n)++;
-    return 0;
-}
-
 /* LEB128: 7 bits per byte, low bits first, high bit = more bytes follow. */
 static size_t hist_varint_size(uint64_t v)
 {
@@ -179,49 +149,286 @@ static size_t hist_token_size(uint32_t gap, uint64_t count)
     return 1 + (gap >= 127 ? hist_varint_size(gap - 127) : 0) + hist_varint_size(count);
 }
 
-/* Sizing and encoding walk the entries the same way: `next` is the bucket
- * a gap of 0 refers to, i.e. one past the previous entry (0 at the start). */
-size_t hist_seal_size(const uint64_t *e, size_t n)
+/* Writes one token; see the format at the top of the file. */
+static uint8_t *hist_token_put(uint8_t *p, uint32_t gap, uint64_t count)
 {
-    uint32_t next = 0;
+    if (gap < 8 && count < 16) {
+        *p++ = (uint8_t)(gap << 4 | count);
+    } else {
+        *p++ = (uint8_t)(0x80 | (gap < 127 ? gap : 127));
+        if (gap >= 127)
+            p = hist_varint_put(p, gap - 127);
+        p = hist_varint_put(p, count);
+    }
+    return p;
+}
+
+/* Sizing and encoding walk the buckets the same way: `next` is the bucket a
+ * gap of 0 refers to, i.e. one past the previous entry (0 at the start).
+ * The open form's hist_open_seal() below does the same walk over its
+ * counters with the same two token functions, which is what makes it seal
+ * to the same bytes as the entry array (test_hist checks it). */
+static size_t hist_iter_seal_size(hist_iter_t *it)
+{
+    uint32_t next = 0, b;
+    uint64_t c;
     size_t bytes = 0;
 
-    for (size_t i = 0; i < n; i++) {
-        uint32_t b = HIST_ENTRY_BUCKET(e[i]);
-        bytes += hist_token_size(b - next, HIST_ENTRY_COUNT(e[i]));
+    while (hist_iter_next(it, &b, &c)) {
+        bytes += hist_token_size(b - next, c);
         next = b + 1;
     }
     return bytes;
 }
 
-size_t hist_seal(const uint64_t *e, size_t n, uint8_t *out)
+static size_t hist_iter_seal(hist_iter_t *it, uint8_t *out)
 {
     uint8_t *p = out;
-    uint32_t next = 0;
+    uint32_t next = 0, b;
+    uint64_t c;
 
-    for (size_t i = 0; i < n; i++) {
-        uint32_t b = HIST_ENTRY_BUCKET(e[i]);
-        uint32_t gap = b - next;
-        uint64_t count = HIST_ENTRY_COUNT(e[i]);
-
-        if (gap < 8 && count < 16) {
-            *p++ = (uint8_t)(gap << 4 | count);
-        } else {
-            *p++ = (uint8_t)(0x80 | (gap < 127 ? gap : 127));
-            if (gap >= 127)
-                p = hist_varint_put(p, gap - 127);
-            p = hist_varint_put(p, count);
-        }
+    while (hist_iter_next(it, &b, &c)) {
+        p = hist_token_put(p, b - next, c);
         next = b + 1;
     }
     return (size_t)(p - out);
 }
 
-void hist_iter_open(hist_iter_t *it, const uint64_t *e, size_t n)
+size_t hist_seal_size(const uint64_t *e, size_t n)
+{
+    hist_iter_t it;
+
+    hist_iter_entries(&it, e, n);
+    return hist_iter_seal_size(&it);
+}
+
+size_t hist_seal(const uint64_t *e, size_t n, uint8_t *out)
+{
+    hist_iter_t it;
+
+    hist_iter_entries(&it, e, n);
+    return hist_iter_seal(&it, out);
+}
+
+/* ---- open histograms ------------------------------------------------------
+ * Bucket b lives in octave (b + 63) / 64 at sub-bucket (b + 63) % 64: bucket
+ * 0 is the last counter of octave 0 (whose other 63 stay 0), buckets 1..64
+ * (the power of two 2^-10 ms) fill octave 1, and so on up to octave 42. The
+ * blocks follow the index in the order their octaves appeared, not sorted:
+ * readers go through the index, so growth never moves a block's position.
+ */
+
+#define HIST_OCT_SHIFT HIST_SUB_BITS
+#define HIST_OCT_BIAS  (HIST_SUB - 1u)
+
+struct hist_open {
+    uint8_t idx[HIST_OCTAVES]; /* 0: octave absent; k: counts in c[(k - 1) * HIST_SUB ...] */
+    uint8_t nblk;              /* blocks allocated, <= HIST_OCTAVES */
+    uint32_t c[];              /* nblk blocks of HIST_SUB counters */
+};
+
+_Static_assert(sizeof(struct hist_open) == HIST_OPEN_HEADER, "header size is documented");
+_Static_assert(HIST_OCTAVES == (HIST_BUCKETS + HIST_OCT_BIAS + HIST_SUB - 1) / HIST_SUB,
+               "every bucket has an octave");
+_Static_assert(HIST_OCTAVES < 256, "block numbers fit the uint8 index");
+
+size_t hist_open_bytes_for(uint32_t blocks)
+{
+    return HIST_OPEN_HEADER + (size_t)blocks * HIST_OPEN_BLOCK;
+}
+
+size_t hist_open_bytes(const hist_open_t *h)
+{
+    return hist_open_bytes_for(h->nblk);
+}
+
+/* An empty histogram with the listed octaves' blocks (distinct, zeroed). */
+static hist_open_t *hist_open_alloc(const uint8_t *octs, uint32_t n)
+{
+    hist_open_t *h = xcalloc(1, hist_open_bytes_for(n));
+
+    for (uint32_t i = 0; i < n; i++)
+        h->idx[octs[i]] = (uint8_t)(i + 1);
+    h->nblk = (uint8_t)n;
+    return h;
+}
+
+hist_open_t *hist_open_new(uint32_t b)
+{
+    uint8_t oct = (uint8_t)((b + HIST_OCT_BIAS) >> HIST_OCT_SHIFT);
+
+    return hist_open_alloc(&oct, 1);
+}
+
+void hist_open_free(hist_open_t *h)
+{
+    free(h);
+}
+
+int hist_open_add(hist_open_t *h, uint32_t b)
+{
+    uint32_t k = b + HIST_OCT_BIAS;
+    uint32_t blk = h->idx[k >> HIST_OCT_SHIFT];
+    uint32_t *c;
+
+    if (blk == 0)
+        return -1;
+    c = &h->c[(blk - 1) * HIST_SUB + (k & (HIST_SUB - 1))];
+    /* Never taken at any real ingest rate (see hist.h); refuse, never wrap. */
+    if (*c == UINT32_MAX)
+        return -1;
+    (*c)++;
+    return 0;
+}
+
+int hist_open_has(const hist_open_t *h, uint32_t b)
+{
+    return h->idx[(b + HIST_OCT_BIAS) >> HIST_OCT_SHIFT] != 0;
+}
+
+hist_open_t *hist_open_grow(hist_open_t *h, uint32_t b)
+{
+    uint32_t oct = (b + HIST_OCT_BIAS) >> HIST_OCT_SHIFT;
+
+    h = xrealloc(h, hist_open_bytes_for(h->nblk + 1u));
+    memset(&h->c[(size_t)h->nblk * HIST_SUB], 0, HIST_OPEN_BLOCK);
+    h->idx[oct] = ++h->nblk;
+    return h;
+}
+
+/* Sealing walks the blocks directly rather than through hist_iter_t: it
+ * runs for every open second of every series each second, and a tight loop
+ * over 64 counters is several times cheaper than one iterator call per
+ * counter. The tokens are the same (hist_token_size/put), in the same
+ * ascending bucket order, hence the same bytes as hist_seal(). */
+size_t hist_open_seal_size(const hist_open_t *h)
+{
+    uint32_t next = 0;
+    size_t bytes = 0;
+
+    for (uint32_t o = 0; o < HIST_OCTAVES; o++) {
+        const uint32_t *c;
+        if (h->idx[o] == 0)
+            continue;
+        c = &h->c[(h->idx[o] - 1u) * HIST_SUB];
+        for (uint32_t k = 0; k < HIST_SUB; k++) {
+            if (c[k] == 0)
+                continue;
+            uint32_t b = o * HIST_SUB + k - HIST_OCT_BIAS; /* c[k] != 0: never below bucket 0 */
+            bytes += hist_token_size(b - next, c[k]);
+            next = b + 1;
+        }
+    }
+    return bytes;
+}
+
+size_t hist_open_seal(const hist_open_t *h, uint8_t *out)
+{
+    uint8_t *p = out;
+    uint32_t next = 0;
+
+    for (uint32_t o = 0; o < HIST_OCTAVES; o++) {
+        const uint32_t *c;
+        if (h->idx[o] == 0)
+            continue;
+        c = &h->c[(h->idx[o] - 1u) * HIST_SUB];
+        for (uint32_t k = 0; k < HIST_SUB; k++) {
+            if (c[k] == 0)
+                continue;
+            uint32_t b = o * HIST_SUB + k - HIST_OCT_BIAS;
+            p = hist_token_put(p, b - next, c[k]);
+            next = b + 1;
+        }
+    }
+    return (size_t)(p - out);
+}
+
+size_t hist_open_seal_bound(const hist_open_t *h)
+{
+    return (size_t)h->nblk * HIST_SUB * HIST_SEAL_MAX_ENTRY;
+}
+
+/* The distinct octaves of a sealed histogram plus that of bucket b, in
+ * ascending order; returns how many (<= HIST_OCTAVES). */
+static uint32_t hist_sealed_octaves(const uint8_t *p, size_t len, uint32_t b, uint8_t *octs)
+{
+    uint8_t seen[HIST_OCTAVES] = {0};
+    hist_iter_t it;
+    uint32_t n = 0, eb;
+    uint64_t c;
+
+    seen[(b + HIST_OCT_BIAS) >> HIST_OCT_SHIFT] = 1;
+    hist_iter_sealed(&it, p, len);
+    while (hist_iter_next(&it, &eb, &c))
+        seen[(eb + HIST_OCT_BIAS) >> HIST_OCT_SHIFT] = 1;
+    for (uint32_t o = 0; o < HIST_OCTAVES; o++)
+        if (seen[o])
+            octs[n++] = (uint8_t)o;
+    return n;
+}
+
+uint32_t hist_open_unseal_blocks(const uint8_t *p, size_t len, uint32_t b)
+{
+    uint8_t octs[HIST_OCTAVES];
+
+    return hist_sealed_octaves(p, len, b, octs);
+}
+
+hist_open_t *hist_open_unseal(const uint8_t *p, size_t len, uint32_t b)
+{
+    uint8_t octs[HIST_OCTAVES];
+    uint32_t n = hist_sealed_octaves(p, len, b, octs), eb;
+    hist_open_t *h = hist_open_alloc(octs, n);
+    hist_iter_t it;
+    uint64_t c;
+
+    hist_iter_sealed(&it, p, len);
+    while (hist_iter_next(&it, &eb, &c)) {
+        uint32_t k = eb + HIST_OCT_BIAS;
+        h->c[(h->idx[k >> HIST_OCT_SHIFT] - 1u) * HIST_SUB + (k & (HIST_SUB - 1))] =
+            c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+    }
+    return h;
+}
+
+void hist_iter_open(hist_iter_t *it, const hist_open_t *h)
+{
+    memset(it, 0, sizeof *it);
+    it->h = h;
+    it->next = HIST_OCT_BIAS; /* bucket 0: the only live counter of octave 0 */
+}
+
+void hist_iter_entries(hist_iter_t *it, const uint64_t *e, size_t n)
 {
     memset(it, 0, sizeof *it);
     it->e = e;
     it->eend = e + n;
+}
+
+/* Next non-empty counter of an open histogram: absent octaves are skipped
+ * whole, so a walk costs O(octaves + blocks * HIST_SUB). */
+static int hist_iter_next_open(hist_iter_t *it, uint32_t *bucket, uint64_t *count)
+{
+    const hist_open_t *h = it->h;
+    uint32_t k = it->next;
+
+    while (k < HIST_OCTAVES * HIST_SUB) {
+        uint32_t blk = h->idx[k >> HIST_OCT_SHIFT];
+        if (blk == 0) {
+            k = (k | (HIST_SUB - 1)) + 1;
+            continue;
+        }
+        uint32_t c = h->c[(blk - 1) * HIST_SUB + (k & (HIST_SUB - 1))];
+        k++;
+        if (c) {
+            it->next = k;
+            *bucket = k - 1 - HIST_OCT_BIAS;
+            *count = c;
+            return 1;
+        }
+    }
+    it->next = k;
+    return 0;
 }
 
 void hist_iter_sealed(hist_iter_t *it, const uint8_t *p, size_t len)
@@ -236,6 +443,8 @@ int hist_iter_next(hist_iter_t *it, uint32_t *bucket, uint64_t *count)
     uint64_t gap, c;
     uint8_t t;
 
+    if (it->h)
+        return hist_iter_next_open(it, bucket, count);
     if (it->e) {
         if (it->e >= it->eend)
             return 0;

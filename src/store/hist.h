@@ -15,12 +15,36 @@
  *     exact min and max beside the histogram, so they are not lost).
  *
  * Three representations:
- *   - open: a sparse array of uint64 entries sorted by bucket, each entry
- *     (bucket << 52 | count). Used for seconds still receiving samples.
+ *   - open (hist_open_t): used for seconds still receiving samples. Two
+ *     levels: an index of HIST_OCTAVES = 43 bytes, one per power-of-two
+ *     octave (bucket 0 shares octave 0), each 0 (absent) or 1 + the number
+ *     of a block of HIST_SUB uint32 counters (256 bytes), blocks allocated
+ *     as octaves appear. Adding a sample is bucket -> octave/sub ->
+ *     increment: O(1), no search, no memmove.
  *   - sealed: a compact byte string of (bucket gap, count) tokens, about one
  *     byte per non-empty bucket for typical latency data (see hist.c).
  *   - hist_acc_t: a dense array of all buckets, to merge many seconds.
- * hist_iter_t walks an open or sealed histogram in bucket order.
+ * hist_iter_t walks an open, sealed or entry-array histogram in bucket order.
+ * The entry array (sorted uint64 entries, bucket << 52 | count) is the
+ * plain-value form the codec is specified on (hist_seal, hist_unseal);
+ * sealing an open histogram writes exactly the bytes hist_seal() writes for
+ * the same buckets and counts.
+ *
+ * Memory of an open histogram: HIST_OPEN_HEADER (44) + 256 bytes per octave
+ * present, i.e. 300 bytes for a second with one sample (the sorted array it
+ * replaces cost 32), about 2 KiB for durations spread over 1..101 ms (7
+ * octaves, ~420 buckets), at most 44 + 43 * 256 = 11,052 bytes. That price
+ * is paid by open seconds only: a series holds an open histogram for the
+ * current second, for seconds up to 60 s ahead that received samples, and
+ * for late seconds reopened since the last store_advance(); every one of
+ * them is sealed (to ~1 byte per non-empty bucket) when the store moves
+ * past it, and all of it is counted against the store's memory budget.
+ *
+ * Counters. An open bucket counts in uint32: 4.29e9 samples in one bucket of
+ * one second would overflow it, which needs an ingest rate about 200 times
+ * the 20 M samples/s the whole server is built for; hist_open_add() still
+ * refuses (returns -1) rather than wrap, should it ever happen. Sealed and
+ * merged counts are uint64.
  *
  * Pure module (libc only); no global state, thread-safe on distinct objects.
  */
@@ -39,7 +63,7 @@
 /* Bucket 0 (below HIST_MIN_MS) plus 64 buckets per power of two: 2689. */
 #define HIST_BUCKETS (1u + (uint32_t)(HIST_EXP_END - HIST_EXP_MIN) * HIST_SUB)
 
-/* Open entries pack bucket (12 bits, HIST_BUCKETS < 4096) and count (52 bits). */
+/* Entries pack bucket (12 bits, HIST_BUCKETS < 4096) and count (52 bits). */
 #define HIST_ENTRY_SHIFT      52
 #define HIST_ENTRY_COUNT_MASK ((UINT64_C(1) << HIST_ENTRY_SHIFT) - 1)
 #define HIST_ENTRY(b, c)      (((uint64_t)(b) << HIST_ENTRY_SHIFT) | (uint64_t)(c))
@@ -65,17 +89,69 @@ double hist_bucket_upper(uint32_t b);
  * rounded away. */
 uint64_t hist_rank(double q, uint64_t n);
 
-/* Adds one value of bucket b to an open histogram e[0..*n) of capacity cap.
- * Returns 0, or -1 if b is new and *n == cap (grow the array and retry);
- * nothing changes then. O(log n) plus a memmove for a new bucket. */
-int hist_open_add(uint64_t *e, uint16_t *n, uint32_t cap, uint32_t b);
-
-/* Bytes hist_seal() will write for the open histogram e[0..n). O(n). */
+/* Bytes hist_seal() will write for the entries e[0..n) (sorted by bucket,
+ * counts >= 1). O(n). */
 size_t hist_seal_size(const uint64_t *e, size_t n);
 
-/* Encodes the open histogram e[0..n) (sorted, counts >= 1) into out, which
- * must hold hist_seal_size(e, n) bytes. Returns the bytes written. O(n). */
+/* Encodes the entries e[0..n) (sorted, counts >= 1) into out, which must
+ * hold hist_seal_size(e, n) bytes. Returns the bytes written. O(n). */
 size_t hist_seal(const uint64_t *e, size_t n, uint8_t *out);
+
+/* ---- open histograms ---- */
+
+#define HIST_OCTAVES     43u /* (HIST_BUCKETS + HIST_SUB - 1) / HIST_SUB, bucket 0 in octave 0 */
+#define HIST_OPEN_HEADER 44u /* the octave index and the block count */
+#define HIST_OPEN_BLOCK  (HIST_SUB * sizeof(uint32_t)) /* 256 bytes per octave present */
+
+/* An open histogram: one heap allocation of hist_open_bytes() bytes. */
+typedef struct hist_open hist_open_t;
+
+/* Bytes an open histogram with `blocks` octave blocks occupies. */
+size_t hist_open_bytes_for(uint32_t blocks);
+
+/* Bytes h occupies (what to reserve/release for it). O(1). */
+size_t hist_open_bytes(const hist_open_t *h);
+
+/* Returns a new open histogram, empty, with the block of bucket b already
+ * allocated, so that hist_open_add(h, b) succeeds: hist_open_bytes_for(1)
+ * bytes. Aborts on OOM. Free with hist_open_free(). */
+hist_open_t *hist_open_new(uint32_t b);
+void hist_open_free(hist_open_t *h);
+
+/* Adds one value of bucket b (< HIST_BUCKETS). Returns 0, or -1 if b's
+ * octave has no block yet (hist_open_grow() and retry) or, in theory, its
+ * counter is at UINT32_MAX; nothing changes then. O(1). */
+int hist_open_add(hist_open_t *h, uint32_t b);
+
+/* 1 if bucket b's octave has a block (hist_open_add(h, b) needs no growth). */
+int hist_open_has(const hist_open_t *h, uint32_t b);
+
+/* Adds the (zeroed) block of bucket b's octave, which must be absent:
+ * HIST_OPEN_BLOCK more bytes. Returns the (moved) histogram; h is invalid
+ * afterwards. Aborts on OOM. O(bytes) for the realloc, at most 43 times. */
+hist_open_t *hist_open_grow(hist_open_t *h, uint32_t b);
+
+/* Bytes hist_open_seal() will write. O(blocks * HIST_SUB). */
+size_t hist_open_seal_size(const hist_open_t *h);
+
+/* Encodes h into out (room for hist_open_seal_size(h) bytes, or for
+ * hist_open_seal_bound(h) to seal in one pass): the same bytes as
+ * hist_seal() of the same buckets and counts. Returns the bytes written. */
+size_t hist_open_seal(const hist_open_t *h, uint8_t *out);
+
+/* An upper bound of hist_open_seal_size(h), O(1): blocks * 64 * 11 bytes. */
+size_t hist_open_seal_bound(const hist_open_t *h);
+
+/* Blocks hist_open_unseal(p, len, b) allocates: the octaves of the sealed
+ * histogram plus that of bucket b. Multiply with hist_open_bytes_for().
+ * O(len). */
+uint32_t hist_open_unseal_blocks(const uint8_t *p, size_t len, uint32_t b);
+
+/* Decodes a sealed histogram (produced by hist_open_seal) into a new open
+ * one that also has the block of bucket b, so hist_open_add(h, b) then
+ * succeeds. Counts above UINT32_MAX (impossible from hist_open_seal) are
+ * clamped. Aborts on OOM. O(len + blocks * HIST_SUB). */
+hist_open_t *hist_open_unseal(const uint8_t *p, size_t len, uint32_t b);
 
 /* Number of entries (non-empty buckets) of a sealed histogram. O(len). */
 size_t hist_sealed_entries(const uint8_t *p, size_t len);
@@ -89,11 +165,14 @@ size_t hist_unseal(const uint8_t *p, size_t len, uint64_t *e);
  * histogram must outlive the iterator and not change while it is used. */
 typedef struct hist_iter {
     const uint8_t *p, *end;   /* sealed: next token, end of the bytes */
-    const uint64_t *e, *eend; /* open: next entry, end (e == NULL when sealed) */
-    uint32_t next;            /* sealed: the bucket a gap of 0 refers to */
+    const uint64_t *e, *eend; /* entries: next entry, end (NULL when not entries) */
+    const hist_open_t *h;     /* open: the histogram (NULL when not open) */
+    uint32_t next;            /* sealed: the bucket a gap of 0 refers to;
+                                 open: the next counter to look at (octave * 64 + sub) */
 } hist_iter_t;
 
-void hist_iter_open(hist_iter_t *it, const uint64_t *e, size_t n);
+void hist_iter_open(hist_iter_t *it, const hist_open_t *h);
+void hist_iter_entries(hist_iter_t *it, const uint64_t *e, size_t n);
 void hist_iter_sealed(hist_iter_t *it, const uint8_t *p, size_t len);
 
 /* Returns 1 and the next (bucket, count), or 0 at the end. */

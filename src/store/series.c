@@ -6,8 +6,9 @@
  *            │         second that has samples; n <= max_slots = window_s + 61
  *            └ open:   the seconds whose histogram is still open (sparse)
  *
- * A slot's histogram is open (sorted uint64 entries, cheap to update) while
- * its second may still receive samples, and sealed (hist.c byte encoding,
+ * A slot's histogram is open (hist_open_t: an octave index and 64-counter
+ * blocks, O(1) to update; see hist.h for its memory bound) while its second
+ * may still receive samples, and sealed (hist.c byte encoding,
  * about 1 byte per non-empty bucket) once the store has moved past it. A
  * late sample for a sealed second unseals it; the next store_advance()
  * seals it again. Raw points are 6-byte records (uint16 ms offset within the
@@ -29,12 +30,12 @@ typedef struct slot {
     int64_t sec;    /* unix second */
     uint64_t count; /* samples in this second, exact */
     double sum, min, max;
-    void *hist;        /* open: uint64_t[hist_cap] entries; sealed: uint8_t[hist_len] */
-    uint8_t *raw;      /* raw_cap records of SERIES_RAW_BYTES; record 0 is the largest */
-    uint16_t hist_len; /* open: entries used; sealed: bytes (<= 2689 * 11 < 65536) */
-    uint16_t hist_cap; /* open: entries allocated (>= 1); 0 means sealed */
-    uint16_t raw_n;    /* records kept */
-    uint16_t raw_cap;  /* records allocated (<= raw_per_second <= 65535) */
+    void *hist;         /* open: hist_open_t; sealed: uint8_t[hist_len] */
+    uint8_t *raw;       /* raw_cap records of SERIES_RAW_BYTES; record 0 is the largest */
+    uint16_t hist_len;  /* open: 0; sealed: bytes (<= 2689 * 11 < 65536) */
+    uint16_t hist_open; /* 1: hist is open, 0: sealed */
+    uint16_t raw_n;     /* records kept */
+    uint16_t raw_cap;   /* records allocated (<= raw_per_second <= 65535) */
 } slot_t;
 
 _Static_assert(sizeof(slot_t) == 64, "slot_t is meant to be one cache line");
@@ -55,7 +56,6 @@ struct series {
 /* First capacities; all grow by doubling up to their bound. */
 #define SERIES_SLOTS_MIN 4
 #define SERIES_OPEN_MIN  4
-#define SERIES_HIST_MIN  4
 #define SERIES_RAW_MIN   8
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -141,15 +141,15 @@ static float series_raw_ms(const uint8_t *rec)
 /* Readers do not care whether a second is open or sealed. */
 static void series_slot_iter(const slot_t *sl, hist_iter_t *it)
 {
-    if (sl->hist_cap)
-        hist_iter_open(it, sl->hist, sl->hist_len);
+    if (sl->hist_open)
+        hist_iter_open(it, sl->hist);
     else
         hist_iter_sealed(it, sl->hist, sl->hist_len);
 }
 
 static size_t series_slot_hist_bytes(const slot_t *sl)
 {
-    return sl->hist_cap ? (size_t)sl->hist_cap * sizeof(uint64_t) : sl->hist_len;
+    return sl->hist_open ? hist_open_bytes(sl->hist) : sl->hist_len;
 }
 
 /* Frees a slot's buffers and gives their bytes back. */
@@ -317,12 +317,13 @@ static void series_shrink(series_t *se, series_env_t *env)
     }
 }
 
-/* Inserts an empty open slot for sec at deque position i. Everything is
- * reserved before anything changes, so a refusal leaves the series as it
- * was (apart from unused capacity). Returns the slot or NULL. */
-static slot_t *series_insert(series_t *se, series_env_t *env, uint32_t i, int64_t sec)
+/* Inserts an empty open slot for sec at deque position i, whose histogram
+ * has the block of bucket b. Everything is reserved before anything
+ * changes, so a refusal leaves the series as it was (apart from unused
+ * capacity). Returns the slot or NULL. */
+static slot_t *series_insert(series_t *se, series_env_t *env, uint32_t i, int64_t sec, uint32_t b)
 {
-    const size_t hist_bytes = SERIES_HIST_MIN * sizeof(uint64_t);
+    const size_t hist_bytes = hist_open_bytes_for(1);
     slot_t *sl;
 
     if (!env->reserve(env->ctx, SERIES_MEM_HIST, hist_bytes, sec))
@@ -344,59 +345,44 @@ static slot_t *series_insert(series_t *se, series_env_t *env, uint32_t i, int64_
     sl = series_slot(se, i);
     memset(sl, 0, sizeof *sl);
     sl->sec = sec;
-    sl->hist = xmalloc(hist_bytes);
-    sl->hist_cap = SERIES_HIST_MIN;
+    sl->hist = hist_open_new(b);
+    sl->hist_open = 1;
     se->open[se->open_n++] = sec;
     return sl;
 }
 
-/* Turns a sealed histogram back into an open one with room for one more
- * entry. Returns 0, or -1 (budget; the slot stays sealed). */
-static int series_unseal(series_t *se, series_env_t *env, slot_t *sl)
+/* Turns a sealed histogram back into an open one that has the block of
+ * bucket b. Returns 0, or -1 (budget; the slot stays sealed). */
+static int series_unseal(series_t *se, series_env_t *env, slot_t *sl, uint32_t b)
 {
-    size_t entries = hist_sealed_entries(sl->hist, sl->hist_len);
-    uint32_t cap = SERIES_HIST_MIN;
-    size_t open_bytes;
-    uint64_t *e;
+    size_t open_bytes = hist_open_bytes_for(hist_open_unseal_blocks(sl->hist, sl->hist_len, b));
+    hist_open_t *h;
 
-    while (cap < entries + 1)
-        cap *= 2;
-    if (cap > HIST_BUCKETS)
-        cap = HIST_BUCKETS;
-    open_bytes = (size_t)cap * sizeof *e;
     if (series_open_reserve(se, env, sl->sec) != 0)
         return -1;
-    /* An open entry (8 bytes) is larger than its token unless counts pass 2^35. */
+    /* The open form (>= 300 bytes) is larger than any sealed one but the
+     * rare ones with huge counts; reserve or release the difference. */
     if (open_bytes > sl->hist_len &&
         !env->reserve(env->ctx, SERIES_MEM_HIST, open_bytes - sl->hist_len, sl->sec))
         return -1;
     if (open_bytes < sl->hist_len)
         env->release(env->ctx, SERIES_MEM_HIST, sl->hist_len - open_bytes, sl->sec);
-    e = xmalloc(open_bytes);
-    hist_unseal(sl->hist, sl->hist_len, e);
+    h = hist_open_unseal(sl->hist, sl->hist_len, b);
     free(sl->hist);
-    sl->hist = e;
-    sl->hist_len = (uint16_t)entries;
-    sl->hist_cap = (uint16_t)cap;
+    sl->hist = h;
+    sl->hist_len = 0;
+    sl->hist_open = 1;
     se->open[se->open_n++] = sl->sec;
     return 0;
 }
 
-/* Grows an open histogram that is full. Returns 0, or -1 (budget). */
-static int series_hist_grow(series_env_t *env, slot_t *sl)
+/* Adds the block of bucket b's octave to an open histogram. Returns 0, or
+ * -1 (budget; nothing changed). At most HIST_OCTAVES times per second. */
+static int series_hist_grow(series_env_t *env, slot_t *sl, uint32_t b)
 {
-    uint32_t want = (uint32_t)sl->hist_cap * 2;
-
-    if (want > HIST_BUCKETS)
-        want = HIST_BUCKETS;
-    if (!env->reserve(env->ctx, SERIES_MEM_HIST, (size_t)(want - sl->hist_cap) * sizeof(uint64_t),
-                      sl->sec)) {
-        want = sl->hist_cap + 1u;
-        if (!env->reserve(env->ctx, SERIES_MEM_HIST, sizeof(uint64_t), sl->sec))
-            return -1;
-    }
-    sl->hist = xrealloc(sl->hist, (size_t)want * sizeof(uint64_t));
-    sl->hist_cap = (uint16_t)want;
+    if (!env->reserve(env->ctx, SERIES_MEM_HIST, HIST_OPEN_BLOCK, sl->sec))
+        return -1;
+    sl->hist = hist_open_grow(sl->hist, b);
     return 0;
 }
 
@@ -485,17 +471,19 @@ store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, dou
     /* Phase 1: get an open slot with room for bucket b; may be refused. */
     if (i < se->n && series_slot(se, i)->sec == sec) {
         sl = series_slot(se, i);
-        if (sl->hist_cap == 0 && series_unseal(se, env, sl) != 0)
+        if (!sl->hist_open && series_unseal(se, env, sl, b) != 0)
             return STORE_REJECT_MEMORY;
     } else {
-        sl = series_insert(se, env, i, sec);
+        sl = series_insert(se, env, i, sec, b);
         if (!sl)
             return STORE_REJECT_MEMORY;
     }
-    if (hist_open_add(sl->hist, &sl->hist_len, sl->hist_cap, b) != 0) {
-        if (series_hist_grow(env, sl) != 0)
-            return STORE_REJECT_MEMORY; /* a new slot has room for 4: never here */
-        hist_open_add(sl->hist, &sl->hist_len, sl->hist_cap, b);
+    /* O(1): a new or unsealed slot already has b's block; an open one may
+     * need one more (256 bytes, at most 43 times per second). */
+    if (hist_open_add(sl->hist, b) != 0) {
+        if (hist_open_has(sl->hist, b) || series_hist_grow(env, sl, b) != 0)
+            return STORE_REJECT_MEMORY; /* full counter (see hist.h) or budget */
+        hist_open_add(sl->hist, b);
     }
 
     /* Phase 2: the sample is accepted; nothing below can fail. */
@@ -521,7 +509,7 @@ void series_expire(series_t *se, series_env_t *env, int64_t first_sec)
     /* Seconds leave from the front only: the deque is sorted by second. */
     while (se->n > 0 && se->slots[se->head].sec < first_sec) {
         slot_t *sl = &se->slots[se->head];
-        if (sl->hist_cap)
+        if (sl->hist_open)
             series_open_remove(se, sl->sec);
         series_slot_dispose(env, sl);
         se->head = se->head + 1 == se->cap ? 0 : se->head + 1;
@@ -533,23 +521,26 @@ void series_expire(series_t *se, series_env_t *env, int64_t first_sec)
 }
 
 /* Seals one open slot. Returns 0, or -1 if the budget refused the (rare)
- * case of a sealed form larger than the open one; the slot stays open. */
+ * case of a sealed form larger than the open one; the slot stays open.
+ * One pass over the counters: encode into a buffer of the worst-case size,
+ * then shrink it to the bytes written (realloc shrinks in place). */
 static int series_slot_seal(series_env_t *env, slot_t *sl)
 {
-    size_t open_bytes = (size_t)sl->hist_cap * sizeof(uint64_t);
-    size_t len = hist_seal_size(sl->hist, sl->hist_len);
-    uint8_t *p;
+    size_t open_bytes = hist_open_bytes(sl->hist);
+    uint8_t *p = xmalloc(hist_open_seal_bound(sl->hist));
+    size_t len = hist_open_seal(sl->hist, p);
 
-    if (len > open_bytes && !env->reserve(env->ctx, SERIES_MEM_HIST, len - open_bytes, sl->sec))
+    if (len > open_bytes && !env->reserve(env->ctx, SERIES_MEM_HIST, len - open_bytes, sl->sec)) {
+        free(p);
         return -1;
-    p = xmalloc(len);
-    hist_seal(sl->hist, sl->hist_len, p);
-    free(sl->hist);
+    }
+    p = xrealloc(p, len);
+    hist_open_free(sl->hist);
     if (len < open_bytes)
         env->release(env->ctx, SERIES_MEM_HIST, open_bytes - len, sl->sec);
     sl->hist = p;
     sl->hist_len = (uint16_t)len;
-    sl->hist_cap = 0;
+    sl->hist_open = 0;
     /* The reservoir of a closed second rarely grows again: trim it. */
     if (sl->raw_cap > sl->raw_n) {
         env->release(env->ctx, SERIES_MEM_RAW, (size_t)(sl->raw_cap - sl->raw_n) * SERIES_RAW_BYTES,
@@ -572,7 +563,7 @@ void series_seal(series_t *se, series_env_t *env, int64_t before_sec)
             continue;
         }
         sl = series_find(se, sec);
-        if (sl && sl->hist_cap && series_slot_seal(env, sl) != 0) {
+        if (sl && sl->hist_open && series_slot_seal(env, sl) != 0) {
             i++;
             continue;
         }

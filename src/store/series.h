@@ -105,7 +105,9 @@ int64_t series_first_sec(const series_t *se);
  * that left the window (series_expire), so the slot count stays bounded.
  * Returns STORE_OK, or STORE_REJECT_MEMORY when the aggregates need memory
  * the budget refuses (then nothing visible changed). A raw point that finds
- * no memory is not kept (env->raw_dropped). O(log slots + log buckets). */
+ * no memory is not kept (env->raw_dropped). O(1) for the newest second
+ * (the histogram is an octave index and counter blocks), O(log slots) for
+ * an older one. */
 store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, double ms);
 
 /* Frees every second < first_sec. O(expired seconds). */

@@ -17,8 +17,9 @@
  *   2. then new series are refused: a new series must fit under the soft cap,
  *      after evicting raw points (STORE_REJECT_MEMORY);
  *   3. then samples that need new memory for their aggregates (a new second,
- *      a new histogram bucket) are refused: they may use everything up to the
- *      hard cap, evicting any raw points first (STORE_REJECT_MEMORY).
+ *      a new octave block of an open histogram) are refused: they may use
+ *      everything up to the hard cap, evicting any raw points first
+ *      (STORE_REJECT_MEMORY).
  * Aggregates are never evicted, so an accepted sample stays counted until
  * its second leaves the window. When memory frees up (expiry), raw_limit
  * climbs back by 1/8 per second towards raw_per_second.

@@ -3,7 +3,9 @@
  * Bucket mapping (monotonic, edges, precision), nearest-rank quantiles
  * against exact sorted quantiles on lognormal, bimodal and uniform data (one
  * second, and 30 minutes of sealed seconds merged, also sub-ranges), the
- * sealed encoding round trip on its edge cases, and merging. All data comes
+ * sealed encoding round trip on its edge cases, the open form (O(1) adds,
+ * blocks per octave, sealing to the very bytes the sorted entry array it
+ * replaced seals to, unsealing, the counter limit), and merging. All data comes
  * from a seeded PRNG, so failures reproduce.
  */
 #include <setjmp.h>
@@ -94,15 +96,89 @@ static void assert_close(double got, double want, const char *what, double q)
     }
 }
 
-/* An open histogram with room for every bucket, as tests build them. */
+/* The reference: a sorted entry array, built the way the open histogram
+ * was before it became two-level (binary search, memmove on insert). */
+static void ref_add(uint64_t *e, uint16_t *n, uint32_t b)
+{
+    uint32_t lo = 0, hi = *n;
+
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (HIST_ENTRY_BUCKET(e[mid]) < b)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < *n && HIST_ENTRY_BUCKET(e[lo]) == b) {
+        e[lo]++;
+        return;
+    }
+    memmove(e + lo + 1, e + lo, (size_t)(*n - lo) * sizeof *e);
+    e[lo] = HIST_ENTRY(b, 1);
+    (*n)++;
+}
+
+/* A histogram as tests build it: the open form under test (h, NULL until
+ * the first sample) and the reference entry array e[0..n) beside it. */
 typedef struct open_hist {
     uint64_t e[HIST_BUCKETS];
     uint16_t n;
+    hist_open_t *h;
 } open_hist_t;
+
+static void open_reset(open_hist_t *h)
+{
+    hist_open_free(h->h);
+    memset(h, 0, sizeof *h);
+}
+
+/* Adds bucket b to both forms; the open form grows a block when refused. */
+static void open_add_bucket(open_hist_t *h, uint32_t b)
+{
+    ref_add(h->e, &h->n, b);
+    if (!h->h) {
+        h->h = hist_open_new(b);
+        assert_int_equal(hist_open_bytes(h->h), HIST_OPEN_HEADER + HIST_OPEN_BLOCK);
+    }
+    if (hist_open_add(h->h, b) != 0) {
+        size_t before = hist_open_bytes(h->h);
+        assert_false(hist_open_has(h->h, b));
+        h->h = hist_open_grow(h->h, b);
+        assert_int_equal(hist_open_bytes(h->h), before + HIST_OPEN_BLOCK);
+        assert_int_equal(hist_open_add(h->h, b), 0);
+    }
+}
 
 static void open_add(open_hist_t *h, double ms)
 {
-    assert_int_equal(hist_open_add(h->e, &h->n, HIST_BUCKETS, hist_bucket(ms)), 0);
+    open_add_bucket(h, hist_bucket(ms));
+}
+
+/* Seals the open form into out (malloc'ed) and checks it is byte for byte
+ * what the entry array seals to, and that both iterate alike. */
+static size_t open_seal(const open_hist_t *h, uint8_t **out)
+{
+    size_t len = hist_open_seal_size(h->h), ref_len = hist_seal_size(h->e, h->n);
+    uint8_t *ref = malloc(ref_len + 1);
+    hist_iter_t a, b;
+    uint32_t ba, bb;
+    uint64_t ca, cb;
+
+    assert_int_equal(len, ref_len);
+    *out = malloc(len + 1);
+    assert_int_equal(hist_open_seal(h->h, *out), len);
+    assert_int_equal(hist_seal(h->e, h->n, ref), len);
+    assert_memory_equal(*out, ref, len);
+    hist_iter_open(&a, h->h);
+    hist_iter_entries(&b, h->e, h->n);
+    while (hist_iter_next(&b, &bb, &cb)) {
+        assert_int_equal(hist_iter_next(&a, &ba, &ca), 1);
+        assert_int_equal(ba, bb);
+        assert_int_equal(ca, cb);
+    }
+    assert_int_equal(hist_iter_next(&a, &ba, &ca), 0);
+    free(ref);
+    return len;
 }
 
 /* ---- bucket mapping ----------------------------------------------------- */
@@ -182,8 +258,8 @@ static void test_quantiles_one_second(void **state)
 {
     static open_hist_t h;
     static double v[1000];
-    double got_open[NQ], got_sealed[NQ], got_acc[NQ];
-    uint8_t sealed[HIST_BUCKETS * HIST_SEAL_MAX_ENTRY];
+    double got_open[NQ], got_sealed[NQ], got_acc[NQ], got_entries[NQ];
+    uint8_t *sealed;
     hist_acc_t *acc = hist_acc_new();
 
     (void)state;
@@ -191,16 +267,18 @@ static void test_quantiles_one_second(void **state)
         size_t n = sizeof v / sizeof v[0], len;
         hist_iter_t it;
         rng_seed(100 + (uint64_t)d);
-        memset(&h, 0, sizeof h);
+        open_reset(&h);
         for (size_t i = 0; i < n; i++) {
             v[i] = draw((dist_t)d, 0.0);
             open_add(&h, v[i]);
         }
         qsort(v, n, sizeof v[0], cmp_double);
 
-        hist_iter_open(&it, h.e, h.n);
+        hist_iter_open(&it, h.h);
         hist_iter_quantiles(&it, n, v[0], v[n - 1], qs, NQ, got_open);
-        len = hist_seal(h.e, h.n, sealed);
+        hist_iter_entries(&it, h.e, h.n);
+        hist_iter_quantiles(&it, n, v[0], v[n - 1], qs, NQ, got_entries);
+        len = open_seal(&h, &sealed);
         hist_iter_sealed(&it, sealed, len);
         hist_iter_quantiles(&it, n, v[0], v[n - 1], qs, NQ, got_sealed);
         hist_acc_clear(acc);
@@ -213,11 +291,14 @@ static void test_quantiles_one_second(void **state)
             assert_close(got_open[k], want, dist_names[d], qs[k]);
             assert_true(got_sealed[k] == got_open[k]);
             assert_true(got_acc[k] == got_open[k]);
+            assert_true(got_entries[k] == got_open[k]);
         }
+        free(sealed);
         /* The extremes are exact, not bucket midpoints. */
         assert_true(got_open[0] == v[0]);
         assert_true(got_open[NQ - 1] == v[n - 1]);
     }
+    open_reset(&h);
     hist_acc_free(acc);
 }
 
@@ -257,15 +338,13 @@ static void test_quantiles_30min_merged(void **state)
         size_t per_sec = d == DIST_LOGNORMAL ? 1000 : 300;
         rng_seed(7 + (uint64_t)d);
         for (size_t s = 0; s < SECONDS; s++) {
-            memset(&h, 0, sizeof h);
+            open_reset(&h);
             vals[s] = malloc(per_sec * sizeof(double));
             for (size_t i = 0; i < per_sec; i++) {
                 vals[s][i] = draw((dist_t)d, (double)s / SECONDS);
                 open_add(&h, vals[s][i]);
             }
-            len[s] = hist_seal_size(h.e, h.n);
-            bytes[s] = malloc(len[s]);
-            assert_int_equal(hist_seal(h.e, h.n, bytes[s]), len[s]);
+            len[s] = open_seal(&h, &bytes[s]);
         }
         check_range(bytes, len, vals, per_sec, 0, SECONDS, acc, dist_names[d]);
         check_range(bytes, len, vals, per_sec, 100, 400, acc, dist_names[d]);
@@ -275,6 +354,7 @@ static void test_quantiles_30min_merged(void **state)
             free(vals[s]);
         }
     }
+    open_reset(&h);
     hist_acc_free(acc);
 }
 
@@ -286,32 +366,33 @@ static void test_quantiles_degenerate(void **state)
 
     (void)state;
     /* All zeros: every quantile is 0 (clamped into [min, max]). */
-    memset(&h, 0, sizeof h);
+    open_reset(&h);
     for (int i = 0; i < 50; i++)
         open_add(&h, 0.0);
-    hist_iter_open(&it, h.e, h.n);
+    hist_iter_open(&it, h.h);
     hist_iter_quantiles(&it, 50, 0.0, 0.0, qs, NQ, got);
     for (size_t k = 0; k < NQ; k++)
         assert_true(got[k] == 0.0);
     /* One value: every quantile is that value, exactly. */
-    memset(&h, 0, sizeof h);
+    open_reset(&h);
     open_add(&h, 12.345);
-    hist_iter_open(&it, h.e, h.n);
+    hist_iter_open(&it, h.h);
     hist_iter_quantiles(&it, 1, 12.345, 12.345, qs, NQ, got);
     for (size_t k = 0; k < NQ; k++)
         assert_true(got[k] == 12.345);
     /* Nothing: zeros. */
-    hist_iter_open(&it, h.e, 0);
+    hist_iter_entries(&it, h.e, 0);
     hist_iter_quantiles(&it, 0, 0.0, 0.0, qs, NQ, got);
     assert_true(got[5] == 0.0);
     /* A clamped huge value keeps its exact max. */
-    memset(&h, 0, sizeof h);
+    open_reset(&h);
     open_add(&h, 1.0);
     open_add(&h, 1e12);
-    hist_iter_open(&it, h.e, h.n);
+    hist_iter_open(&it, h.h);
     hist_iter_quantiles(&it, 2, 1.0, 1e12, qs, NQ, got);
     assert_true(got[NQ - 1] == 1e12);
     assert_true(got[0] == 1.0);
+    open_reset(&h);
 }
 
 /* ---- encodings ---------------------------------------------------------- */
@@ -393,27 +474,163 @@ static void test_seal_is_compact(void **state)
 
     (void)state;
     rng_seed(5);
-    memset(&h, 0, sizeof h);
+    open_reset(&h);
     for (int i = 0; i < 1000; i++)
         open_add(&h, draw(DIST_LOGNORMAL, 0.0));
     /* About one byte per non-empty bucket on latency data. */
-    assert_true(hist_seal_size(h.e, h.n) <= (size_t)h.n + h.n / 8 + 4);
+    assert_true(hist_open_seal_size(h.h) <= (size_t)h.n + h.n / 8 + 4);
+    open_reset(&h);
+}
+
+/* Walks an open histogram into entries; returns how many. */
+static size_t open_entries(const hist_open_t *h, uint64_t *e)
+{
+    hist_iter_t it;
+    uint32_t b;
+    uint64_t c;
+    size_t n = 0;
+
+    hist_iter_open(&it, h);
+    while (hist_iter_next(&it, &b, &c))
+        e[n++] = HIST_ENTRY(b, c);
+    return n;
 }
 
 static void test_open_add(void **state)
 {
-    uint64_t e[2] = {0, 0};
-    uint16_t n = 0;
+    hist_open_t *h = hist_open_new(hist_bucket(10.0));
+    const uint32_t top = HIST_BUCKETS - 1;
+    const uint32_t b10 = hist_bucket(10.0), b12 = hist_bucket(12.0);
+    uint64_t e[8];
 
     (void)state;
-    assert_int_equal(hist_open_add(e, &n, 2, 30), 0);
-    assert_int_equal(hist_open_add(e, &n, 2, 10), 0);
-    assert_int_equal(hist_open_add(e, &n, 2, 30), 0); /* existing bucket: no room needed */
-    assert_int_equal(n, 2);
-    assert_true(e[0] == HIST_ENTRY(10, 1) && e[1] == HIST_ENTRY(30, 2)); /* sorted */
-    assert_int_equal(hist_open_add(e, &n, 2, 20), -1);                   /* full */
-    assert_int_equal(n, 2);
-    assert_true(e[0] == HIST_ENTRY(10, 1) && e[1] == HIST_ENTRY(30, 2)); /* unchanged */
+    assert_int_equal(hist_open_bytes(h), HIST_OPEN_HEADER + HIST_OPEN_BLOCK);
+    assert_int_equal(hist_open_bytes_for(0), HIST_OPEN_HEADER);
+    /* 10 and 12 ms share the octave [8, 16): no growth for either. */
+    assert_true(hist_open_has(h, b10) && hist_open_has(h, b12));
+    assert_int_equal(hist_open_add(h, b12), 0);
+    assert_int_equal(hist_open_add(h, b10), 0);
+    assert_int_equal(hist_open_add(h, b12), 0);
+    /* Bucket 0, the top bucket, 100 ms: octaves without a block: refused,
+     * nothing changed. */
+    assert_false(hist_open_has(h, 0));
+    assert_int_equal(hist_open_add(h, 0), -1);
+    assert_int_equal(hist_open_add(h, top), -1);
+    assert_int_equal(hist_open_add(h, hist_bucket(100.0)), -1);
+    assert_int_equal(open_entries(h, e), 2);
+    assert_true(e[0] == HIST_ENTRY(b10, 1) && e[1] == HIST_ENTRY(b12, 2));
+    /* Blocks come in arrival order (top, then 0); buckets still iterate in
+     * ascending order. */
+    h = hist_open_grow(h, top);
+    assert_int_equal(hist_open_add(h, top), 0);
+    h = hist_open_grow(h, 0);
+    assert_int_equal(hist_open_add(h, 0), 0);
+    assert_int_equal(hist_open_add(h, 0), 0);
+    assert_int_equal(hist_open_bytes(h), HIST_OPEN_HEADER + 3 * HIST_OPEN_BLOCK);
+    assert_int_equal(open_entries(h, e), 4);
+    assert_true(e[0] == HIST_ENTRY(0, 2) && e[1] == HIST_ENTRY(b10, 1) &&
+                e[2] == HIST_ENTRY(b12, 2) && e[3] == HIST_ENTRY(top, 1));
+    /* Bucket 1 and 64 are octave 1's edges, 65 starts octave 2. */
+    assert_int_equal(hist_open_add(h, 1), -1);
+    h = hist_open_grow(h, 1);
+    assert_true(hist_open_has(h, 64));
+    assert_false(hist_open_has(h, 65));
+    hist_open_free(h);
+}
+
+/* Sealing the open form gives the bytes of the sorted array, on random
+ * buckets over the whole range (bucket 0 and the top included) with counts
+ * that need every token form, and on the HTTP ingest shape. */
+static void test_open_seal_identical(void **state)
+{
+    static open_hist_t h;
+    uint8_t *p;
+
+    (void)state;
+    rng_seed(77);
+    for (int round = 0; round < 200; round++) {
+        int adds = 1 + (int)(rng_next() % (round % 4 == 0 ? 5 : 3000));
+        open_reset(&h);
+        for (int i = 0; i < adds; i++) {
+            uint64_t r = rng_next();
+            uint32_t b = (uint32_t)(r % HIST_BUCKETS);
+            if (round % 3 == 0)
+                b = (uint32_t)(r % 7) * 448; /* few buckets, big counts and gaps */
+            if (r % 97 == 0)
+                b = r % 2 ? 0 : HIST_BUCKETS - 1;
+            open_add_bucket(&h, b);
+        }
+        open_seal(&h, &p);
+        free(p);
+    }
+    /* 26,000 samples uniform in [1, 101) ms: one HTTP batch of one series. */
+    open_reset(&h);
+    for (int i = 0; i < 26000; i++)
+        open_add(&h, 1.0 + 100.0 * rng_unit());
+    assert_true(h.n > 400);
+    assert_int_equal(hist_open_bytes(h.h), HIST_OPEN_HEADER + 7 * HIST_OPEN_BLOCK);
+    open_seal(&h, &p);
+    free(p);
+    open_reset(&h);
+}
+
+/* Unsealing gives back the same counts, with the octave of the bucket about
+ * to be added, and seals again to the same bytes. */
+static void test_open_unseal(void **state)
+{
+    static open_hist_t h;
+    static uint64_t e[HIST_BUCKETS];
+    static const uint8_t none[1];
+    uint8_t *p, *again;
+    const uint32_t late = HIST_BUCKETS - 1; /* an octave the data has not */
+
+    (void)state;
+    rng_seed(3);
+    open_reset(&h);
+    for (int i = 0; i < 5000; i++)
+        open_add(&h, draw(DIST_BIMODAL, 0.3));
+    size_t len = open_seal(&h, &p);
+    uint32_t blocks = hist_open_unseal_blocks(p, len, late);
+    assert_int_equal(hist_open_bytes_for(blocks), hist_open_bytes(h.h) + HIST_OPEN_BLOCK);
+    assert_int_equal(hist_open_unseal_blocks(p, len, HIST_ENTRY_BUCKET(h.e[0])), blocks - 1);
+
+    hist_open_t *u = hist_open_unseal(p, len, late);
+    assert_int_equal(hist_open_bytes(u), hist_open_bytes_for(blocks));
+    assert_int_equal(open_entries(u, e), h.n);
+    assert_memory_equal(e, h.e, h.n * sizeof e[0]);
+    assert_int_equal(hist_open_seal_size(u), len);
+    again = malloc(len);
+    assert_int_equal(hist_open_seal(u, again), len);
+    assert_memory_equal(again, p, len);
+    /* The late bucket's block is there: the add cannot be refused. */
+    assert_int_equal(hist_open_add(u, late), 0);
+    hist_open_free(u);
+    free(again);
+    free(p);
+
+    /* An empty sealed string unseals to just the requested block. */
+    u = hist_open_unseal(none, 0, 5);
+    assert_int_equal(hist_open_bytes(u), HIST_OPEN_HEADER + HIST_OPEN_BLOCK);
+    assert_int_equal(open_entries(u, e), 0);
+    hist_open_free(u);
+    open_reset(&h);
+}
+
+/* A uint32 counter at its limit refuses the sample instead of wrapping. */
+static void test_open_counter_limit(void **state)
+{
+    const uint64_t e[] = {HIST_ENTRY(5, UINT32_MAX), HIST_ENTRY(6, 1)};
+    uint8_t p[2 * HIST_SEAL_MAX_ENTRY];
+    uint64_t back[4];
+    size_t len = hist_seal(e, 2, p);
+    hist_open_t *h = hist_open_unseal(p, len, 5);
+
+    (void)state;
+    assert_int_equal(hist_open_add(h, 5), -1);
+    assert_int_equal(hist_open_add(h, 6), 0);
+    assert_int_equal(open_entries(h, back), 2);
+    assert_true(back[0] == HIST_ENTRY(5, UINT32_MAX) && back[1] == HIST_ENTRY(6, 2));
+    hist_open_free(h);
 }
 
 /* ---- merging ------------------------------------------------------------ */
@@ -429,9 +646,9 @@ static void test_merge(void **state)
 
     (void)state;
     rng_seed(9);
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
-    memset(&both, 0, sizeof both);
+    open_reset(&a);
+    open_reset(&b);
+    open_reset(&both);
     for (int i = 0; i < 1000; i++) {
         v[n] = draw(DIST_LOGNORMAL, 0.0);
         open_add(&a, v[n]);
@@ -445,11 +662,11 @@ static void test_merge(void **state)
     qsort(v, n, sizeof v[0], cmp_double);
 
     /* Adding counts per bucket is exactly the histogram of the union. */
-    hist_iter_open(&it, a.e, a.n);
+    hist_iter_open(&it, a.h);
     hist_acc_add_iter(merged, &it);
-    hist_iter_open(&it, b.e, b.n);
+    hist_iter_open(&it, b.h);
     hist_acc_add_iter(merged, &it);
-    hist_iter_open(&it, both.e, both.n);
+    hist_iter_open(&it, both.h);
     hist_acc_add_iter(single, &it);
     assert_int_equal(hist_acc_total(merged), n);
     hist_acc_quantiles(merged, v[0], v[n - 1], qs, NQ, gm);
@@ -469,6 +686,9 @@ static void test_merge(void **state)
     assert_true(hist_acc_bytes() >= HIST_BUCKETS * sizeof(uint64_t));
     hist_acc_free(merged);
     hist_acc_free(single);
+    open_reset(&a);
+    open_reset(&b);
+    open_reset(&both);
 }
 
 int main(void)
@@ -485,6 +705,9 @@ int main(void)
         cmocka_unit_test(test_seal_roundtrip_random),
         cmocka_unit_test(test_seal_is_compact),
         cmocka_unit_test(test_open_add),
+        cmocka_unit_test(test_open_seal_identical),
+        cmocka_unit_test(test_open_unseal),
+        cmocka_unit_test(test_open_counter_limit),
         cmocka_unit_test(test_merge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,7 +2,8 @@
  *
  * Exact per-second aggregates with out-of-order seconds, the raw reservoir
  * (bound, always the max, roughly uniform), sealing and late samples,
- * expiry giving every byte back, and refusals when the budget says no. The
+ * expiry giving every byte back, and refusals when the budget says no
+ * (including the octave block an open histogram grows by). The
  * budget here is a test double that counts bytes per kind against a limit.
  */
 #include <setjmp.h>
@@ -411,6 +412,106 @@ static void test_budget_refusals(void **state)
     fixture_free(f);
 }
 
+/* Rows of series_buckets(), to compare a second before and after. */
+typedef struct bucket_rows {
+    size_t n;
+    double lower[64];
+    uint64_t count[64];
+} bucket_rows_t;
+
+static void collect_bucket_row(void *ctx, double lower_ms, double upper_ms, uint64_t count)
+{
+    bucket_rows_t *r = ctx;
+    (void)upper_ms;
+    assert_true(r->n < 64);
+    r->lower[r->n] = lower_ms;
+    r->count[r->n++] = count;
+}
+
+/* The open histogram grows by one 256-byte block per octave, each asked
+ * from the budget: a refusal rejects the sample and changes nothing; the
+ * accounting is exact while open, sealed, reopened, and back to 0 after
+ * expiry (also of a second still open). */
+static void test_open_block_budget(void **state)
+{
+    fixture_t *f = fixture_new(0); /* no raw points: only aggregates need memory */
+    static seconds_t before, after;
+    static bucket_rows_t rb, ra;
+    const size_t hist0 = f->budget.kind[SERIES_MEM_HIST];
+    hist_open_t *ref = hist_open_new(hist_bucket(10.0));
+    size_t total;
+    uint8_t *p;
+
+    (void)state;
+    assert_int_equal(hist0, 0);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000, 10.0), STORE_OK);
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST], hist_open_bytes_for(1));
+    /* Freeze the budget: new buckets of a present octave need nothing. */
+    f->budget.limit = total = f->budget.total;
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 1, 12.0), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 2, 15.9), STORE_OK);
+    assert_int_equal(f->budget.total, total);
+    hist_open_add(ref, hist_bucket(10.0));
+    hist_open_add(ref, hist_bucket(12.0));
+    hist_open_add(ref, hist_bucket(15.9));
+
+    /* 100 ms is in a new octave: its block is refused, nothing changes. */
+    series_seconds(f->se, T0, T0 + 1, collect_second, &before);
+    series_buckets(f->se, T0, collect_bucket_row, &rb);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 3, 100.0), STORE_REJECT_MEMORY);
+    series_seconds(f->se, T0, T0 + 1, collect_second, &after);
+    series_buckets(f->se, T0, collect_bucket_row, &ra);
+    assert_memory_equal(&after, &before, sizeof before);
+    assert_memory_equal(&ra, &rb, sizeof rb);
+    assert_int_equal(f->budget.total, total);
+
+    /* Exactly one block more is enough. */
+    f->budget.limit += HIST_OPEN_BLOCK;
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 3, 100.0), STORE_OK);
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST], hist_open_bytes_for(2));
+    ref = hist_open_grow(ref, hist_bucket(100.0));
+    hist_open_add(ref, hist_bucket(100.0));
+
+    /* Sealed: exactly the bytes of the sealed form. */
+    series_seal(f->se, &f->env, T0 + 1);
+    size_t sealed = hist_open_seal_size(ref);
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST], sealed);
+    p = malloc(sealed);
+    hist_open_seal(ref, p);
+
+    /* A late sample must reopen it: refused under a frozen budget (the slot
+     * stays sealed, answers unchanged), accepted with room for the blocks. */
+    f->budget.limit = total = f->budget.total;
+    memset(&before, 0, sizeof before);
+    series_seconds(f->se, T0, T0 + 1, collect_second, &before);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 4, 11.0), STORE_REJECT_MEMORY);
+    assert_int_equal(f->budget.total, total);
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST], sealed);
+    memset(&after, 0, sizeof after);
+    series_seconds(f->se, T0, T0 + 1, collect_second, &after);
+    assert_memory_equal(&after, &before, sizeof before);
+    f->budget.limit = SIZE_MAX / 2;
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 4, 11.0), STORE_OK);
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST],
+                     hist_open_bytes_for(hist_open_unseal_blocks(p, sealed, hist_bucket(11.0))));
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST], hist_open_bytes_for(2));
+    memset(&after, 0, sizeof after);
+    series_seconds(f->se, T0, T0 + 1, collect_second, &after);
+    assert_int_equal(after.row[0].count, 5);
+
+    /* A second open in the future too; expiry of open seconds gives every
+     * histogram byte back. */
+    assert_int_equal(series_record(f->se, &f->env, (T0 + 5) * 1000, 0.5), STORE_OK);
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST], 2 * hist_open_bytes_for(2) - HIST_OPEN_BLOCK);
+    series_expire(f->se, &f->env, T0 + 6);
+    assert_true(series_is_empty(f->se));
+    assert_int_equal(f->budget.kind[SERIES_MEM_HIST], 0);
+    assert_int_equal(f->budget.kind[SERIES_MEM_RAW], 0);
+    free(p);
+    hist_open_free(ref);
+    fixture_free(f);
+}
+
 static void test_raw_floor_and_eviction(void **state)
 {
     fixture_t *f = fixture_new(10);
@@ -495,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_seal_and_late_sample),
         cmocka_unit_test(test_expire_gives_memory_back),
         cmocka_unit_test(test_budget_refusals),
+        cmocka_unit_test(test_open_block_budget),
         cmocka_unit_test(test_raw_floor_and_eviction),
         cmocka_unit_test(test_buckets_and_raw_range),
     };

@@ -3,7 +3,8 @@
  * Validation and window edges, rollover and expiry with flat memory, a
  * second that comes back after expiry starting empty, future samples,
  * series disappearing and the series limit, exact summaries and rates, the
- * memory budget's three stages and recovery, and table deletions. Time is
+ * memory budget's three stages and recovery, table deletions, and the
+ * open histograms of an HTTP-batch-shaped second, sealed and expired. Time is
  * simulated: every call gets now_ms explicitly, no wall clock.
  */
 #include <setjmp.h>
@@ -552,6 +553,43 @@ static void test_budget_stages(void **state)
 }
 
 /* A budget smaller than the store's own cost refuses everything, cleanly. */
+/* The ingest shape that made the open histogram two-level: 20 series, each
+ * a run of samples uniform in [1, 101) ms. While open each series' second
+ * holds 7 octave blocks (1-2, 2-4, ..., 64-128 ms); sealing shrinks them;
+ * expiry returns every histogram byte. */
+static void test_http_batch_open_blocks(void **state)
+{
+    store_t *s = new_store(5, 0, 20, 64 << 20);
+    store_memory_t m;
+    char name[32];
+
+    (void)state;
+    rng_state = 21;
+    store_advance(s, T0);
+    for (int k = 0; k < 20; k++) {
+        snprintf(name, sizeof name, "api.route.%d", k);
+        for (int i = 0; i < 2000; i++)
+            assert_int_equal(rec(s, name, T0 + i / 2, 1.0 + 100.0 * rng_unit(), T0), STORE_OK);
+    }
+    store_get_memory(s, &m);
+    assert_int_equal(m.hist, 20 * (44 + 7 * 256));
+    assert_int_equal(m.raw, 0);
+    store_advance(s, T0 + 1000);
+    store_get_memory(s, &m);
+    /* Sealed: about a byte per non-empty bucket (~350 of the 421 buckets
+     * get one of 2,000 samples: the octaves below 16 ms are sparse). */
+    assert_true(m.hist > 20 * 300 && m.hist < 20 * 500);
+    for (int k = 0; k < 20; k++) {
+        snprintf(name, sizeof name, "api.route.%d", k);
+        assert_int_equal(window_count(s, name), 2000);
+    }
+    store_advance(s, T0 + 10000);
+    store_get_memory(s, &m);
+    assert_int_equal(m.hist, 0);
+    assert_int_equal(m.slots, 0);
+    store_free(s);
+}
+
 static void test_tiny_budget(void **state)
 {
     store_t *s = new_store(W, 100, 10, 1000);
@@ -577,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_summary_exact),
         cmocka_unit_test(test_heatmap_rows_and_change_clock),
         cmocka_unit_test(test_budget_stages),
+        cmocka_unit_test(test_http_batch_open_blocks),
         cmocka_unit_test(test_tiny_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
