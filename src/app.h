@@ -20,6 +20,9 @@ typedef struct app {
     /* Requests whose body is still arriving, checked against their absolute
      * deadline on every tick (lws only times out gaps between chunks). */
     struct http_conn *receiving;
+    /* Content-Length of every body being received, in total: bounded by
+     * --ingest-buffer, so uploads cannot grow the process without limit. */
+    uint64_t receiving_bytes;
     /* Requests started but not answered yet (for a graceful stop). */
     int requests_in_flight;
 } app_t;

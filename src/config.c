@@ -37,6 +37,9 @@ static const option_t options[] = {
      1ll << 40, "store memory budget; raw samples degrade first, then new series are refused"},
     {"max-body", "SPIDER_MAX_BODY", OPT_SIZE, CFG_AT(max_body), "8MiB", 1024, 1ll << 30,
      "largest POST body accepted (larger: 413)"},
+    {"ingest-buffer", "SPIDER_INGEST_BUFFER", OPT_SIZE, CFG_AT(ingest_buffer), "16MiB", 1024,
+     1ll << 32,
+     "request bodies being received at once, in total (over it: 503, retry); at least --max-body"},
     {"header-timeout", "SPIDER_HEADER_TIMEOUT", OPT_DURATION, CFG_AT(header_timeout_ms), "10s",
      1000, 3600 * 1000, "a request's headers must arrive within this"},
     {"body-timeout", "SPIDER_BODY_TIMEOUT", OPT_DURATION, CFG_AT(body_timeout_ms), "30s", 1000,
@@ -132,6 +135,19 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
     return CONFIG_RUN;
 }
 
+/* Checks that hold between settings once all of them are known. */
+static int config_check(const config_t *cfg, char *err, size_t err_len)
+{
+    if (cfg->ingest_buffer < cfg->max_body) {
+        snprintf(err, err_len,
+                 "--ingest-buffer (%llu bytes) must be at least --max-body (%llu bytes), or no "
+                 "body of the largest size could ever be received",
+                 (unsigned long long)cfg->ingest_buffer, (unsigned long long)cfg->max_body);
+        return CONFIG_ERROR;
+    }
+    return CONFIG_RUN;
+}
+
 void config_defaults(config_t *cfg)
 {
     char err[256];
@@ -211,5 +227,5 @@ int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, siz
         if (config_apply(cfg, o, v, "option", err, err_len) != 0)
             return CONFIG_ERROR;
     }
-    return CONFIG_RUN;
+    return config_check(cfg, err, err_len);
 }

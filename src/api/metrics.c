@@ -17,6 +17,7 @@ static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_TOO_LARGE] = "body_too_large",
     [HTTP_REFUSED_MEDIA_TYPE] = "unsupported_media_type",
     [HTTP_REFUSED_BODY_TIMEOUT] = "body_timeout",
+    [HTTP_REFUSED_BUSY] = "ingest_buffer_full",
 };
 
 const char *metrics_reject_label(ingest_reject_t r)

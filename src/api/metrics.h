@@ -37,6 +37,7 @@ typedef enum http_refusal {
     HTTP_REFUSED_TOO_LARGE,       /* 413: over --max-body */
     HTTP_REFUSED_MEDIA_TYPE,      /* 415 */
     HTTP_REFUSED_BODY_TIMEOUT,    /* connection closed: body not complete within --body-timeout */
+    HTTP_REFUSED_BUSY,            /* 503: --ingest-buffer full of bodies being received */
     HTTP_REFUSED_COUNT
 } http_refusal_t;
 

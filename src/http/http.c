@@ -59,6 +59,8 @@ static app_t *http_app(struct lws *wsi)
 
 static void http_unlink_receiving(app_t *app, http_conn_t *c)
 {
+    app->receiving_bytes -= c->content_length;
+    c->content_length = 0;
     if (c->prev)
         c->prev->next = c->next;
     else if (app->receiving == c)
@@ -70,6 +72,7 @@ static void http_unlink_receiving(app_t *app, http_conn_t *c)
 
 static void http_link_receiving(app_t *app, http_conn_t *c)
 {
+    app->receiving_bytes += c->content_length;
     c->prev = NULL;
     c->next = app->receiving;
     if (app->receiving)
@@ -95,7 +98,7 @@ static void http_finish(app_t *app, http_conn_t *c)
 /* Sends the status line and headers of an answer whose body is already in
  * c->out, and asks for a writeable callback to send the body. */
 static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const char *type,
-                        const char *allow)
+                        const char *allow, const char *retry_after)
 {
     unsigned char headers[LWS_PRE + 1024];
     unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof headers - 1;
@@ -113,6 +116,10 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
                      wsi, (const unsigned char *)"allow:", (const unsigned char *)allow,
                      (int)strlen(allow), &p, end))
         return -1;
+    if (retry_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
+                                                   (const unsigned char *)retry_after,
+                                                   (int)strlen(retry_after), &p, end))
+        return -1;
     if (c->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
                                                       (const unsigned char *)"close", 5, &p, end))
         return -1;
@@ -124,7 +131,7 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
 
 static int http_respond_json(struct lws *wsi, http_conn_t *c, unsigned status)
 {
-    return http_respond(wsi, c, status, "application/json", NULL);
+    return http_respond(wsi, c, status, "application/json", NULL, NULL);
 }
 
 /* A JSON error answer; counts the refusal. */
@@ -134,7 +141,7 @@ static int http_refuse(struct lws *wsi, http_conn_t *c, unsigned status, http_re
     http_app(wsi)->metrics.http_refused[why]++;
     buf_reset(&c->out);
     query_write_error(&c->out, message, NULL);
-    return http_respond(wsi, c, status, "application/json", allow);
+    return http_respond(wsi, c, status, "application/json", allow, NULL);
 }
 
 /* Sends the next chunk of the answer; at its end, readies the connection for
@@ -220,6 +227,16 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
                    (unsigned long long)app->cfg.max_body);
         app->metrics.http_refused[HTTP_REFUSED_TOO_LARGE]++;
         return http_respond_json(wsi, c, 413);
+    }
+    if (length > app->cfg.ingest_buffer - app->receiving_bytes) {
+        /* Every upload may grow to its Content-Length: refuse rather than
+         * let many concurrent uploads grow the process past its bound. */
+        c->close_after = 1;
+        buf_reset(&c->out);
+        buf_append_cstr(&c->out, "{\"error\":\"too many request bodies being received at once "
+                                 "(--ingest-buffer); retry shortly\",\"retry_after_s\":1}");
+        app->metrics.http_refused[HTTP_REFUSED_BUSY]++;
+        return http_respond(wsi, c, 503, "application/json", NULL, "1");
     }
     if (length == 0) {
         buf_reset(&c->out);
@@ -321,7 +338,7 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
         store_stats_t st;
         store_get_stats(app->store, &st);
         metrics_render(&app->metrics, &st, &c->out);
-        return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
+        return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, NULL);
     }
     if (slice_eq_cstr(path, "/")) {
         buf_append_cstr(&c->out, "{\"name\":\"spider\",\"version\":\"" SPIDER_VERSION "\","
@@ -390,6 +407,11 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             buf_dispose(&body);
             return http_respond_json(wsi, c, (unsigned)status);
         }
+
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* No WebSocket endpoint yet: an upgrade would otherwise be bound to
+         * this protocol (lws' default for clients naming none) and succeed. */
+        return 1;
 
     case LWS_CALLBACK_HTTP_WRITEABLE:
         return http_write_more(wsi, c);

@@ -95,7 +95,7 @@ typedef struct store_memory {
     size_t base;   /* the store itself: struct, series table, merge scratch */
     size_t series; /* series headers, names, lists of open seconds */
     size_t slots;  /* per-second slot headers (count, sum, min, max, pointers) */
-    size_t hist;   /* histograms: open (sparse) and sealed (compact) */
+    size_t hist;   /* histograms: open (octave blocks) and sealed (compact) */
     size_t raw;    /* raw point reservoirs, 6 bytes per point */
 } store_memory_t;
 

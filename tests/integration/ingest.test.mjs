@@ -216,3 +216,51 @@ test('Expect: 100-continue gets the interim answer before the body is sent', asy
   assert.equal(JSON.parse(a.body).accepted, 2);
   c.destroy();
 });
+
+test('uploads beyond the ingest buffer get 503 with Retry-After, and nothing is lost', async () => {
+  const s = await startSpider(['--max-body', '1MiB', '--ingest-buffer', '1MiB']);
+  try {
+    const body = `{"buffered":[${'1,'.repeat(200000)}1]}`; // ~400 KB
+    const head = 'POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${body.length}\r\n\r\n`;
+    const a = new RawConn(s.port);
+    const b = new RawConn(s.port);
+    const c = new RawConn(s.port);
+    await Promise.all([a.ready(), b.ready(), c.ready()]);
+    await a.write(head + body.slice(0, 1000)); // A holds 400 KB of the buffer
+    await sleep(200);
+    await b.write(head + body.slice(0, 1000)); // B: 800 KB in all, still fits
+    await sleep(200);
+    await c.write(head);                      // C would need 1.2 MB: refused
+    const refused = await c.response();
+    assert.equal(refused.status, 503);
+    assert.equal(refused.headers['retry-after'], '1');
+    assert.match(JSON.parse(refused.body).error, /ingest-buffer/);
+    await a.write(body.slice(1000));
+    await b.write(body.slice(1000));
+    assert.equal((await a.response()).status, 200);
+    assert.equal((await b.response()).status, 200);
+    // Once the others are done there is room again.
+    const r = await post(s.url, body);
+    assert.equal(r.status, 200);
+    const q = await get(s.url, '/api/v1/series/buffered');
+    assert.equal(q.json.summary.count, 3 * 200001);
+    const m = await get(s.url, '/metrics');
+    assert.match(m.body, /spider_http_refused_total\{reason="ingest_buffer_full"\} 1/);
+    [a, b, c].forEach((x) => x.destroy());
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a WebSocket upgrade is refused (no live endpoint yet)', async () => {
+  const c = new RawConn(spider.port);
+  await c.ready();
+  await c.write(
+    'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+  );
+  assert.ok(await c.closedWithin(3000), 'connection closed');
+  assert.ok(!c.buf.toString('latin1').includes(' 101 '), 'no switch to WebSocket');
+  c.destroy();
+});

@@ -94,6 +94,7 @@ static void test_bad_values(void **state)
     expect_error("--frobnicate", "1", "unknown option");
     expect_error("--window", NULL, "needs a value");
     expect_error("stray", NULL, "unexpected argument");
+    expect_error("--max-body", "32MiB", "--ingest-buffer"); /* default buffer 16MiB < body */
 }
 
 static void test_help_and_version(void **state)
