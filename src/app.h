@@ -23,6 +23,9 @@ typedef struct app {
     /* Content-Length of every body being received, in total: bounded by
      * --ingest-buffer, so uploads cannot grow the process without limit. */
     uint64_t receiving_bytes;
+    /* Bytes of large answers still being written: bounded by
+     * --answer-buffer, so clients that do not read cannot pin memory. */
+    uint64_t answer_bytes;
     /* Requests started but not answered yet (for a graceful stop). */
     int requests_in_flight;
 } app_t;

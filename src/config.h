@@ -22,6 +22,7 @@ typedef struct config {
     uint64_t memory_limit;        /* store memory budget, bytes */
     uint64_t max_body;            /* largest POST body accepted, bytes */
     uint64_t ingest_buffer;       /* bodies being received at once, bytes in total */
+    uint64_t answer_buffer;       /* large answers being written at once, bytes in total */
     int64_t header_timeout_ms;    /* whole request head must arrive within this */
     int64_t body_timeout_ms;      /* whole body must arrive within this (absolute) */
     int64_t keepalive_timeout_ms; /* idle keep-alive connection closed after this */

@@ -18,6 +18,8 @@ static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_MEDIA_TYPE] = "unsupported_media_type",
     [HTTP_REFUSED_BODY_TIMEOUT] = "body_timeout",
     [HTTP_REFUSED_BUSY] = "ingest_buffer_full",
+    [HTTP_REFUSED_ANSWER_BUSY] = "answer_buffer_full",
+    [HTTP_REFUSED_ANSWER_TOO_LARGE] = "answer_too_large",
 };
 
 const char *metrics_reject_label(ingest_reject_t r)

@@ -29,15 +29,17 @@ typedef enum ingest_reject {
 
 /* HTTP-level refusals, each the result of a limit or a protocol rule. */
 typedef enum http_refusal {
-    HTTP_REFUSED_BAD_JSON,        /* 400: body is not a valid batch */
-    HTTP_REFUSED_BAD_QUERY,       /* 400: bad query parameter */
-    HTTP_REFUSED_NOT_FOUND,       /* 404 */
-    HTTP_REFUSED_METHOD,          /* 405 */
-    HTTP_REFUSED_LENGTH_REQUIRED, /* 411: no Content-Length / chunked body */
-    HTTP_REFUSED_TOO_LARGE,       /* 413: over --max-body */
-    HTTP_REFUSED_MEDIA_TYPE,      /* 415 */
-    HTTP_REFUSED_BODY_TIMEOUT,    /* connection closed: body not complete within --body-timeout */
-    HTTP_REFUSED_BUSY,            /* 503: --ingest-buffer full of bodies being received */
+    HTTP_REFUSED_BAD_JSON,         /* 400: body is not a valid batch */
+    HTTP_REFUSED_BAD_QUERY,        /* 400: bad query parameter */
+    HTTP_REFUSED_NOT_FOUND,        /* 404 */
+    HTTP_REFUSED_METHOD,           /* 405 */
+    HTTP_REFUSED_LENGTH_REQUIRED,  /* 411: no Content-Length / chunked body */
+    HTTP_REFUSED_TOO_LARGE,        /* 413: over --max-body */
+    HTTP_REFUSED_MEDIA_TYPE,       /* 415 */
+    HTTP_REFUSED_BODY_TIMEOUT,     /* connection closed: body not complete within --body-timeout */
+    HTTP_REFUSED_BUSY,             /* 503: --ingest-buffer full of bodies being received */
+    HTTP_REFUSED_ANSWER_BUSY,      /* 503: --answer-buffer full of answers being written */
+    HTTP_REFUSED_ANSWER_TOO_LARGE, /* 400: one answer larger than --answer-buffer */
     HTTP_REFUSED_COUNT
 } http_refusal_t;
 

@@ -44,7 +44,8 @@ struct http_conn {
     buf_t body;
     buf_t out;
     size_t out_sent;
-    int close_after; /* the request body was not consumed: close after answering */
+    size_t out_counted; /* bytes of out counted in app->answer_bytes */
+    int close_after;    /* the request body was not consumed: close after answering */
 };
 
 size_t http_conn_size(void)
@@ -89,6 +90,8 @@ static void http_finish(app_t *app, http_conn_t *c)
         app->requests_in_flight--;
         c->counted_in_flight = 0;
     }
+    app->answer_bytes -= c->out_counted;
+    c->out_counted = 0;
     c->state = HTTP_IDLE;
     buf_dispose(&c->body);
     buf_dispose(&c->out);
@@ -102,8 +105,34 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
 {
     unsigned char headers[LWS_PRE + 1024];
     unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof headers - 1;
+    app_t *app = http_app(wsi);
     if (c->state == HTTP_RECEIVING)
-        http_unlink_receiving(http_app(wsi), c);
+        http_unlink_receiving(app, c);
+    /* An answer that will not leave in one write waits in memory while the
+     * client reads it: such answers share --answer-buffer. */
+    if (c->out.len > HTTP_CHUNK) {
+        uint64_t cap = app->cfg.answer_buffer;
+        if (c->out.len > cap || c->out.len > cap - app->answer_bytes) {
+            int alone = c->out.len > cap;
+            size_t len = c->out.len;
+            buf_reset(&c->out);
+            buf_printf(&c->out,
+                       alone ? "{\"error\":\"the answer would be %zu bytes, over --answer-buffer: "
+                               "narrow the range with since/until\"}"
+                             : "{\"error\":\"too many large answers being written at once "
+                               "(--answer-buffer, this one %zu bytes); retry shortly\","
+                               "\"retry_after_s\":1}",
+                       len);
+            app->metrics
+                .http_refused[alone ? HTTP_REFUSED_ANSWER_TOO_LARGE : HTTP_REFUSED_ANSWER_BUSY]++;
+            status = alone ? 400 : 503;
+            type = "application/json";
+            retry_after = alone ? NULL : "1";
+        } else {
+            c->out_counted = c->out.len;
+            app->answer_bytes += c->out_counted;
+        }
+    }
     c->state = HTTP_RESPONDING;
     c->out_sent = 0;
     if (lws_add_http_common_headers(wsi, status, type, c->out.len, &p, end) ||

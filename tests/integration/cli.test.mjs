@@ -13,7 +13,7 @@ function run(args, env = {}) {
 test('--help lists every flag with its variable and default; --version', () => {
   const h = run(['--help']);
   assert.equal(h.status, 0);
-  for (const flag of ['listen', 'window', 'raw-per-second', 'max-series', 'memory-limit', 'max-body',
+  for (const flag of ['listen', 'window', 'raw-per-second', 'max-series', 'memory-limit', 'max-body', 'ingest-buffer', 'answer-buffer',
     'header-timeout', 'body-timeout', 'keepalive-timeout']) {
     assert.match(h.stdout, new RegExp(`--${flag} +SPIDER_${flag.toUpperCase().replace(/-/g, '_')}`));
   }

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startSpider, post, get, sleep } from './helpers.mjs';
+import { startSpider, post, get, sleep, RawConn } from './helpers.mjs';
 
 let spider;
 before(async () => {
@@ -159,6 +159,60 @@ test('the memory budget holds under a flood of series and seconds', async () => 
     const list = await get(s.url, '/api/v1/series');
     const kept = list.json.series.reduce((a, x) => a + x.count, 0);
     assert.equal(kept, accepted);
+  } finally {
+    await s.stop();
+  }
+});
+
+// Posts `seconds` x `perSecond` samples of `name`, ending 5 s ago.
+async function fill(s, name, seconds, perSecond) {
+  const now = Date.now() - 5000;
+  for (let start = 0; start < seconds; start += 50) {
+    const pts = [];
+    for (let sec = start; sec < Math.min(seconds, start + 50); sec++)
+      for (let k = 0; k < perSecond; k++) pts.push(`[${now - sec * 1000 - (k % 1000)},${k + 0.5}]`);
+    const r = await post(s.url, `{"${name}":[${pts.join(',')}]}`);
+    assert.equal(r.json.accepted, pts.length);
+  }
+}
+
+test('an answer larger than --answer-buffer is refused with a hint', async () => {
+  const s = await startSpider(['--answer-buffer', '64KiB']);
+  try {
+    await fill(s, 'wide', 100, 100); // ~240 KB of raw points
+    let r = await get(s.url, '/api/v1/series/wide');
+    assert.equal(r.status, 400);
+    assert.match(r.json.error, /--answer-buffer: narrow the range/);
+    const until = Date.now();
+    r = await get(s.url, `/api/v1/series/wide?since=${until - 20000}&until=${until}`);
+    assert.equal(r.status, 200, 'a narrower range fits');
+    const m = await get(s.url, '/metrics');
+    assert.match(m.body, /spider_http_refused_total\{reason="answer_too_large"\} 1/);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('clients that do not read their answers cannot pin more than --answer-buffer', async () => {
+  const s = await startSpider(['--answer-buffer', '20MiB', '--raw-per-second', '1000']);
+  try {
+    await fill(s, 'huge', 600, 1000); // an answer of ~14 MB
+    const a = new RawConn(s.port);
+    await a.ready();
+    a.sock.pause(); // never reads: the answer waits in the server
+    await a.write('GET /api/v1/series/huge HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(500);
+    let r = await get(s.url, '/api/v1/series/huge');
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '1');
+    assert.match(r.json.error, /--answer-buffer/);
+    a.sock.resume();
+    const first = await a.response(20000);
+    assert.equal(first.status, 200);
+    r = await get(s.url, '/api/v1/series/huge');
+    assert.equal(r.status, 200, 'room again once the first answer left');
+    assert.equal(r.json.raw.length, 600000);
+    a.destroy();
   } finally {
     await s.stop();
   }

@@ -31,6 +31,8 @@ static void test_defaults_match_design(void **state)
     assert_int_equal(cfg.max_series, 10000);
     assert_int_equal(cfg.memory_limit, 256ull << 20);
     assert_int_equal(cfg.max_body, 8ull << 20);
+    assert_int_equal(cfg.ingest_buffer, 16ull << 20);
+    assert_int_equal(cfg.answer_buffer, 16ull << 20);
     assert_int_equal(cfg.header_timeout_ms, 10000);
     assert_int_equal(cfg.body_timeout_ms, 30000);
     assert_int_equal(cfg.keepalive_timeout_ms, 60000);
