@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../tests/support/test_rng.h"
 #include "ingest/points.h"
 
 #define RUNS        5
@@ -42,15 +43,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-static uint64_t rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
+static test_rng_t rng = {TEST_RNG_XORSHIFT64, 0x9e3779b97f4a7c15u};
 
 /* A body of about `target` bytes: 20 series, one key each, samples spread
  * round-robin; 3 in 4 samples are plain, 1 in 4 are [unix_ms, ms] pairs. */
@@ -74,11 +67,11 @@ static char *make_body(size_t target, size_t *len)
         size_t start = n;
         int first = 1;
         while (n - start < per_series - 40) {
-            double ms = (double)(rng() % 500000) / 1000.0; /* 0.000 .. 499.999 */
+            double ms = (double)(test_rng_next(&rng) % 500000) / 1000.0; /* 0.000 .. 499.999 */
             if (!first)
                 b[n++] = ',';
             first = 0;
-            if (rng() % 4 == 0)
+            if (test_rng_next(&rng) % 4 == 0)
                 n += (size_t)snprintf(b + n, cap - n, "[%lld,%.3f]", (long long)ts++, ms);
             else
                 n += (size_t)snprintf(b + n, cap - n, "%.3f", ms);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../tests/support/test_rng.h"
 #include "store/store.h"
 
 #define RUNS   5
@@ -45,24 +46,14 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static uint64_t rng_state = 0x9e3779b97f4a7c15u;
-
-static double rng_unit(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return ((double)(rng_state >> 11) + 0.5) / 9007199254740992.0;
-}
+static test_rng_t rng = {TEST_RNG_XORSHIFT64, 0x9e3779b97f4a7c15u};
 
 static void make_values(void)
 {
-    for (size_t i = 0; i < NVALUE; i++) {
-        double z = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
-        values[i] = exp(log(20.0) + 1.0 * z);
-    }
     for (size_t i = 0; i < NVALUE; i++)
-        uvalues[i] = 1.0 + 100.0 * rng_unit();
+        values[i] = test_rng_lognormal(&rng);
+    for (size_t i = 0; i < NVALUE; i++)
+        uvalues[i] = 1.0 + 100.0 * test_rng_unit(&rng);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -110,36 +101,56 @@ static store_t *bench_memory(void)
     return s;
 }
 
+/* The setup (b) and (b') share, outside the timed loop: a store and the
+ * names "<prefix>.<k>" of its nseries series, all in one buffer. */
+typedef struct fixture {
+    store_t *s;
+    slice_t *names;
+    char *buf;
+} fixture_t;
+
+static void fixture_init(fixture_t *f, uint32_t nseries, const char *prefix)
+{
+    f->s = new_store(60, nseries);
+    f->names = malloc(nseries * sizeof *f->names);
+    f->buf = malloc((size_t)nseries * 32);
+    for (uint32_t k = 0; k < nseries; k++) {
+        int n = snprintf(f->buf + (size_t)k * 32, 32, "%s.%u", prefix, k);
+        f->names[k] = slice_make(f->buf + (size_t)k * 32, (size_t)n);
+    }
+}
+
+/* Reports refused samples (a bench input must have none) and frees. */
+static void fixture_dispose(fixture_t *f, uint64_t rejected)
+{
+    if (rejected)
+        fprintf(stderr, "bench_store: %llu rejected\n", (unsigned long long)rejected);
+    store_free(f->s);
+    free(f->names);
+    free(f->buf);
+}
+
 /* (b) store_record() throughput over `nsec` simulated seconds. */
 static double bench_record(uint32_t nseries, int nsec, int per_sec)
 {
-    store_t *s = new_store(60, nseries);
-    slice_t *names = malloc(nseries * sizeof *names);
-    char *buf = malloc((size_t)nseries * 32);
+    fixture_t f;
     size_t vi = 0;
     uint64_t rejected = 0;
     double t;
 
-    for (uint32_t k = 0; k < nseries; k++) {
-        int n = snprintf(buf + (size_t)k * 32, 32, "service.endpoint.%u", k);
-        names[k] = slice_make(buf + (size_t)k * 32, (size_t)n);
-    }
+    fixture_init(&f, nseries, "service.endpoint");
     t = now_s();
     for (int sec = 0; sec < nsec; sec++) {
         int64_t now = T0 + sec * 1000LL;
-        store_advance(s, now);
+        store_advance(f.s, now);
         for (int i = 0; i < per_sec; i++) {
             int64_t ts = now + (i * 1000LL) / per_sec;
-            rejected += store_record(s, names[(uint32_t)i % nseries], ts,
+            rejected += store_record(f.s, f.names[(uint32_t)i % nseries], ts,
                                      values[vi++ & (NVALUE - 1)], ts) != STORE_OK;
         }
     }
     t = now_s() - t;
-    if (rejected)
-        fprintf(stderr, "bench_store: %llu rejected\n", (unsigned long long)rejected);
-    store_free(s);
-    free(names);
-    free(buf);
+    fixture_dispose(&f, rejected);
     return (double)nsec * per_sec / t;
 }
 
@@ -147,35 +158,26 @@ static double bench_record(uint32_t nseries, int nsec, int per_sec)
  * get a run of `run` samples spread over the second. */
 static double bench_record_batch(uint32_t nseries, int nsec, int run)
 {
-    store_t *s = new_store(60, nseries);
-    slice_t *names = malloc(nseries * sizeof *names);
-    char *buf = malloc((size_t)nseries * 32);
+    fixture_t f;
     size_t vi = 0;
     uint64_t rejected = 0;
     double t;
 
-    for (uint32_t k = 0; k < nseries; k++) {
-        int n = snprintf(buf + (size_t)k * 32, 32, "api.http.route.%u", k);
-        names[k] = slice_make(buf + (size_t)k * 32, (size_t)n);
-    }
+    fixture_init(&f, nseries, "api.http.route");
     t = now_s();
     for (int sec = 0; sec < nsec; sec++) {
         int64_t now = T0 + sec * 1000LL;
-        store_advance(s, now);
+        store_advance(f.s, now);
         for (uint32_t k = 0; k < nseries; k++) {
             for (int i = 0; i < run; i++) {
                 int64_t ts = now + (i * 1000LL) / run;
                 rejected +=
-                    store_record(s, names[k], ts, uvalues[vi++ & (NVALUE - 1)], ts) != STORE_OK;
+                    store_record(f.s, f.names[k], ts, uvalues[vi++ & (NVALUE - 1)], ts) != STORE_OK;
             }
         }
     }
     t = now_s() - t;
-    if (rejected)
-        fprintf(stderr, "bench_store: %llu rejected\n", (unsigned long long)rejected);
-    store_free(s);
-    free(names);
-    free(buf);
+    fixture_dispose(&f, rejected);
     return (double)nsec * nseries * run / t;
 }
 

@@ -163,35 +163,28 @@ static uint8_t *hist_token_put(uint8_t *p, uint32_t gap, uint64_t count)
     return p;
 }
 
-/* Sizing and encoding walk the buckets the same way: `next` is the bucket a
- * gap of 0 refers to, i.e. one past the previous entry (0 at the start).
- * The open form's hist_open_seal() below does the same walk over its
+/* Sizing and encoding are one walk: `next` is the bucket a gap of 0 refers
+ * to, i.e. one past the previous entry (0 at the start). With `write` 0 the
+ * walk only counts the bytes the tokens would take (out may be NULL);
+ * otherwise it writes them to out.
+ * The open form's hist_open_walk() below does the same walk over its
  * counters with the same two token functions, which is what makes it seal
  * to the same bytes as the entry array (test_hist checks it). */
-static size_t hist_iter_seal_size(hist_iter_t *it)
+static size_t hist_iter_walk(hist_iter_t *it, uint8_t *out, int write)
 {
+    uint8_t *p = out;
     uint32_t next = 0, b;
     uint64_t c;
     size_t bytes = 0;
 
     while (hist_iter_next(it, &b, &c)) {
-        bytes += hist_token_size(b - next, c);
+        if (write)
+            p = hist_token_put(p, b - next, c);
+        else
+            bytes += hist_token_size(b - next, c);
         next = b + 1;
     }
-    return bytes;
-}
-
-static size_t hist_iter_seal(hist_iter_t *it, uint8_t *out)
-{
-    uint8_t *p = out;
-    uint32_t next = 0, b;
-    uint64_t c;
-
-    while (hist_iter_next(it, &b, &c)) {
-        p = hist_token_put(p, b - next, c);
-        next = b + 1;
-    }
-    return (size_t)(p - out);
+    return write ? (size_t)(p - out) : bytes;
 }
 
 size_t hist_seal_size(const uint64_t *e, size_t n)
@@ -199,7 +192,7 @@ size_t hist_seal_size(const uint64_t *e, size_t n)
     hist_iter_t it;
 
     hist_iter_entries(&it, e, n);
-    return hist_iter_seal_size(&it);
+    return hist_iter_walk(&it, NULL, 0);
 }
 
 size_t hist_seal(const uint64_t *e, size_t n, uint8_t *out)
@@ -207,7 +200,7 @@ size_t hist_seal(const uint64_t *e, size_t n, uint8_t *out)
     hist_iter_t it;
 
     hist_iter_entries(&it, e, n);
-    return hist_iter_seal(&it, out);
+    return hist_iter_walk(&it, out, 1);
 }
 
 /* ---- open histograms ------------------------------------------------------
@@ -300,9 +293,13 @@ hist_open_t *hist_open_grow(hist_open_t *h, uint32_t b)
  * runs for every open second of every series each second, and a tight loop
  * over 64 counters is several times cheaper than one iterator call per
  * counter. The tokens are the same (hist_token_size/put), in the same
- * ascending bucket order, hence the same bytes as hist_seal(). */
-size_t hist_open_seal_size(const hist_open_t *h)
+ * ascending bucket order, hence the same bytes as hist_seal(). One walk
+ * serves both, as hist_iter_walk() does. It is inlined into its two
+ * callers, where `write` is a constant, so the test on it folds away and the
+ * sealing loop stays as tight as a dedicated one. */
+static inline size_t hist_open_walk(const hist_open_t *h, uint8_t *out, int write)
 {
+    uint8_t *p = out;
     uint32_t next = 0;
     size_t bytes = 0;
 
@@ -315,32 +312,24 @@ size_t hist_open_seal_size(const hist_open_t *h)
             if (c[k] == 0)
                 continue;
             uint32_t b = o * HIST_SUB + k - HIST_OCT_BIAS; /* c[k] != 0: never below bucket 0 */
-            bytes += hist_token_size(b - next, c[k]);
+            if (write)
+                p = hist_token_put(p, b - next, c[k]);
+            else
+                bytes += hist_token_size(b - next, c[k]);
             next = b + 1;
         }
     }
-    return bytes;
+    return write ? (size_t)(p - out) : bytes;
+}
+
+size_t hist_open_seal_size(const hist_open_t *h)
+{
+    return hist_open_walk(h, NULL, 0);
 }
 
 size_t hist_open_seal(const hist_open_t *h, uint8_t *out)
 {
-    uint8_t *p = out;
-    uint32_t next = 0;
-
-    for (uint32_t o = 0; o < HIST_OCTAVES; o++) {
-        const uint32_t *c;
-        if (h->idx[o] == 0)
-            continue;
-        c = &h->c[(h->idx[o] - 1u) * HIST_SUB];
-        for (uint32_t k = 0; k < HIST_SUB; k++) {
-            if (c[k] == 0)
-                continue;
-            uint32_t b = o * HIST_SUB + k - HIST_OCT_BIAS;
-            p = hist_token_put(p, b - next, c[k]);
-            next = b + 1;
-        }
-    }
-    return (size_t)(p - out);
+    return hist_open_walk(h, out, 1);
 }
 
 size_t hist_open_seal_bound(const hist_open_t *h)

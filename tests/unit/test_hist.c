@@ -19,35 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/test_rng.h"
 #include "store/hist.h"
 
 /* ---- seeded data -------------------------------------------------------- */
 
-static uint64_t rng_state = 1;
-
-static void rng_seed(uint64_t seed)
-{
-    rng_state = seed ? seed : 1;
-}
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(2685821657736338717);
-}
-
-/* Uniform in (0, 1). */
-static double rng_unit(void)
-{
-    return ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double rng_normal(void)
-{
-    return sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
-}
+static test_rng_t rng = {TEST_RNG_XORSHIFT64_STAR, 1};
 
 typedef enum dist { DIST_LOGNORMAL, DIST_BIMODAL, DIST_UNIFORM, DIST_COUNT } dist_t;
 
@@ -59,13 +36,13 @@ static double draw(dist_t d, double drift)
 {
     switch (d) {
     case DIST_LOGNORMAL:
-        return exp(log(20.0) + 0.3 * sin(6.283 * drift) + 1.0 * rng_normal());
+        return exp(log(20.0) + 0.3 * sin(6.283 * drift) + 1.0 * test_rng_normal(&rng));
     case DIST_BIMODAL:
-        if (rng_unit() < 0.8)
-            return exp(log(2.0) + 0.25 * rng_normal());
-        return exp(log(250.0 + 100.0 * drift) + 0.4 * rng_normal());
+        if (test_rng_unit(&rng) < 0.8)
+            return exp(log(2.0) + 0.25 * test_rng_normal(&rng));
+        return exp(log(250.0 + 100.0 * drift) + 0.4 * test_rng_normal(&rng));
     default:
-        return rng_unit() * (100.0 + 50.0 * drift);
+        return test_rng_unit(&rng) * (100.0 + 50.0 * drift);
     }
 }
 
@@ -266,7 +243,7 @@ static void test_quantiles_one_second(void **state)
     for (int d = 0; d < DIST_COUNT; d++) {
         size_t n = sizeof v / sizeof v[0], len;
         hist_iter_t it;
-        rng_seed(100 + (uint64_t)d);
+        test_rng_seed(&rng, 100 + (uint64_t)d);
         open_reset(&h);
         for (size_t i = 0; i < n; i++) {
             v[i] = draw((dist_t)d, 0.0);
@@ -336,7 +313,7 @@ static void test_quantiles_30min_merged(void **state)
     (void)state;
     for (int d = 0; d < DIST_COUNT; d++) {
         size_t per_sec = d == DIST_LOGNORMAL ? 1000 : 300;
-        rng_seed(7 + (uint64_t)d);
+        test_rng_seed(&rng, 7 + (uint64_t)d);
         for (size_t s = 0; s < SECONDS; s++) {
             open_reset(&h);
             vals[s] = malloc(per_sec * sizeof(double));
@@ -455,14 +432,15 @@ static void test_seal_roundtrip_random(void **state)
     static uint64_t e[HIST_BUCKETS];
 
     (void)state;
-    rng_seed(42);
+    test_rng_seed(&rng, 42);
     for (int round = 0; round < 500; round++) {
         size_t n = 0;
-        uint32_t b = (uint32_t)(rng_next() % 300);
+        uint32_t b = (uint32_t)(test_rng_next(&rng) % 300);
         while (b < HIST_BUCKETS) {
-            uint64_t c = 1 + rng_next() % (round % 3 == 0 ? 20 : (UINT64_C(1) << (round % 50)));
+            uint64_t c =
+                1 + test_rng_next(&rng) % (round % 3 == 0 ? 20 : (UINT64_C(1) << (round % 50)));
             e[n++] = HIST_ENTRY(b, c);
-            b += 1 + (uint32_t)(rng_next() % (round % 2 ? 4 : 200));
+            b += 1 + (uint32_t)(test_rng_next(&rng) % (round % 2 ? 4 : 200));
         }
         check_roundtrip(e, n);
     }
@@ -473,7 +451,7 @@ static void test_seal_is_compact(void **state)
     static open_hist_t h;
 
     (void)state;
-    rng_seed(5);
+    test_rng_seed(&rng, 5);
     open_reset(&h);
     for (int i = 0; i < 1000; i++)
         open_add(&h, draw(DIST_LOGNORMAL, 0.0));
@@ -547,12 +525,12 @@ static void test_open_seal_identical(void **state)
     uint8_t *p;
 
     (void)state;
-    rng_seed(77);
+    test_rng_seed(&rng, 77);
     for (int round = 0; round < 200; round++) {
-        int adds = 1 + (int)(rng_next() % (round % 4 == 0 ? 5 : 3000));
+        int adds = 1 + (int)(test_rng_next(&rng) % (round % 4 == 0 ? 5 : 3000));
         open_reset(&h);
         for (int i = 0; i < adds; i++) {
-            uint64_t r = rng_next();
+            uint64_t r = test_rng_next(&rng);
             uint32_t b = (uint32_t)(r % HIST_BUCKETS);
             if (round % 3 == 0)
                 b = (uint32_t)(r % 7) * 448; /* few buckets, big counts and gaps */
@@ -566,7 +544,7 @@ static void test_open_seal_identical(void **state)
     /* 26,000 samples uniform in [1, 101) ms: one HTTP batch of one series. */
     open_reset(&h);
     for (int i = 0; i < 26000; i++)
-        open_add(&h, 1.0 + 100.0 * rng_unit());
+        open_add(&h, 1.0 + 100.0 * test_rng_unit(&rng));
     assert_true(h.n > 400);
     assert_int_equal(hist_open_bytes(h.h), HIST_OPEN_HEADER + 7 * HIST_OPEN_BLOCK);
     open_seal(&h, &p);
@@ -585,7 +563,7 @@ static void test_open_unseal(void **state)
     const uint32_t late = HIST_BUCKETS - 1; /* an octave the data has not */
 
     (void)state;
-    rng_seed(3);
+    test_rng_seed(&rng, 3);
     open_reset(&h);
     for (int i = 0; i < 5000; i++)
         open_add(&h, draw(DIST_BIMODAL, 0.3));
@@ -645,7 +623,7 @@ static void test_merge(void **state)
     size_t n = 0;
 
     (void)state;
-    rng_seed(9);
+    test_rng_seed(&rng, 9);
     open_reset(&a);
     open_reset(&b);
     open_reset(&both);

@@ -38,6 +38,14 @@ static int number(cJSON *j, const char *key)
     return v->valueint;
 }
 
+/* Series in the store (store_get_stats().series). */
+static size_t series_count(store_t *s)
+{
+    store_stats_t st;
+    store_get_stats(s, &st);
+    return st.series;
+}
+
 static void test_accepts_and_counts(void **state)
 {
     (void)state;
@@ -51,9 +59,7 @@ static void test_accepts_and_counts(void **state)
     cJSON_Delete(j);
     assert_int_equal(m.samples_accepted, 4);
     assert_int_equal(m.ingest_requests, 1);
-    store_stats_t st;
-    store_get_stats(s, &st);
-    assert_int_equal(st.series, 2);
+    assert_int_equal(series_count(s), 2);
     store_free(s);
 }
 
@@ -115,9 +121,7 @@ static void test_malformed_applies_nothing(void **state)
     assert_true(cJSON_IsString(cJSON_GetObjectItem(j, "error")));
     assert_int_equal(number(j, "offset"), 20);
     cJSON_Delete(j);
-    store_stats_t st;
-    store_get_stats(s, &st);
-    assert_int_equal(st.series, 0);
+    assert_int_equal(series_count(s), 0);
     assert_int_equal(m.samples_accepted, 0);
     assert_int_equal(m.http_refused[HTTP_REFUSED_BAD_JSON], 1);
     store_free(s);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/test_rng.h"
 #include "core/error.h"
 #include "ingest/points.h"
 
@@ -730,14 +731,12 @@ static void rec_free(rec_t *r)
     memset(r, 0, sizeof *r);
 }
 
-static uint64_t rng_state = 0x2545f4914f6cdd1du;
+/* The random bodies' generator; rng() keeps put_number() short. */
+static test_rng_t body_rng = {TEST_RNG_XORSHIFT64, 0x2545f4914f6cdd1du};
 
 static uint64_t rng(void)
 {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
+    return test_rng_next(&body_rng);
 }
 
 /* Appends a random number literal: mostly forms the fast path takes, some it
@@ -779,7 +778,7 @@ static size_t put_number(char *b, int for_ts)
 static size_t make_body(char *b, uint64_t seed, int spaced, int samples)
 {
     size_t n = 0;
-    rng_state = seed;
+    test_rng_seed(&body_rng, seed);
     n += (size_t)sprintf(b + n, "{\"series.%u\":[", (unsigned)(rng() % 5));
     for (int i = 0; i < samples; i++) {
         if (i && rng() % 16 == 0)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/test_rng.h"
 #include "store/series.h"
 
 /* ---- test budget -------------------------------------------------------- */
@@ -77,26 +78,7 @@ static void fixture_free(fixture_t *f)
     free(f);
 }
 
-static uint64_t rng_state = 1;
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(2685821657736338717);
-}
-
-static double rng_unit(void)
-{
-    return ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double lognormal(void)
-{
-    double z = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
-    return exp(log(20.0) + z);
-}
+static test_rng_t rng = {TEST_RNG_XORSHIFT64_STAR, 1};
 
 #define T0 1764160000LL /* a unix second */
 
@@ -140,11 +122,11 @@ static void test_exact_aggregates(void **state)
     double all_sum = 0, all_min = INFINITY, all_max = 0;
 
     (void)state;
-    rng_state = 3;
+    test_rng_seed(&rng, 3);
     /* Seconds interleaved and in reverse: every sample finds its second. */
     for (int i = 0; i < PER; i++) {
         for (int s = NSEC - 1; s >= 0; s--) {
-            double v = lognormal();
+            double v = test_rng_lognormal(&rng);
             vals[s][i] = v;
             assert_int_equal(series_record(f->se, &f->env, (T0 + s) * 1000 + i % 1000, v),
                              STORE_OK);
@@ -192,11 +174,11 @@ static void test_out_of_order_seconds(void **state)
     static seconds_t got;
 
     (void)state;
-    rng_state = 11;
+    test_rng_seed(&rng, 11);
     for (int i = 0; i < NSEC; i++)
         order[i] = i;
     for (int i = NSEC - 1; i > 0; i--) {
-        int j = (int)(rng_next() % (uint64_t)(i + 1)), t = order[i];
+        int j = (int)(test_rng_next(&rng) % (uint64_t)(i + 1)), t = order[i];
         order[i] = order[j];
         order[j] = t;
     }
@@ -226,13 +208,13 @@ static void test_reservoir_bound_and_max(void **state)
     (void)state;
     for (size_t li = 0; li < sizeof limits / sizeof limits[0]; li++) {
         fixture_t *f = fixture_new(limits[li]);
-        rng_state = 21 + li;
+        test_rng_seed(&rng, 21 + li);
         for (int s = 0; s < 30; s++) {
             double mx = 0;
             /* Half the seconds get fewer samples than the limit. */
             int per = s % 2 ? 1000 : (int)limits[li] / 2;
             for (int i = 0; i < per; i++) {
-                double v = lognormal();
+                double v = test_rng_lognormal(&rng);
                 mx = fmax(mx, v);
                 series_record(f->se, &f->env, (T0 + s) * 1000 + (i * 7) % 1000, v);
             }
@@ -266,7 +248,7 @@ static void test_reservoir_uniform(void **state)
     size_t by_arrival[10] = {0}, by_value[10] = {0}, total = 0;
 
     (void)state;
-    rng_state = 77;
+    test_rng_seed(&rng, 77);
     for (int s = 0; s < NSEC; s++) {
         /* Sample i arrives i-th, at offset i ms, with a value from a random
          * permutation of 0..999 (so the max arrives anywhere). */
@@ -274,7 +256,7 @@ static void test_reservoir_uniform(void **state)
         for (int i = 0; i < PER; i++)
             perm[i] = i;
         for (int i = PER - 1; i > 0; i--) {
-            int j = (int)(rng_next() % (uint64_t)(i + 1)), t = perm[i];
+            int j = (int)(test_rng_next(&rng) % (uint64_t)(i + 1)), t = perm[i];
             perm[i] = perm[j];
             perm[j] = t;
         }
@@ -311,9 +293,9 @@ static void test_seal_and_late_sample(void **state)
     size_t hist_open, hist_sealed;
 
     (void)state;
-    rng_state = 5;
+    test_rng_seed(&rng, 5);
     for (int i = 0; i < 1000; i++)
-        series_record(f->se, &f->env, T0 * 1000 + i, lognormal());
+        series_record(f->se, &f->env, T0 * 1000 + i, test_rng_lognormal(&rng));
     memset(&got, 0, sizeof got);
     series_seconds(f->se, T0, T0 + 1, collect_second, &got);
     series_second_t before = got.row[0];
@@ -355,10 +337,10 @@ static void test_expire_gives_memory_back(void **state)
     size_t empty_total = f->budget.total;
 
     (void)state;
-    rng_state = 8;
+    test_rng_seed(&rng, 8);
     for (int s = 0; s < 100; s++) {
         for (int i = 0; i < 200; i++)
-            series_record(f->se, &f->env, (T0 + s) * 1000 + i, lognormal());
+            series_record(f->se, &f->env, (T0 + s) * 1000 + i, test_rng_lognormal(&rng));
         series_seal(f->se, &f->env, T0 + s);
     }
     size_t full = f->budget.total;
@@ -565,9 +547,9 @@ static void test_buckets_and_raw_range(void **state)
     static raws_t r;
 
     (void)state;
-    rng_state = 31;
+    test_rng_seed(&rng, 31);
     for (int i = 0; i < 300; i++)
-        series_record(f->se, &f->env, T0 * 1000 + i, lognormal());
+        series_record(f->se, &f->env, T0 * 1000 + i, test_rng_lognormal(&rng));
     series_record(f->se, &f->env, T0 * 1000 + 5, 0.0);
     assert_true(series_buckets(f->se, T0, collect_bucket, &rows) > 10);
     assert_int_equal(rows.total, 301);

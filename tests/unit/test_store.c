@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../support/test_rng.h"
 #include "store/store.h"
 
 #define T0 1764160000000LL /* unix ms, on a second boundary */
@@ -34,26 +35,7 @@ static store_reject_t rec(store_t *s, const char *name, int64_t ts, double ms, i
     return store_record(s, slice_cstr(name), ts, ms, now);
 }
 
-static uint64_t rng_state = 1;
-
-static uint64_t rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(2685821657736338717);
-}
-
-static double rng_unit(void)
-{
-    return ((double)(rng_next() >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static double lognormal(void)
-{
-    double z = sqrt(-2.0 * log(rng_unit())) * cos(6.283185307179586 * rng_unit());
-    return exp(log(20.0) + z);
-}
+static test_rng_t rng = {TEST_RNG_XORSHIFT64_STAR, 1};
 
 typedef struct seconds {
     size_t n;
@@ -321,14 +303,14 @@ static void test_table_churn(void **state)
     store_stats_t st;
 
     (void)state;
-    rng_state = 17;
+    test_rng_seed(&rng, 17);
     for (int i = 0; i < SLOTS; i++)
-        snprintf(name[i], sizeof name[i], "n%llu", (unsigned long long)rng_next());
+        snprintf(name[i], sizeof name[i], "n%llu", (unsigned long long)test_rng_next(&rng));
     for (int k = 0; k < ROUNDS; k++) {
         /* At now = k s + 999 ms the 1 s window holds second k only: a
          * series not recorded in this round is removed by the advance. */
         int64_t now = T0 + k * 1000LL + 999;
-        int dies = (int)(rng_next() % SLOTS);
+        int dies = (int)(test_rng_next(&rng) % SLOTS);
         for (int i = 0; i < SLOTS; i++)
             if (i != dies)
                 assert_int_equal(rec(s, name[i], now, 1.0, now), STORE_OK);
@@ -340,7 +322,7 @@ static void test_table_churn(void **state)
             if (i != dies && !store_find(s, slice_cstr(name[i])))
                 fail_msg("round %d: %s lost from the table", k, name[i]);
         memcpy(gone, name[dies], sizeof gone);
-        snprintf(name[dies], sizeof name[dies], "n%llu", (unsigned long long)rng_next());
+        snprintf(name[dies], sizeof name[dies], "n%llu", (unsigned long long)test_rng_next(&rng));
         assert_null(store_find(s, slice_cstr(gone)));
     }
     store_free(s);
@@ -364,12 +346,12 @@ static void test_summary_exact(void **state)
     size_t n = 0;
 
     (void)state;
-    rng_state = 4;
+    test_rng_seed(&rng, 4);
     for (int sec = 0; sec < NSEC; sec++) {
         int64_t now = T0 + sec * 1000LL;
         store_advance(s, now);
         for (int i = 0; i < PER; i++) {
-            v[n] = lognormal();
+            v[n] = test_rng_lognormal(&rng);
             total += v[n];
             assert_int_equal(rec(s, "q", now + i * 5, v[n++], now + i * 5), STORE_OK);
         }
@@ -461,7 +443,7 @@ static void test_budget_stages(void **state)
     int sec;
 
     (void)state;
-    rng_state = 99;
+    test_rng_seed(&rng, 99);
     /* Stage 1: 20 busy series want ~1.2 MiB of raw points: raw degrades, no
      * sample is refused and every one stays counted. */
     int min_raw_rate = 100;
@@ -471,7 +453,8 @@ static void test_budget_stages(void **state)
         for (int h = 0; h < HOT; h++) {
             snprintf(name, sizeof name, "hot.%d", h);
             for (int i = 0; i < PER; i++)
-                assert_int_equal(rec(s, name, now + i * 3, lognormal(), now + i * 3), STORE_OK);
+                assert_int_equal(rec(s, name, now + i * 3, test_rng_lognormal(&rng), now + i * 3),
+                                 STORE_OK);
             accepted[h] += PER;
         }
         check_bytes(s, limit);
@@ -545,7 +528,7 @@ static void test_budget_stages(void **state)
     assert_int_equal(st.raw_per_second, 100);
     assert_int_equal(m.series + m.slots + m.hist + m.raw, 0);
     for (int i = 0; i < 1000; i++)
-        assert_int_equal(rec(s, "fresh", now + i, lognormal(), now + i), STORE_OK);
+        assert_int_equal(rec(s, "fresh", now + i, test_rng_lognormal(&rng), now + i), STORE_OK);
     size_t raw = 0;
     series_foreach_raw(store_find(s, slice_cstr("fresh")), INT64_MIN, INT64_MAX, count_raw, &raw);
     assert_int_equal(raw, 100);
@@ -564,12 +547,13 @@ static void test_http_batch_open_blocks(void **state)
     char name[32];
 
     (void)state;
-    rng_state = 21;
+    test_rng_seed(&rng, 21);
     store_advance(s, T0);
     for (int k = 0; k < 20; k++) {
         snprintf(name, sizeof name, "api.route.%d", k);
         for (int i = 0; i < 2000; i++)
-            assert_int_equal(rec(s, name, T0 + i / 2, 1.0 + 100.0 * rng_unit(), T0), STORE_OK);
+            assert_int_equal(rec(s, name, T0 + i / 2, 1.0 + 100.0 * test_rng_unit(&rng), T0),
+                             STORE_OK);
     }
     store_get_memory(s, &m);
     assert_int_equal(m.hist, 20 * (44 + 7 * 256));
