@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "xmalloc.h"
 
 void buf_init(buf_t *b)
@@ -71,37 +72,6 @@ const char *buf_cstr(buf_t *b)
     return b->p;
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one.
- * Rejects overlongs, surrogates and code points above U+10FFFF. */
-static size_t buf_utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if ((c & 0xE0) == 0xC0) {
-        len = 2, min = 0x80, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-        len = 3, min = 0x800, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-        len = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 void buf_json_string(buf_t *b, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
@@ -124,7 +94,7 @@ void buf_json_string(buf_t *b, const char *s, size_t n)
             buf_append(b, esc, 6);
             i++;
         } else {
-            size_t len = buf_utf8_len(p + i, n - i);
+            size_t len = utf8_seq_len(p + i, n - i);
             if (len) {
                 buf_append(b, p + i, len);
                 i += len;

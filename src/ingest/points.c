@@ -36,6 +36,7 @@
 #endif
 
 #include "../core/error.h"
+#include "../core/utf8.h"
 
 /* For the few helpers of the hot loop, where inlining is what makes the
  * window masks stay in registers. */
@@ -302,48 +303,6 @@ eof:
     return NULL;
 }
 
-/* Checks n decoded bytes: valid UTF-8 (RFC 3629: no overlongs, surrogates or
- * code points above U+10FFFF) and no C0 control character or DEL. */
-static int points_name_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        if (c < 0x80) {
-            if (c < 0x20 || c == 0x7f)
-                return 0;
-            i++;
-            continue;
-        }
-        size_t len;
-        unsigned char lo = 0x80, hi = 0xbf; /* allowed range of the second byte */
-        if (c >= 0xc2 && c <= 0xdf) {
-            len = 2;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            len = 3;
-            if (c == 0xe0)
-                lo = 0xa0; /* overlong */
-            else if (c == 0xed)
-                hi = 0x9f; /* UTF-16 surrogates */
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            len = 4;
-            if (c == 0xf0)
-                lo = 0x90; /* overlong */
-            else if (c == 0xf4)
-                hi = 0x8f; /* above U+10FFFF */
-        } else {
-            return 0; /* continuation byte first, C0/C1 overlong lead, or F5..FF */
-        }
-        if (n - i < len || s[i + 1] < lo || s[i + 1] > hi)
-            return 0;
-        for (size_t k = 2; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return 0;
-        i += len;
-    }
-    return 1;
-}
-
 static unsigned points_hex4(const char *s)
 {
     return (unsigned)(points_hex(s[0]) << 12 | points_hex(s[1]) << 8 | points_hex(s[2]) << 4 |
@@ -366,7 +325,7 @@ static points_reject_t points_name(const char *s, const char *e, int escaped, ch
         *name = slice_make(s, n > POINTS_NAME_MAX ? POINTS_NAME_MAX : n);
         if (n == 0 || n > POINTS_NAME_MAX)
             return POINTS_BAD_NAME;
-        return points_name_valid((const unsigned char *)s, n) ? POINTS_OK : POINTS_BAD_NAME;
+        return utf8_is_name((const unsigned char *)s, n) ? POINTS_OK : POINTS_BAD_NAME;
     }
     size_t n = 0;
     points_reject_t r = POINTS_OK;
@@ -435,7 +394,7 @@ static points_reject_t points_name(const char *s, const char *e, int escaped, ch
         }
     }
     *name = slice_make(buf, n);
-    if (r != POINTS_OK || n == 0 || !points_name_valid((const unsigned char *)buf, n))
+    if (r != POINTS_OK || n == 0 || !utf8_is_name((const unsigned char *)buf, n))
         return POINTS_BAD_NAME;
     return POINTS_OK;
 too_long:
