@@ -12,6 +12,7 @@
 #include "store/store.h"
 
 struct http_conn;
+struct ws_client;
 
 typedef struct app {
     config_t cfg;
@@ -28,6 +29,9 @@ typedef struct app {
     uint64_t answer_bytes;
     /* Requests started but not answered yet (for a graceful stop). */
     int requests_in_flight;
+    /* Live WebSocket clients (http/ws.c), and the push tick's sequence. */
+    struct ws_client *clients;
+    uint64_t push_seq;
 } app_t;
 
 #endif

@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "core/units.h"
 
-typedef enum option_kind { OPT_ADDRESS, OPT_DURATION, OPT_SIZE, OPT_COUNT } option_kind_t;
+typedef enum option_kind { OPT_ADDRESS, OPT_DURATION, OPT_SIZE, OPT_COUNT, OPT_TEXT } option_kind_t;
 
 /* One setting. `min`/`max` bound the parsed value (ms, bytes or count). */
 typedef struct option {
@@ -49,6 +49,15 @@ static const option_t options[] = {
      3600 * 1000, "a request's whole body must arrive within this, however it trickles"},
     {"keepalive-timeout", "SPIDER_KEEPALIVE_TIMEOUT", OPT_DURATION, CFG_AT(keepalive_timeout_ms),
      "60s", 1000, 3600 * 1000, "an idle keep-alive connection is closed after this"},
+    {"push-interval", "SPIDER_PUSH_INTERVAL", OPT_DURATION, CFG_AT(push_interval_ms), "1000ms", 100,
+     60000, "live dashboards get at most one update this often (100ms minimum)"},
+    {"max-clients", "SPIDER_MAX_CLIENTS", OPT_COUNT, CFG_AT(max_clients), "10000", 1, 1000000,
+     "WebSocket clients at once (more: 503)"},
+    {"stall-timeout", "SPIDER_STALL_TIMEOUT", OPT_DURATION, CFG_AT(stall_timeout_ms), "10s", 1000,
+     3600 * 1000, "a dashboard that cannot take an update for this long is disconnected"},
+    {"allow-origin", "SPIDER_ALLOW_ORIGIN", OPT_TEXT, CFG_AT(allow_origin), "", 0,
+     sizeof(((config_t *)0)->allow_origin) - 1,
+     "WebSocket Origins allowed besides the server's own: comma-separated, or * for any"},
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -102,6 +111,14 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
         value = u > INT64_MAX ? INT64_MAX : (int64_t)u;
         expect = "a size: bytes or with K/KiB, M/MiB, G/GiB (e.g. 256MiB)";
         break;
+    case OPT_TEXT:
+        if (strlen(v) > (size_t)o->max) {
+            snprintf(err, err_len, "%s --%s: longer than %lld bytes", source, o->flag,
+                     (long long)o->max);
+            return CONFIG_ERROR;
+        }
+        strcpy((char *)cfg + o->offset, v);
+        return CONFIG_RUN;
     case OPT_COUNT:
         rc = units_parse_size(v, strlen(v), &u); /* digits only: no suffix below */
         value = u > INT64_MAX ? INT64_MAX : (int64_t)u;
@@ -171,7 +188,7 @@ void config_print_help(FILE *out)
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const option_t *o = &options[i];
         fprintf(out, "  --%-18s %s\n  %-20s %s (default %s)\n", o->flag, o->env, "", o->help,
-                o->def);
+                *o->def ? o->def : "none");
     }
     fprintf(out, "  --help               this text\n"
                  "  --version            print the version\n\n"

@@ -9,6 +9,7 @@
 #include "app.h"
 #include "core/clock.h"
 #include "http/http.h"
+#include "http/ws.h"
 
 /* How long a stop waits for answers already being written. */
 #define SERVER_DRAIN_MS 3000
@@ -25,41 +26,70 @@ static void server_on_signal(int sig)
         lws_cancel_service(server_context);
 }
 
-typedef struct server_tick {
+/* A timer that fires every period_ms on absolute monotonic deadlines:
+ * lws_sul_schedule() is relative, and re-arming "period from now" would let
+ * every late tick push all later ones back. */
+typedef struct server_timer {
     lws_sorted_usec_list_t sul; /* first: the callback gets this pointer */
-    app_t *app;
     struct lws_context *context;
+    app_t *app;
+    int64_t period_ms;
     int64_t next_mono_ms; /* absolute deadline of the next tick */
-} server_tick_t;
+    void (*fn)(app_t *app, int64_t now_mono_ms);
+} server_timer_t;
 
-static void server_schedule_tick(server_tick_t *t);
+static void server_timer_arm(server_timer_t *t);
 
-/* Once a second: move the store's time on and enforce body deadlines. */
-static void server_on_tick(lws_sorted_usec_list_t *sul)
+static void server_timer_fire(lws_sorted_usec_list_t *sul)
 {
-    server_tick_t *t = (server_tick_t *)sul;
+    server_timer_t *t = (server_timer_t *)sul;
     int64_t now_mono = clock_mono_ms();
-    store_advance(t->app->store, clock_wall_ms());
-    http_expire_deadlines(t->app, now_mono);
-    /* Absolute deadlines: a late tick does not push every later one back. */
-    t->next_mono_ms += 1000;
-    if (t->next_mono_ms <= now_mono)
-        t->next_mono_ms = now_mono + 1000;
-    server_schedule_tick(t);
+    t->fn(t->app, now_mono);
+    t->next_mono_ms += t->period_ms;
+    if (t->next_mono_ms <= now_mono) /* fell behind: skip, do not burst */
+        t->next_mono_ms = now_mono + t->period_ms;
+    server_timer_arm(t);
 }
 
-static void server_schedule_tick(server_tick_t *t)
+static void server_timer_arm(server_timer_t *t)
 {
     int64_t delay_ms = t->next_mono_ms - clock_mono_ms();
     if (delay_ms < 1)
         delay_ms = 1;
-    lws_sul_schedule(t->context, 0, &t->sul, server_on_tick, (lws_usec_t)delay_ms * 1000);
+    lws_sul_schedule(t->context, 0, &t->sul, server_timer_fire, (lws_usec_t)delay_ms * 1000);
 }
 
+static void server_timer_start(server_timer_t *t, struct lws_context *context, app_t *app,
+                               int64_t period_ms, void (*fn)(app_t *, int64_t))
+{
+    memset(t, 0, sizeof *t);
+    t->context = context;
+    t->app = app;
+    t->period_ms = period_ms;
+    t->fn = fn;
+    t->next_mono_ms = clock_mono_ms() + period_ms;
+    server_timer_arm(t);
+}
+
+/* Once a second: move the store's time on and enforce body deadlines. */
+static void server_second(app_t *app, int64_t now_mono_ms)
+{
+    store_advance(app->store, clock_wall_ms());
+    http_expire_deadlines(app, now_mono_ms);
+}
+
+/* "http" must stay first: lws serves plain HTTP with protocols[0]. */
 static const struct lws_protocols server_protocols[] = {
     {"http", http_callback, 0, 0, 0, NULL, 0},
+    {WS_PROTOCOL, ws_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
+
+/* A WebSocket client that names no subprotocol is bound to the vhost's
+ * default protocol, which would otherwise be protocols[0] ("http"). */
+static const struct lws_protocol_vhost_options server_ws_default = {NULL, NULL, "default", ""};
+static const struct lws_protocol_vhost_options server_pvo = {NULL, &server_ws_default, WS_PROTOCOL,
+                                                             ""};
 
 int server_run(const config_t *cfg)
 {
@@ -76,9 +106,13 @@ int server_run(const config_t *cfg)
     };
     app.store = store_new(&store_cfg);
 
-    struct lws_protocols protocols[2];
+    struct lws_protocols protocols[3];
     memcpy(protocols, server_protocols, sizeof protocols);
     protocols[0].per_session_data_size = http_conn_size();
+    protocols[1].per_session_data_size = ws_client_size();
+    /* Dead peers: ping after 20 s without a pong, drop after 40 s. */
+    static const lws_retry_bo_t retry = {.secs_since_valid_ping = 20,
+                                         .secs_since_valid_hangup = 40};
 
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
@@ -87,6 +121,8 @@ int server_run(const config_t *cfg)
     /* NULL binds every interface; otherwise lws takes an address (or an interface name). */
     info.iface = strcmp(cfg->listen_host, "0.0.0.0") == 0 ? NULL : cfg->listen_host;
     info.protocols = protocols;
+    info.pvo = &server_pvo;
+    info.retry_and_idle_policy = &retry;
     info.user = &app;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->listen_host, ':') == NULL);
     info.timeout_secs = (unsigned)((cfg->header_timeout_ms + 999) / 1000);
@@ -125,12 +161,9 @@ int server_run(const config_t *cfg)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    server_tick_t tick;
-    memset(&tick, 0, sizeof tick);
-    tick.app = &app;
-    tick.context = context;
-    tick.next_mono_ms = clock_mono_ms() + 1000;
-    server_schedule_tick(&tick);
+    server_timer_t second, push;
+    server_timer_start(&second, context, &app, 1000, server_second);
+    server_timer_start(&push, context, &app, cfg->push_interval_ms, ws_tick);
 
     while (!server_stopping)
         if (lws_service(context, 0) < 0)
@@ -142,9 +175,11 @@ int server_run(const config_t *cfg)
         if (lws_service(context, 0) < 0)
             break;
     fprintf(stderr, "spider: stopping (%d requests unfinished)\n", app.requests_in_flight);
-    lws_sul_cancel(&tick.sul);
+    lws_sul_cancel(&second.sul);
+    lws_sul_cancel(&push.sul);
     server_context = NULL;
     lws_context_destroy(context);
+    ws_dispose(&app);
     status = 0;
 out:
     store_free(app.store);

@@ -22,6 +22,17 @@ static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_ANSWER_TOO_LARGE] = "answer_too_large",
 };
 
+static const char *const ws_refusal_labels[WS_REFUSED_COUNT] = {
+    [WS_REFUSED_PATH] = "path",
+    [WS_REFUSED_ORIGIN] = "origin",
+    [WS_REFUSED_MAX_CLIENTS] = "max_clients",
+};
+
+const char *metrics_ws_refusal_label(ws_refusal_t r)
+{
+    return (unsigned)r < WS_REFUSED_COUNT ? ws_refusal_labels[r] : "unknown";
+}
+
 const char *metrics_reject_label(ingest_reject_t r)
 {
     return (unsigned)r < INGEST_REJECT_COUNT ? reject_labels[r] : "unknown";
@@ -68,6 +79,25 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     for (int r = 0; r < INGEST_REJECT_COUNT; r++)
         buf_printf(out, "spider_samples_rejected_total{reason=\"%s\"} %llu\n", reject_labels[r],
                    (unsigned long long)m->samples_rejected[r]);
+    metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);
+    metrics_counter(out, "spider_ws_updates_sent_total", "Updates written to dashboards.",
+                    m->ws_updates_sent);
+    metrics_counter(out, "spider_ws_updates_skipped_total",
+                    "Ticks a dashboard missed because its previous update had not left yet.",
+                    m->ws_updates_skipped);
+    metrics_counter(out, "spider_ws_bytes_sent_total", "Bytes of updates written to dashboards.",
+                    m->ws_bytes_sent);
+    metrics_counter(out, "spider_ws_stall_closes_total",
+                    "Dashboards disconnected after --stall-timeout without taking an update.",
+                    m->ws_stall_closes);
+    metrics_counter(out, "spider_ws_bad_messages_total",
+                    "Dashboard messages refused (closed with 1003, 1007 or 1009).",
+                    m->ws_bad_messages);
+    metrics_header(out, "spider_ws_refused_total", "counter",
+                   "WebSocket upgrades refused, by reason.");
+    for (int r = 0; r < WS_REFUSED_COUNT; r++)
+        buf_printf(out, "spider_ws_refused_total{reason=\"%s\"} %llu\n", ws_refusal_labels[r],
+                   (unsigned long long)m->ws_refused[r]);
     metrics_gauge(out, "spider_store_bytes",
                   "Bytes the store accounts for (the budget measures this).", (double)store->bytes);
     metrics_gauge(out, "spider_store_series", "Series alive in the window.", (double)store->series);

@@ -43,6 +43,14 @@ typedef enum http_refusal {
     HTTP_REFUSED_COUNT
 } http_refusal_t;
 
+/* Why a WebSocket upgrade was refused. */
+typedef enum ws_refusal {
+    WS_REFUSED_PATH,        /* 404: upgrade to another path than /ws */
+    WS_REFUSED_ORIGIN,      /* 403: Origin not allowed */
+    WS_REFUSED_MAX_CLIENTS, /* 503: --max-clients reached */
+    WS_REFUSED_COUNT
+} ws_refusal_t;
+
 typedef struct metrics {
     uint64_t http_requests;   /* requests whose headers were complete */
     uint64_t ingest_requests; /* POST /api/v1/points that were parsed */
@@ -51,11 +59,20 @@ typedef struct metrics {
     uint64_t samples_rejected[INGEST_REJECT_COUNT];
     uint64_t http_refused[HTTP_REFUSED_COUNT];
     int64_t started_wall_ms;
+    /* Live push. */
+    int64_t ws_clients;          /* gauge: connected dashboards */
+    uint64_t ws_updates_sent;    /* updates handed to a client's socket */
+    uint64_t ws_updates_skipped; /* ticks a client missed: its previous update had not left */
+    uint64_t ws_bytes_sent;
+    uint64_t ws_stall_closes; /* clients closed after --stall-timeout without progress */
+    uint64_t ws_bad_messages; /* client messages closed with 1003/1007/1009 */
+    uint64_t ws_refused[WS_REFUSED_COUNT];
 } metrics_t;
 
 /* Stable snake_case label values, e.g. "too_old". */
 const char *metrics_reject_label(ingest_reject_t r);
 const char *metrics_refusal_label(http_refusal_t r);
+const char *metrics_ws_refusal_label(ws_refusal_t r);
 
 /* Appends the Prometheus text exposition of m and the store's figures to out. */
 void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out);

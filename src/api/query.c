@@ -18,30 +18,6 @@ void query_write_error(buf_t *out, const char *message, const char *param)
     buf_append_cstr(out, "}");
 }
 
-/* Collects series pointers so the list can be sorted by name. */
-typedef struct series_list {
-    const series_t **items;
-    size_t n, cap;
-} series_list_t;
-
-static void query_collect(void *ctx, const series_t *series)
-{
-    series_list_t *l = ctx;
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 64;
-        l->items = xrealloc(l->items, l->cap * sizeof *l->items);
-    }
-    l->items[l->n++] = series;
-}
-
-static int query_by_name(const void *a, const void *b)
-{
-    slice_t x = series_name(*(const series_t *const *)a);
-    slice_t y = series_name(*(const series_t *const *)b);
-    int c = memcmp(x.p, y.p, x.n < y.n ? x.n : y.n);
-    return c ? c : (x.n > y.n) - (x.n < y.n);
-}
-
 /* The window as a [since, until) range ending after the current second
  * (samples may be stamped up to STORE_FUTURE_MS ahead). */
 static void query_window(store_t *store, int64_t now_ms, int64_t *since, int64_t *until)
@@ -71,10 +47,8 @@ static void query_summary_fields(buf_t *out, const series_summary_t *s)
 
 int query_series_list(store_t *store, int64_t now_ms, buf_t *out)
 {
-    series_list_t list = {NULL, 0, 0};
-    store_foreach(store, query_collect, &list);
-    if (list.n > 1)
-        qsort(list.items, list.n, sizeof *list.items, query_by_name);
+    size_t n;
+    const series_t **sorted = store_sorted(store, &n);
     int64_t since, until;
     query_window(store, now_ms, &since, &until);
     buf_append_cstr(out, "{\"now_ms\":");
@@ -84,8 +58,8 @@ int query_series_list(store_t *store, int64_t now_ms, buf_t *out)
     buf_append_cstr(out, ",\"rate_seconds\":");
     buf_json_int(out, QUERY_RATE_SECONDS);
     buf_append_cstr(out, ",\"series\":[");
-    for (size_t i = 0; i < list.n; i++) {
-        const series_t *s = list.items[i];
+    for (size_t i = 0; i < n; i++) {
+        const series_t *s = sorted[i];
         series_summary_t all, recent;
         series_summarize(store, s, since, until, &all);
         /* Rate over the last whole seconds: the open second would under-count. */
@@ -103,7 +77,7 @@ int query_series_list(store_t *store, int64_t now_ms, buf_t *out)
         buf_append_cstr(out, "}");
     }
     buf_append_cstr(out, "]}");
-    free(list.items);
+    free(sorted);
     return 200;
 }
 

@@ -404,6 +404,24 @@ void store_foreach(store_t *s, void (*fn)(void *ctx, const series_t *series), vo
         fn(ctx, s->all[i]);
 }
 
+static int store_by_name(const void *a, const void *b)
+{
+    slice_t x = series_name(*(const series_t *const *)a);
+    slice_t y = series_name(*(const series_t *const *)b);
+    int c = memcmp(x.p, y.p, x.n < y.n ? x.n : y.n);
+    return c ? c : (x.n > y.n) - (x.n < y.n);
+}
+
+const series_t **store_sorted(store_t *s, size_t *n)
+{
+    const series_t **all = xmalloc((s->n ? s->n : 1) * sizeof *all);
+    for (uint32_t i = 0; i < s->n; i++)
+        all[i] = s->all[i];
+    qsort(all, s->n, sizeof *all, store_by_name);
+    *n = s->n;
+    return all;
+}
+
 /* ---- recording and time --------------------------------------------------- */
 
 store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, int64_t now_ms)

@@ -115,6 +115,11 @@ const char *store_reject_reason(store_reject_t r);
 /* Iterates over all series (unspecified order). fn must not modify the store. */
 void store_foreach(store_t *s, void (*fn)(void *ctx, const series_t *series), void *ctx);
 
+/* Every series sorted by name (bytewise), in a new array of *n entries that
+ * the caller frees (free()); valid until the store next changes. Lists and
+ * summaries show series in this stable order. O(n log n). */
+const series_t **store_sorted(store_t *s, size_t *n);
+
 /* Finds a series by exact name, or NULL. */
 const series_t *store_find(store_t *s, slice_t name);
 

@@ -252,15 +252,3 @@ test('uploads beyond the ingest buffer get 503 with Retry-After, and nothing is 
     await s.stop();
   }
 });
-
-test('a WebSocket upgrade is refused (no live endpoint yet)', async () => {
-  const c = new RawConn(spider.port);
-  await c.ready();
-  await c.write(
-    'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
-      'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
-  );
-  assert.ok(await c.closedWithin(3000), 'connection closed');
-  assert.ok(!c.buf.toString('latin1').includes(' 101 '), 'no switch to WebSocket');
-  c.destroy();
-});

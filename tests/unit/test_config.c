@@ -33,6 +33,10 @@ static void test_defaults_match_design(void **state)
     assert_int_equal(cfg.max_body, 8ull << 20);
     assert_int_equal(cfg.ingest_buffer, 16ull << 20);
     assert_int_equal(cfg.answer_buffer, 16ull << 20);
+    assert_int_equal(cfg.push_interval_ms, 1000);
+    assert_int_equal(cfg.max_clients, 10000);
+    assert_int_equal(cfg.stall_timeout_ms, 10000);
+    assert_string_equal(cfg.allow_origin, "");
     assert_int_equal(cfg.header_timeout_ms, 10000);
     assert_int_equal(cfg.body_timeout_ms, 30000);
     assert_int_equal(cfg.keepalive_timeout_ms, 60000);
@@ -96,7 +100,8 @@ static void test_bad_values(void **state)
     expect_error("--frobnicate", "1", "unknown option");
     expect_error("--window", NULL, "needs a value");
     expect_error("stray", NULL, "unexpected argument");
-    expect_error("--max-body", "32MiB", "--ingest-buffer"); /* default buffer 16MiB < body */
+    expect_error("--max-body", "32MiB", "--ingest-buffer");
+    expect_error("--push-interval", "50ms", "out of range"); /* default buffer 16MiB < body */
 }
 
 static void test_help_and_version(void **state)

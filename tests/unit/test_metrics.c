@@ -20,6 +20,10 @@ static void test_every_reason_is_exposed(void **state)
         m.samples_rejected[r] = 100 + (uint64_t)r;
     for (int r = 0; r < HTTP_REFUSED_COUNT; r++)
         m.http_refused[r] = 200 + (uint64_t)r;
+    for (int r = 0; r < WS_REFUSED_COUNT; r++)
+        m.ws_refused[r] = 300 + (uint64_t)r;
+    m.ws_clients = 3;
+    m.ws_stall_closes = 4;
     store_stats_t st = {.bytes = 4096, .series = 7, .raw_dropped = 3, .raw_per_second = 50};
     buf_t out;
     buf_init(&out);
@@ -38,6 +42,14 @@ static void test_every_reason_is_exposed(void **state)
         if (!strstr(text, line))
             fail_msg("missing: %s", line);
     }
+    for (int r = 0; r < WS_REFUSED_COUNT; r++) {
+        snprintf(line, sizeof line, "spider_ws_refused_total{reason=\"%s\"} %d\n",
+                 metrics_ws_refusal_label((ws_refusal_t)r), 300 + r);
+        if (!strstr(text, line))
+            fail_msg("missing: %s", line);
+    }
+    assert_non_null(strstr(text, "spider_ws_clients 3\n"));
+    assert_non_null(strstr(text, "spider_ws_stall_closes_total 4\n"));
     assert_non_null(strstr(text, "spider_samples_accepted_total 12345\n"));
     assert_non_null(strstr(text, "spider_store_bytes 4096\n"));
     assert_non_null(strstr(text, "spider_store_series 7\n"));

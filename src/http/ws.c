@@ -1,0 +1,316 @@
+/* ws.c - the live stream on libwebsockets (see ws.h).
+ *
+ * Life of a client:
+ *   FILTER_PROTOCOL_CONNECTION  the upgrade request: path, Origin and the
+ *                               client limit are checked; a refusal is
+ *                               answered with a plain HTTP status
+ *   ESTABLISHED                 socket send buffer capped, hello queued
+ *   SERVER_WRITEABLE            one frame per callback; the callback after
+ *                               a write means that frame has left the process
+ *   RECEIVE                     control messages (size-capped, validated)
+ *   CLOSED                      unlinked, its frame reference dropped
+ * ws_tick() runs every push interval from the server's timer; it never
+ * frees a client: closing goes through lws (LWS_TO_KILL_ASYNC), which calls
+ * CLOSED later, outside our list walk.
+ */
+#include "ws.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../core/buf.h"
+#include "../core/clock.h"
+#include "../core/xmalloc.h"
+#include "../push/control.h"
+#include "../push/frame.h"
+#include "../push/summary.h"
+
+/* Kernel send buffer per client: without a cap Linux autotunes it to MBs,
+ * and every stalled client would pin that much kernel memory. */
+#define WS_SNDBUF (64 * 1024)
+
+struct ws_client {
+    struct lws *wsi;
+    ws_client_t *prev, *next; /* in app->clients once ESTABLISHED */
+    int established;
+    frame_t *next_frame;      /* queued, not yet written */
+    int in_flight;            /* written; waiting for the writeable that confirms it left */
+    int64_t waiting_since_ms; /* monotonic: when it last had something to send and could not */
+    char *rx;                 /* a control message being reassembled from fragments */
+    size_t rx_len;
+};
+
+size_t ws_client_size(void)
+{
+    return sizeof(ws_client_t);
+}
+
+static app_t *ws_app(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+/* Answers an upgrade we refuse with a plain HTTP status and a JSON reason.
+ * lws' own refusal is an HTML page or a bare close; writing to the socket
+ * here is safe because nothing else has been written to it yet. */
+static int ws_refuse(struct lws *wsi, app_t *app, ws_refusal_t why, int status, const char *text,
+                     const char *message)
+{
+    char resp[512];
+    int body_len = (int)strlen(message) + 12;
+    int n = snprintf(resp, sizeof resp,
+                     "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
+                     "%sconnection: close\r\n\r\n{\"error\":\"%s\"}",
+                     status, text, body_len, status == 503 ? "retry-after: 5\r\n" : "", message);
+    app->metrics.ws_refused[why]++;
+    if (n > 0 && (size_t)n < sizeof resp)
+        (void)send(lws_get_socket_fd(wsi), resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    return 1;
+}
+
+/* Same origin: the Origin is this server as the browser reached it, i.e.
+ * scheme://Host. Else it must be listed in --allow-origin ("*" = any).
+ * A request without Origin is not from a browser page (curl, the load tool):
+ * cross-site WebSocket hijacking needs a browser, so it is let through. */
+static int ws_origin_allowed(struct lws *wsi, const app_t *app)
+{
+    char origin[256], host[256];
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
+        return 1;
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+        return 0;
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0) {
+        const char *rest = strncmp(origin, "http://", 7) == 0    ? origin + 7
+                           : strncmp(origin, "https://", 8) == 0 ? origin + 8
+                                                                 : NULL;
+        if (rest && strcmp(rest, host) == 0)
+            return 1;
+    }
+    const char *list = app->cfg.allow_origin;
+    size_t olen = strlen(origin);
+    while (*list) {
+        while (*list == ' ' || *list == ',')
+            list++;
+        size_t n = strcspn(list, ",");
+        size_t trimmed = n;
+        while (trimmed && list[trimmed - 1] == ' ')
+            trimmed--;
+        if ((trimmed == 1 && list[0] == '*') ||
+            (trimmed == olen && trimmed && memcmp(list, origin, olen) == 0))
+            return 1;
+        list += n;
+    }
+    return 0;
+}
+
+static int ws_filter(struct lws *wsi, app_t *app)
+{
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
+        return ws_refuse(wsi, app, WS_REFUSED_PATH, 404, "Not Found",
+                         "WebSocket upgrades are served on /ws only");
+    if (!ws_origin_allowed(wsi, app))
+        return ws_refuse(wsi, app, WS_REFUSED_ORIGIN, 403, "Forbidden",
+                         "Origin not allowed (same origin, or --allow-origin)");
+    if ((uint64_t)app->metrics.ws_clients >= app->cfg.max_clients)
+        return ws_refuse(wsi, app, WS_REFUSED_MAX_CLIENTS, 503, "Service Unavailable",
+                         "too many live clients (--max-clients); retry later");
+    return 0;
+}
+
+/* Queues f (taking a reference) for c; the write happens when lws says the
+ * socket can take it. */
+static void ws_queue(ws_client_t *c, frame_t *f, int64_t now_mono_ms)
+{
+    c->next_frame = frame_ref(f);
+    if (!c->waiting_since_ms)
+        c->waiting_since_ms = now_mono_ms;
+    lws_callback_on_writable(c->wsi);
+}
+
+static void ws_send_hello(ws_client_t *c, app_t *app)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_printf(&b,
+               "{\"type\":\"hello\",\"version\":1,\"push_interval_ms\":%lld,\"window_s\":%lld,"
+               "\"summary_seconds\":%d,\"server_time_ms\":%lld}",
+               (long long)app->cfg.push_interval_ms, (long long)(app->cfg.window_ms / 1000),
+               SUMMARY_SECONDS, (long long)clock_wall_ms());
+    frame_t *f = frame_new(b.p, b.len, LWS_PRE);
+    ws_queue(c, f, clock_mono_ms());
+    frame_unref(f);
+    buf_dispose(&b);
+}
+
+/* Writes the queued frame, or notes that the previous one has left. */
+static int ws_writeable(struct lws *wsi, ws_client_t *c, app_t *app)
+{
+    /* lws only calls back once any partial write is flushed: whatever was
+     * in flight has now left the process. */
+    c->in_flight = 0;
+    if (!c->next_frame) {
+        c->waiting_since_ms = 0;
+        return 0;
+    }
+    frame_t *f = c->next_frame;
+    c->next_frame = NULL;
+    size_t len = frame_len(f);
+    int n = lws_write(wsi, frame_data(f), len, LWS_WRITE_TEXT);
+    frame_unref(f);
+    if (n < (int)len)
+        return -1;
+    app->metrics.ws_updates_sent++;
+    app->metrics.ws_bytes_sent += len;
+    c->in_flight = 1;
+    /* Progress was made; the next callback confirms the frame is out. */
+    c->waiting_since_ms = clock_mono_ms();
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+/* Closes c with a TCP reset: an orderly close would wait for the stalled
+ * peer to read, keeping the socket (and its buffers) alive. */
+static void ws_kill(ws_client_t *c)
+{
+    struct linger lg = {1, 0};
+    setsockopt(lws_get_socket_fd(c->wsi), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void ws_tick(app_t *app, int64_t now_mono_ms)
+{
+    if (!app->clients)
+        return;
+    buf_t b;
+    buf_init(&b);
+    summary_encode(app->store, ++app->push_seq, clock_wall_ms(), &b);
+    frame_t *f = frame_new(b.p, b.len, LWS_PRE);
+    buf_dispose(&b);
+    for (ws_client_t *c = app->clients; c; c = c->next) {
+        if (c->next_frame || c->in_flight) {
+            /* Busy: skip this tick; the next summary covers it. */
+            app->metrics.ws_updates_skipped++;
+            if (c->waiting_since_ms &&
+                now_mono_ms - c->waiting_since_ms >= app->cfg.stall_timeout_ms) {
+                app->metrics.ws_stall_closes++;
+                c->waiting_since_ms = 0;
+                ws_kill(c);
+            }
+            continue;
+        }
+        ws_queue(c, f, now_mono_ms);
+    }
+    frame_unref(f);
+}
+
+/* Closes the client with a WebSocket close code and reason. */
+static int ws_close(struct lws *wsi, app_t *app, enum lws_close_status code, const char *reason)
+{
+    app->metrics.ws_bad_messages++;
+    lws_close_reason(wsi, code, (unsigned char *)reason, strlen(reason));
+    return -1;
+}
+
+static int ws_receive(struct lws *wsi, ws_client_t *c, app_t *app, const void *in, size_t len)
+{
+    if (lws_frame_is_binary(wsi))
+        return ws_close(wsi, app, LWS_CLOSE_STATUS_UNACCEPTABLE_OPCODE,
+                        "only JSON text messages are accepted");
+    /* Refuse as early as the frame header tells the size. */
+    if (c->rx_len + len + lws_remaining_packet_payload(wsi) > CONTROL_MAX_BYTES)
+        return ws_close(wsi, app, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too big");
+    if (!c->rx)
+        c->rx = xmalloc(CONTROL_MAX_BYTES);
+    memcpy(c->rx + c->rx_len, in, len);
+    c->rx_len += len;
+    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+        return 0;
+    /* Validated now; acting on subscriptions (per-series detail frames)
+     * is the next step of the live stream. ~20 KB: transient, not per client. */
+    control_msg_t *msg = xmalloc(sizeof *msg);
+    control_error_t err;
+    int rc = control_parse(c->rx, c->rx_len, msg, &err);
+    free(msg);
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_len = 0;
+    if (rc != 0)
+        return ws_close(wsi, app, (enum lws_close_status)err.close_code, err.message);
+    return 0;
+}
+
+static void ws_unlink(app_t *app, ws_client_t *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else if (app->clients == c)
+        app->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+}
+
+int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    ws_client_t *c = user;
+    app_t *app;
+
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return ws_filter(wsi, ws_app(wsi));
+
+    case LWS_CALLBACK_ESTABLISHED: {
+        app = ws_app(wsi);
+        int sndbuf = WS_SNDBUF;
+        setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        memset(c, 0, sizeof *c);
+        c->wsi = wsi;
+        c->established = 1;
+        c->next = app->clients;
+        if (app->clients)
+            app->clients->prev = c;
+        app->clients = c;
+        app->metrics.ws_clients++;
+        ws_send_hello(c, app);
+        return 0;
+    }
+
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_writeable(wsi, c, ws_app(wsi));
+
+    case LWS_CALLBACK_RECEIVE:
+        return ws_receive(wsi, c, ws_app(wsi), in, len);
+
+    case LWS_CALLBACK_CLOSED:
+        /* Also called for upgrades the filter refused: only an established
+         * client is on the list and counted. */
+        if (c && c->established) {
+            app = ws_app(wsi);
+            ws_unlink(app, c);
+            app->metrics.ws_clients--;
+            c->established = 0;
+            frame_unref(c->next_frame);
+            c->next_frame = NULL;
+            free(c->rx);
+            c->rx = NULL;
+        }
+        return 0;
+
+    default:
+        return 0;
+    }
+}
+
+void ws_dispose(app_t *app)
+{
+    /* lws_context_destroy() closes every client through CLOSED; anything
+     * left here would be a bug, but leave no reference behind regardless. */
+    while (app->clients) {
+        ws_client_t *c = app->clients;
+        ws_unlink(app, c);
+        frame_unref(c->next_frame);
+        free(c->rx);
+    }
+}

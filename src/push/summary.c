@@ -1,0 +1,36 @@
+/* summary.c - the live summary rows (see summary.h). */
+#include "summary.h"
+
+#include <stdlib.h>
+
+void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, buf_t *out)
+{
+    size_t n;
+    const series_t **sorted = store_sorted(store, &n);
+    /* Whole seconds only: the open second would under-count the rate. */
+    int64_t until = now_ms - now_ms % 1000;
+    int64_t since = until - SUMMARY_SECONDS * 1000;
+    buf_append_cstr(out, "{\"type\":\"update\",\"seq\":");
+    buf_json_int(out, (int64_t)seq);
+    buf_append_cstr(out, ",\"now_ms\":");
+    buf_json_int(out, now_ms);
+    buf_printf(out,
+               ",\"summary\":{\"seconds\":%d,\"columns\":[\"name\",\"rate\",\"count\","
+               "\"p50\",\"p99\",\"max\"],\"rows\":[",
+               SUMMARY_SECONDS);
+    for (size_t i = 0; i < n; i++) {
+        series_summary_t s;
+        series_summarize(store, sorted[i], since, until, &s);
+        slice_t name = series_name(sorted[i]);
+        buf_append_cstr(out, i ? ",[" : "[");
+        buf_json_string(out, name.p, name.n);
+        const double v[] = {s.rate_per_s, (double)s.count, s.p50, s.p99, s.max};
+        for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+            buf_append_cstr(out, ",");
+            buf_json_double(out, v[k]);
+        }
+        buf_append_cstr(out, "]");
+    }
+    buf_append_cstr(out, "]}}");
+    free(sorted);
+}

@@ -1,0 +1,28 @@
+/* summary.h - the per-tick summary of every series, for live dashboards.
+ *
+ * Every connected dashboard gets this each push interval: one row per series
+ * (name, rate/s, count, p50, p99, max) over the last SUMMARY_SECONDS closed
+ * seconds, so it reads as "now". Encoded once per tick and shared by all
+ * clients (push/frame). Pure: reads the store, writes JSON into a buf_t.
+ * The message format is in docs/protocol.md.
+ */
+#ifndef SPIDER_PUSH_SUMMARY_H
+#define SPIDER_PUSH_SUMMARY_H
+
+#include <stdint.h>
+
+#include "../core/buf.h"
+#include "../store/store.h"
+
+/* Closed seconds a summary row covers. */
+#define SUMMARY_SECONDS 10
+
+/* Appends the update message of tick `seq` at wall time now_ms to out:
+ * {"type":"update","seq":..,"now_ms":..,"summary":{"seconds":10,
+ *  "columns":[...],"rows":[[name,rate,count,p50,p99,max],...]}}
+ * Rows are sorted by name. Series with no sample in those seconds are listed
+ * with count 0 (they are alive in the window), so a dashboard's list stays
+ * stable. Cost: O(series x SUMMARY_SECONDS x buckets). */
+void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, buf_t *out);
+
+#endif
