@@ -17,6 +17,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's is older) */
 #include <sys/socket.h>
 
 #include "../core/buf.h"
@@ -36,7 +38,8 @@ struct ws_client {
     int established;
     frame_t *next_frame;      /* queued, not yet written */
     int in_flight;            /* written; waiting for the writeable that confirms it left */
-    int64_t waiting_since_ms; /* monotonic: when it last had something to send and could not */
+    int64_t waiting_since_ms; /* monotonic: last progress while it had something to send */
+    uint64_t acked;           /* bytes the peer had acknowledged at the last check */
     char *rx;                 /* a control message being reassembled from fragments */
     size_t rx_len;
 };
@@ -170,6 +173,31 @@ static int ws_writeable(struct lws *wsi, ws_client_t *c, app_t *app)
     return 0;
 }
 
+/* Bytes of this connection the peer has acknowledged (TCP_INFO): grows
+ * while a slow reader reads, even when every frame takes several ticks. */
+static uint64_t ws_acked(const ws_client_t *c)
+{
+    struct tcp_info ti;
+    socklen_t len = sizeof ti;
+    memset(&ti, 0, sizeof ti);
+    if (getsockopt(lws_get_socket_fd(c->wsi), IPPROTO_TCP, TCP_INFO, &ti, &len) != 0)
+        return 0;
+    return ti.tcpi_bytes_acked;
+}
+
+/* A busy client is stalled when the peer has acknowledged nothing for
+ * --stall-timeout: a slow reader still makes progress and stays. */
+static int ws_stalled(ws_client_t *c, const app_t *app, int64_t now_mono_ms)
+{
+    uint64_t acked = ws_acked(c);
+    if (acked != c->acked) {
+        c->acked = acked;
+        c->waiting_since_ms = now_mono_ms;
+        return 0;
+    }
+    return c->waiting_since_ms && now_mono_ms - c->waiting_since_ms >= app->cfg.stall_timeout_ms;
+}
+
 /* Closes c with a TCP reset: an orderly close would wait for the stalled
  * peer to read, keeping the socket (and its buffers) alive. */
 static void ws_kill(ws_client_t *c)
@@ -192,8 +220,7 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
         if (c->next_frame || c->in_flight) {
             /* Busy: skip this tick; the next summary covers it. */
             app->metrics.ws_updates_skipped++;
-            if (c->waiting_since_ms &&
-                now_mono_ms - c->waiting_since_ms >= app->cfg.stall_timeout_ms) {
+            if (ws_stalled(c, app, now_mono_ms)) {
                 app->metrics.ws_stall_closes++;
                 c->waiting_since_ms = 0;
                 ws_kill(c);

@@ -5,8 +5,9 @@
  * update in flight: it gets a new one only after lws reports its socket
  * writeable again, i.e. the previous frame has left the process. A client
  * still busy at a tick is skipped (counted) — the next update is a full
- * summary again, so nothing is lost by skipping — and one that makes no
- * progress for --stall-timeout is closed with a reset (counted). Memory per
+ * summary again, so nothing is lost by skipping — and one whose peer
+ * acknowledges no byte for --stall-timeout is closed with a reset (counted);
+ * a slow reader that keeps reading is not stalled. Memory per
  * client is therefore bounded: its state, one shared frame reference, and
  * what lws holds of one partially written frame.
  * Service thread only.
