@@ -54,6 +54,15 @@ static void metrics_counter(buf_t *out, const char *name, const char *help, uint
     buf_printf(out, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/* A counter family with one sample per reason label. */
+static void metrics_by_reason(buf_t *out, const char *name, const char *help,
+                              const char *const *labels, const uint64_t *values, int n)
+{
+    metrics_header(out, name, "counter", help);
+    for (int r = 0; r < n; r++)
+        buf_printf(out, "%s{reason=\"%s\"} %llu\n", name, labels[r], (unsigned long long)values[r]);
+}
+
 static void metrics_gauge(buf_t *out, const char *name, const char *help, double v)
 {
     metrics_header(out, name, "gauge", help);
@@ -63,22 +72,18 @@ static void metrics_gauge(buf_t *out, const char *name, const char *help, double
 void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
 {
     metrics_counter(out, "spider_http_requests_total", "HTTP requests received.", m->http_requests);
-    metrics_header(out, "spider_http_refused_total", "counter",
-                   "HTTP requests refused, by reason (each a limit or protocol rule).");
-    for (int r = 0; r < HTTP_REFUSED_COUNT; r++)
-        buf_printf(out, "spider_http_refused_total{reason=\"%s\"} %llu\n", refusal_labels[r],
-                   (unsigned long long)m->http_refused[r]);
+    metrics_by_reason(out, "spider_http_refused_total",
+                      "HTTP requests refused, by reason (each a limit or protocol rule).",
+                      refusal_labels, m->http_refused, HTTP_REFUSED_COUNT);
     metrics_counter(out, "spider_ingest_requests_total", "Point batches parsed.",
                     m->ingest_requests);
     metrics_counter(out, "spider_ingest_bytes_total", "Body bytes of parsed point batches.",
                     m->ingest_bytes);
     metrics_counter(out, "spider_samples_accepted_total", "Samples kept in the store.",
                     m->samples_accepted);
-    metrics_header(out, "spider_samples_rejected_total", "counter",
-                   "Samples of valid batches that were not kept, by reason.");
-    for (int r = 0; r < INGEST_REJECT_COUNT; r++)
-        buf_printf(out, "spider_samples_rejected_total{reason=\"%s\"} %llu\n", reject_labels[r],
-                   (unsigned long long)m->samples_rejected[r]);
+    metrics_by_reason(out, "spider_samples_rejected_total",
+                      "Samples of valid batches that were not kept, by reason.", reject_labels,
+                      m->samples_rejected, INGEST_REJECT_COUNT);
     metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);
     metrics_counter(out, "spider_ws_updates_sent_total", "Updates written to dashboards.",
                     m->ws_updates_sent);
@@ -93,11 +98,8 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     metrics_counter(out, "spider_ws_bad_messages_total",
                     "Dashboard messages refused (closed with 1003, 1007 or 1009).",
                     m->ws_bad_messages);
-    metrics_header(out, "spider_ws_refused_total", "counter",
-                   "WebSocket upgrades refused, by reason.");
-    for (int r = 0; r < WS_REFUSED_COUNT; r++)
-        buf_printf(out, "spider_ws_refused_total{reason=\"%s\"} %llu\n", ws_refusal_labels[r],
-                   (unsigned long long)m->ws_refused[r]);
+    metrics_by_reason(out, "spider_ws_refused_total", "WebSocket upgrades refused, by reason.",
+                      ws_refusal_labels, m->ws_refused, WS_REFUSED_COUNT);
     metrics_gauge(out, "spider_store_bytes",
                   "Bytes the store accounts for (the budget measures this).", (double)store->bytes);
     metrics_gauge(out, "spider_store_series", "Series alive in the window.", (double)store->series);
