@@ -14,3 +14,5 @@ echo "== http_ingest (wrk, keep-alive, one server thread)"
 bash bench/http_ingest.sh "$build/spider"
 echo "== rss under hostile posting patterns"
 node bench/rss.mjs "$build/spider"
+echo "== live fan-out (summary of 100 series at 1 Hz)"
+node bench/fanout.mjs "$build/spider" 1000,5000,10000 12
