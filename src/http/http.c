@@ -373,7 +373,7 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
         buf_append_cstr(&c->out, "{\"name\":\"spider\",\"version\":\"" SPIDER_VERSION "\","
                                  "\"endpoints\":[\"POST /api/v1/points\",\"GET /api/v1/series\","
                                  "\"GET /api/v1/series/NAME?since=MS&until=MS\",\"GET /healthz\","
-                                 "\"GET /metrics\"]}");
+                                 "\"GET /metrics\",\"GET /ws (WebSocket)\"]}");
         return http_respond_json(wsi, c, 200);
     }
     app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
