@@ -5,11 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: libraries we link, test/bench tools, the browser for e2e tests.
+# Debian packages: libraries we link, test/bench tools, the browser for e2e tests
+# (Debian chromium, driven by playwright-core from npm: no browser download).
 packages=(
   build-essential cmake pkg-config clang clang-format
   libwebsockets-dev libcjson-dev libcmocka-dev zlib1g-dev
-  nodejs npm wrk hyperfine curl
+  nodejs npm wrk hyperfine curl chromium
 )
 
 missing=()

@@ -58,6 +58,10 @@ static const option_t options[] = {
     {"allow-origin", "SPIDER_ALLOW_ORIGIN", OPT_TEXT, CFG_AT(allow_origin), "", 0,
      sizeof(((config_t *)0)->allow_origin) - 1,
      "WebSocket Origins allowed besides the server's own: comma-separated, or * for any"},
+    {"web-dir", "SPIDER_WEB_DIR", OPT_TEXT, CFG_AT(web_dir), "", 0,
+     sizeof(((config_t *)0)->web_dir) - 1,
+     "serve the dashboard from this folder instead of the copy built into the binary "
+     "(development)"},
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])

@@ -30,6 +30,7 @@ typedef struct config {
     uint64_t max_clients;         /* WebSocket clients at once */
     int64_t stall_timeout_ms;     /* a client that takes no update this long is closed */
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */
+    char web_dir[1024]; /* "" = the dashboard embedded in the binary; else serve this folder */
 } config_t;
 
 enum config_result {

@@ -47,6 +47,7 @@ static void query_summary_fields(buf_t *out, const series_summary_t *s)
 
 int query_series_list(store_t *store, int64_t now_ms, buf_t *out)
 {
+    store_advance(store, now_ms); /* the store's clock to now: rates, expiry */
     size_t n;
     const series_t **sorted = store_sorted(store, &n);
     int64_t since, until;
@@ -152,6 +153,7 @@ int query_series_get(store_t *store, slice_t name, const query_arg_t *args, size
         query_write_error(out, "since must be before until", "since");
         return 400;
     }
+    store_advance(store, now_ms);
     const series_t *s = store_find(store, name);
     if (!s) {
         buf_append_cstr(out, "{\"error\":\"no such series in the window\",\"series\":");

@@ -15,12 +15,17 @@
  */
 #include "http.h"
 
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "../api/ingest.h"
 #include "../api/query.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
+#include "../core/mime.h"
+#include "web/assets.h"
 
 /* Largest piece of an answer handed to lws at once (matches pt_serv_buf_size). */
 #define HTTP_CHUNK (64 * 1024)
@@ -98,12 +103,22 @@ static void http_finish(app_t *app, http_conn_t *c)
     c->out_sent = 0;
 }
 
-/* Sends the status line and headers of an answer whose body is already in
- * c->out, and asks for a writeable callback to send the body. */
-static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const char *type,
-                        const char *allow, const char *retry_after)
+/* Adds one "name:" value header; nonzero if it does not fit. */
+static int http_header_add(struct lws *wsi, const char *name, const char *value, unsigned char **p,
+                           unsigned char *end)
 {
-    unsigned char headers[LWS_PRE + 1024];
+    return lws_add_http_header_by_name(wsi, (const unsigned char *)name,
+                                       (const unsigned char *)value, (int)strlen(value), p, end);
+}
+
+/* Sends the status line and headers of an answer whose body is already in
+ * c->out, and asks for a writeable callback to send the body. `extra` is a
+ * NULL-terminated list of "name:", value pairs (or NULL); answers are
+ * "cache-control: no-store" unless extra names a cache-control. */
+static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const char *type,
+                        const char *const *extra)
+{
+    unsigned char headers[LWS_PRE + 2048];
     unsigned char *start = headers + LWS_PRE, *p = start, *end = headers + sizeof headers - 1;
     app_t *app = http_app(wsi);
     if (c->state == HTTP_RECEIVING)
@@ -113,6 +128,7 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
     if (c->out.len > HTTP_CHUNK) {
         uint64_t cap = app->cfg.answer_buffer;
         if (c->out.len > cap || c->out.len > cap - app->answer_bytes) {
+            static const char *const retry[] = {"retry-after:", "1", NULL};
             int alone = c->out.len > cap;
             size_t len = c->out.len;
             buf_reset(&c->out);
@@ -127,7 +143,7 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
                 .http_refused[alone ? HTTP_REFUSED_ANSWER_TOO_LARGE : HTTP_REFUSED_ANSWER_BUSY]++;
             status = alone ? 400 : 503;
             type = "application/json";
-            retry_after = alone ? NULL : "1";
+            extra = alone ? NULL : retry;
         } else {
             c->out_counted = c->out.len;
             app->answer_bytes += c->out_counted;
@@ -135,22 +151,17 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
     }
     c->state = HTTP_RESPONDING;
     c->out_sent = 0;
+    int own_cache = 0;
+    for (size_t i = 0; extra && extra[i]; i += 2)
+        own_cache |= strcmp(extra[i], "cache-control:") == 0;
     if (lws_add_http_common_headers(wsi, status, type, c->out.len, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
-                                    (const unsigned char *)"no-store", 8, &p, end) ||
-        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
-                                    (const unsigned char *)"nosniff", 7, &p, end))
+        (!own_cache && http_header_add(wsi, "cache-control:", "no-store", &p, end)) ||
+        http_header_add(wsi, "x-content-type-options:", "nosniff", &p, end))
         return -1;
-    if (allow && lws_add_http_header_by_name(
-                     wsi, (const unsigned char *)"allow:", (const unsigned char *)allow,
-                     (int)strlen(allow), &p, end))
-        return -1;
-    if (retry_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"retry-after:",
-                                                   (const unsigned char *)retry_after,
-                                                   (int)strlen(retry_after), &p, end))
-        return -1;
-    if (c->close_after && lws_add_http_header_by_name(wsi, (const unsigned char *)"connection:",
-                                                      (const unsigned char *)"close", 5, &p, end))
+    for (size_t i = 0; extra && extra[i]; i += 2)
+        if (http_header_add(wsi, extra[i], extra[i + 1], &p, end))
+            return -1;
+    if (c->close_after && http_header_add(wsi, "connection:", "close", &p, end))
         return -1;
     if (lws_finalize_write_http_header(wsi, start, &p, end))
         return -1;
@@ -160,7 +171,7 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
 
 static int http_respond_json(struct lws *wsi, http_conn_t *c, unsigned status)
 {
-    return http_respond(wsi, c, status, "application/json", NULL, NULL);
+    return http_respond(wsi, c, status, "application/json", NULL);
 }
 
 /* A JSON error answer; counts the refusal. */
@@ -170,7 +181,8 @@ static int http_refuse(struct lws *wsi, http_conn_t *c, unsigned status, http_re
     http_app(wsi)->metrics.http_refused[why]++;
     buf_reset(&c->out);
     query_write_error(&c->out, message, NULL);
-    return http_respond(wsi, c, status, "application/json", allow, NULL);
+    const char *const extra[] = {"allow:", allow, NULL};
+    return http_respond(wsi, c, status, "application/json", allow ? extra : NULL);
 }
 
 /* Sends the next chunk of the answer; at its end, readies the connection for
@@ -183,7 +195,8 @@ static int http_write_more(struct lws *wsi, http_conn_t *c)
     size_t left = c->out.len - c->out_sent;
     size_t n = left < HTTP_CHUNK ? left : HTTP_CHUNK;
     int final = n == left;
-    memcpy(tx + LWS_PRE, c->out.p + c->out_sent, n);
+    if (n) /* a 304 has no body, and then no buffer either */
+        memcpy(tx + LWS_PRE, c->out.p + c->out_sent, n);
     if (lws_write(wsi, tx + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
         return -1;
     c->out_sent += n;
@@ -265,7 +278,8 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
         buf_append_cstr(&c->out, "{\"error\":\"too many request bodies being received at once "
                                  "(--ingest-buffer); retry shortly\",\"retry_after_s\":1}");
         app->metrics.http_refused[HTTP_REFUSED_BUSY]++;
-        return http_respond(wsi, c, 503, "application/json", NULL, "1");
+        static const char *const retry[] = {"retry-after:", "1", NULL};
+        return http_respond(wsi, c, 503, "application/json", retry);
     }
     if (length == 0) {
         buf_reset(&c->out);
@@ -310,6 +324,89 @@ static size_t http_query_args(struct lws *wsi, char storage[HTTP_MAX_ARGS][256],
         n++;
     }
     return n;
+}
+
+/* The dashboard's pages run only our own scripts and styles and talk only to
+ * this server: no inline script, no other origin, no framing. */
+static const char http_csp[] = "default-src 'none'; script-src 'self'; style-src 'self'; "
+                               "img-src 'self' data:; connect-src 'self'; base-uri 'none'; "
+                               "form-action 'none'; frame-ancestors 'none'";
+
+/* Largest file --web-dir serves (development only). */
+#define HTTP_WEB_DIR_MAX (16 << 20)
+
+/* Reads dir + path into out; 0, or -1 if absent, unreadable or unsafe. */
+static int http_read_web_file(const char *dir, slice_t path, buf_t *out)
+{
+    char file[2048];
+    /* No way out of the folder: refuse any ".." segment and odd bytes. */
+    for (size_t i = 0; i < path.n; i++)
+        if (path.p[i] == '\0' || path.p[i] == '\\')
+            return -1;
+    if (memmem(path.p, path.n, "/..", 3) || path.n + strlen(dir) + 1 >= sizeof file)
+        return -1;
+    snprintf(file, sizeof file, "%s%.*s", dir, (int)path.n, path.p);
+    int fd = open(file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    int rc = -1;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= HTTP_WEB_DIR_MAX) {
+        buf_reserve(out, (size_t)st.st_size);
+        ssize_t got = read(fd, out->p + out->len, (size_t)st.st_size);
+        if (got == st.st_size) {
+            out->len += (size_t)got;
+            rc = 0;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+/* Serves a dashboard file: the embedded copy (gzip when the browser takes
+ * it, ETag revalidation), or with --web-dir the file on disk, uncached.
+ * Returns 1 if it answered, 0 if there is no such file. */
+static int http_serve_static(struct lws *wsi, http_conn_t *c, app_t *app, slice_t path, int *rc)
+{
+    if (path.n == 1 && path.p[0] == '/')
+        path = slice_cstr("/index.html");
+    if (app->cfg.web_dir[0]) {
+        if (http_read_web_file(app->cfg.web_dir, path, &c->out) != 0)
+            return 0;
+        const char *const extra[] = {"content-security-policy:", http_csp, NULL};
+        *rc = http_respond(wsi, c, 200, mime_type(path.p, path.n), extra);
+        return 1;
+    }
+    const web_asset_t *a = web_asset_find(path.p, path.n);
+    if (!a)
+        return 0;
+    char value[256];
+    if (http_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, value, sizeof value) > 0 &&
+        strcmp(value, a->etag) == 0) {
+        const char *const extra[] = {"etag:", a->etag, "cache-control:", "no-cache", NULL};
+        *rc = http_respond(wsi, c, 304, a->content_type, extra);
+        return 1;
+    }
+    int gzip = http_header(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, value, sizeof value) > 0 &&
+               strstr(value, "gzip") != NULL;
+    buf_append(&c->out, gzip ? a->gz : a->raw, gzip ? a->gz_len : a->raw_len);
+    /* no-cache: the browser revalidates with the ETag, so a new build of the
+     * binary is picked up at once and an unchanged file costs a 304. */
+    const char *const extra[] = {"etag:",
+                                 a->etag,
+                                 "cache-control:",
+                                 "no-cache",
+                                 "vary:",
+                                 "Accept-Encoding",
+                                 "content-security-policy:",
+                                 http_csp,
+                                 "referrer-policy:",
+                                 "no-referrer",
+                                 gzip ? "content-encoding:" : NULL,
+                                 "gzip",
+                                 NULL};
+    *rc = http_respond(wsi, c, 200, a->content_type, extra);
+    return 1;
 }
 
 static const char series_prefix[] = "/api/v1/series/";
@@ -367,15 +464,11 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
         store_stats_t st;
         store_get_stats(app->store, &st);
         metrics_render(&app->metrics, &st, &c->out);
-        return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, NULL);
+        return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
     }
-    if (slice_eq_cstr(path, "/")) {
-        buf_append_cstr(&c->out, "{\"name\":\"spider\",\"version\":\"" SPIDER_VERSION "\","
-                                 "\"endpoints\":[\"POST /api/v1/points\",\"GET /api/v1/series\","
-                                 "\"GET /api/v1/series/NAME?since=MS&until=MS\",\"GET /healthz\","
-                                 "\"GET /metrics\",\"GET /ws (WebSocket)\"]}");
-        return http_respond_json(wsi, c, 200);
-    }
+    int rc;
+    if (http_serve_static(wsi, c, app, path, &rc))
+        return rc;
     app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
     buf_append_cstr(&c->out, "{\"error\":\"no such path\",\"path\":");
     buf_json_string(&c->out, path.p, path.n);

@@ -5,6 +5,9 @@
 
 void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, buf_t *out)
 {
+    /* Rates divide by the time a range has lived up to the store's clock:
+     * bring it to now first (the once-a-second tick may lag by up to 1 s). */
+    store_advance(store, now_ms);
     size_t n;
     const series_t **sorted = store_sorted(store, &n);
     /* Whole seconds only: the open second would under-count the rate. */

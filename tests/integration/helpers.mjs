@@ -31,9 +31,12 @@ export function startSpider(args = [], env = {}) {
         });
       }
     });
-    proc.on('exit', (code) => {
+    proc.on('exit', (code, signal) => {
       clearTimeout(timer);
       if (!proc.port) reject(new Error(`spider exited ${code}: ${log}`));
+      // A crash (or a sanitizer report) must be visible in the test output.
+      else if (signal !== 'SIGTERM' && (code !== 0 || signal))
+        console.error(`spider exited with ${code ?? signal}; its log:\n${log}`);
     });
   });
 }

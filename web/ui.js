@@ -1,0 +1,97 @@
+// ui.js - the series list: live stats, filter by text, sort by any column.
+// Every user-supplied string (series names) is set with textContent, never
+// as HTML.
+
+const COLUMNS = [
+  { key: 'name', label: 'series', numeric: false },
+  { key: 'rate', label: 'rate/s', numeric: true },
+  { key: 'count', label: 'count', numeric: true },
+  { key: 'p50', label: 'p50 ms', numeric: true },
+  { key: 'p99', label: 'p99 ms', numeric: true },
+  { key: 'max', label: 'max ms', numeric: true },
+];
+
+function formatNumber(v) {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return '–';
+  if (Number.isInteger(v)) return String(v);
+  if (Math.abs(v) >= 100) return v.toFixed(0);
+  if (Math.abs(v) >= 1) return v.toFixed(1);
+  return v.toPrecision(2);
+}
+
+export function createSeriesList(root) {
+  const view = { sortKey: 'name', sortDesc: false, filter: '' };
+  const table = root.querySelector('#series-table');
+  const thead = table.querySelector('thead tr');
+  const tbody = table.querySelector('tbody');
+  let lastRows = [];
+
+  for (const col of COLUMNS) {
+    const th = document.createElement('th');
+    th.textContent = col.label;
+    th.dataset.key = col.key;
+    if (col.numeric) th.classList.add('num');
+    th.addEventListener('click', () => {
+      view.sortDesc = view.sortKey === col.key ? !view.sortDesc : col.numeric;
+      view.sortKey = col.key;
+      render(lastRows);
+    });
+    thead.appendChild(th);
+  }
+  root.querySelector('#filter').addEventListener('input', (e) => {
+    view.filter = e.target.value.trim().toLowerCase();
+    render(lastRows);
+  });
+
+  function render(rows) {
+    lastRows = rows;
+    const shown = rows
+      .filter((r) => !view.filter || r.name.toLowerCase().includes(view.filter))
+      .sort((a, b) => {
+        const x = a[view.sortKey];
+        const y = b[view.sortKey];
+        const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
+        return view.sortDesc ? -c : c;
+      });
+    for (const th of thead.children) {
+      th.classList.toggle('sorted', th.dataset.key === view.sortKey);
+      th.classList.toggle('desc', th.dataset.key === view.sortKey && view.sortDesc);
+    }
+    const fragment = document.createDocumentFragment();
+    for (const row of shown) {
+      const tr = document.createElement('tr');
+      tr.dataset.series = row.name;
+      for (const col of COLUMNS) {
+        const td = document.createElement('td');
+        td.textContent = col.numeric ? formatNumber(row[col.key]) : row[col.key];
+        if (col.numeric) td.classList.add('num');
+        tr.appendChild(td);
+      }
+      fragment.appendChild(tr);
+    }
+    tbody.replaceChildren(fragment);
+    root.querySelector('#empty').hidden = rows.length > 0;
+  }
+
+  return { render };
+}
+
+export function showConnection(root, text) {
+  const el = root.querySelector('#connection');
+  el.textContent = text;
+  el.dataset.state = text === 'live' ? 'live' : 'down';
+}
+
+export function showFooter(root, hello, rowCount) {
+  const parts = [];
+  if (hello) parts.push(`push interval ${hello.push_interval_ms} ms`, `window ${Math.round(hello.window_s / 60)} min`);
+  parts.push(`${rowCount} series`);
+  root.querySelector('#footer-stats').textContent = parts.join(' · ');
+}
+
+export function showCurlExample(root) {
+  const now = '$(date +%s%3N)';
+  root.querySelector('#curl').textContent =
+    `curl -X POST ${location.origin}/api/v1/points -H 'Content-Type: application/json' \\\n` +
+    `  -d "{\\"checkout.db\\": [12.5, 8.1], \\"checkout.render\\": [[${now}, 4.2]]}"`;
+}
