@@ -4,7 +4,6 @@
 // latency of a probe series (posted every 2 s; the time until each
 // dashboard's stream first names it).
 // Usage: node bench/fanout.mjs path/to/spider [N,N,...] [seconds]
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 
@@ -13,17 +12,12 @@ const counts = countsArg.split(',').map(Number);
 const seconds = Number(secondsArg);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function start() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(bin, ['--listen', '127.0.0.1:0'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    proc.stderr.on('data', (d) => {
-      log += d;
-      const m = log.match(/127\.0\.0\.1:(\d+)\//);
-      if (m && !proc.port) resolve(Object.assign(proc, { port: Number(m[1]) }));
-    });
-    proc.on('exit', (c) => proc.port || reject(new Error(`exit ${c}: ${log}`)));
-  });
+// The same start-up the integration tests use (SPIDER_BIN names the binary).
+process.env.SPIDER_BIN = bin;
+const { startSpider } = await import('../tests/integration/helpers.mjs');
+async function start() {
+  const s = await startSpider([]);
+  return Object.assign(s.proc, { port: s.port });
 }
 
 function procStat(pid) {

@@ -1,7 +1,6 @@
 // RSS under hostile posting patterns: the store's budget must hold the whole
 // process within --memory-limit + 32 MiB, whatever is posted.
 // Usage: node bench/rss.mjs path/to/spider [memory-limit, default 256MiB]
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
@@ -9,17 +8,12 @@ const [bin, limit = '256MiB'] = process.argv.slice(2);
 const limitMiB = Number(limit.replace(/MiB$/, ''));
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
 
-function start() {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(bin, ['--listen', '127.0.0.1:0', '--memory-limit', limit], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let log = '';
-    proc.stderr.on('data', (d) => {
-      log += d;
-      const m = log.match(/127\.0\.0\.1:(\d+)\//);
-      if (m && !proc.port) resolve(Object.assign(proc, { port: Number(m[1]) }));
-    });
-    proc.on('exit', (c) => proc.port || reject(new Error(`exit ${c}: ${log}`)));
-  });
+// The same start-up the integration tests use (SPIDER_BIN names the binary).
+process.env.SPIDER_BIN = bin;
+const { startSpider } = await import('../tests/integration/helpers.mjs');
+async function start() {
+  const s = await startSpider(['--memory-limit', limit]);
+  return Object.assign(s.proc, { port: s.port });
 }
 
 function post(port, body) {
