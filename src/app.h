@@ -32,6 +32,10 @@ typedef struct app {
     /* Live WebSocket clients (http/ws.c), and the push tick's sequence. */
     struct ws_client *clients;
     uint64_t push_seq;
+    /* The accepted-samples counter and time at the previous push tick, for
+     * the ingest rate the dashboards show. */
+    uint64_t push_accepted;
+    int64_t push_mono_ms;
 } app_t;
 
 #endif

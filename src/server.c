@@ -98,6 +98,7 @@ int server_run(const config_t *cfg)
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
     app.metrics.started_wall_ms = clock_wall_ms();
+    app.push_mono_ms = clock_mono_ms(); /* the first tick's ingest rate counts from here */
     store_config_t store_cfg = {
         .window_s = (uint32_t)(cfg->window_ms / 1000),
         .raw_per_second = (uint32_t)cfg->raw_per_second,

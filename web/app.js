@@ -13,7 +13,7 @@ connect({
   onMessage: (msg) => {
     if (!applyMessage(state, msg)) return;
     list.render(state.rows);
-    showFooter(root, state.hello, state.rows.length);
+    showFooter(root, state.hello, state.rows.length, state.server);
   },
 });
 

@@ -7,6 +7,7 @@ export function createState() {
     updatedAt: 0,
     columns: [],
     rows: [], // [{name, rate, count, p50, p99, max}]
+    server: null, // {clients, ingest_per_s}
   };
 }
 
@@ -20,6 +21,7 @@ export function applyMessage(state, msg) {
     const cols = msg.summary.columns;
     state.columns = cols;
     state.updatedAt = msg.now_ms;
+    state.server = msg.server ?? null;
     state.rows = msg.summary.rows.map((row) => Object.fromEntries(cols.map((c, i) => [c, row[i]])));
     return true;
   }

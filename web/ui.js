@@ -82,8 +82,12 @@ export function showConnection(root, text) {
   el.dataset.state = text === 'live' ? 'live' : 'down';
 }
 
-export function showFooter(root, hello, rowCount) {
+export function showFooter(root, hello, rowCount, server) {
   const parts = [];
+  if (server) {
+    parts.push(`ingest ${formatNumber(server.ingest_per_s)} samples/s`);
+    parts.push(`${server.clients} dashboard${server.clients === 1 ? '' : 's'} connected`);
+  }
   if (hello) parts.push(`push interval ${hello.push_interval_ms} ms`, `window ${Math.round(hello.window_s / 60)} min`);
   parts.push(`${rowCount} series`);
   root.querySelector('#footer-stats').textContent = parts.join(' · ');

@@ -209,11 +209,19 @@ static void ws_kill(ws_client_t *c)
 
 void ws_tick(app_t *app, int64_t now_mono_ms)
 {
+    /* The ingest rate between ticks, from the accepted-samples counter
+     * (kept current even with nobody watching, so the first update is right). */
+    summary_server_t server = {.clients = app->metrics.ws_clients, .ingest_per_s = 0};
+    if (now_mono_ms > app->push_mono_ms)
+        server.ingest_per_s = (double)(app->metrics.samples_accepted - app->push_accepted) *
+                              1000.0 / (double)(now_mono_ms - app->push_mono_ms);
+    app->push_accepted = app->metrics.samples_accepted;
+    app->push_mono_ms = now_mono_ms;
     if (!app->clients)
         return;
     buf_t b;
     buf_init(&b);
-    summary_encode(app->store, ++app->push_seq, clock_wall_ms(), &b);
+    summary_encode(app->store, ++app->push_seq, clock_wall_ms(), &server, &b);
     frame_t *f = frame_new(b.p, b.len, LWS_PRE);
     buf_dispose(&b);
     for (ws_client_t *c = app->clients; c; c = c->next) {

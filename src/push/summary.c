@@ -3,7 +3,8 @@
 
 #include <stdlib.h>
 
-void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, buf_t *out)
+void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, const summary_server_t *server,
+                    buf_t *out)
 {
     /* Rates divide by the time a range has lived up to the store's clock:
      * bring it to now first (the once-a-second tick may lag by up to 1 s). */
@@ -17,6 +18,11 @@ void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, buf_t *out)
     buf_json_int(out, (int64_t)seq);
     buf_append_cstr(out, ",\"now_ms\":");
     buf_json_int(out, now_ms);
+    buf_append_cstr(out, ",\"server\":{\"clients\":");
+    buf_json_int(out, server->clients);
+    buf_append_cstr(out, ",\"ingest_per_s\":");
+    buf_json_double(out, server->ingest_per_s);
+    buf_append_cstr(out, "}");
     buf_printf(out,
                ",\"summary\":{\"seconds\":%d,\"columns\":[\"name\",\"rate\",\"count\","
                "\"p50\",\"p99\",\"max\"],\"rows\":[",

@@ -17,12 +17,19 @@
 /* Closed seconds a summary row covers. */
 #define SUMMARY_SECONDS 10
 
+/* Server figures a dashboard shows in its footer. */
+typedef struct summary_server {
+    int64_t clients;     /* live dashboards connected */
+    double ingest_per_s; /* samples accepted per second since the previous tick */
+} summary_server_t;
+
 /* Appends the update message of tick `seq` at wall time now_ms to out:
- * {"type":"update","seq":..,"now_ms":..,"summary":{"seconds":10,
- *  "columns":[...],"rows":[[name,rate,count,p50,p99,max],...]}}
+ * {"type":"update","seq":..,"now_ms":..,"server":{"clients":..,"ingest_per_s":..},
+ *  "summary":{"seconds":10,"columns":[...],"rows":[[name,rate,count,p50,p99,max],...]}}
  * Rows are sorted by name. Series with no sample in those seconds are listed
  * with count 0 (they are alive in the window), so a dashboard's list stays
  * stable. Cost: O(series x SUMMARY_SECONDS x buckets). */
-void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, buf_t *out);
+void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, const summary_server_t *server,
+                    buf_t *out);
 
 #endif

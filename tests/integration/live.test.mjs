@@ -49,6 +49,8 @@ test('hello, then summary updates with posted series, at most one per interval',
     assert.deepEqual(update.summary.columns, ['name', 'rate', 'count', 'p50', 'p99', 'max']);
     const row = rowOf(update);
     assert.equal(row[5], 20, 'max');
+    assert.equal(update.server.clients, 1);
+    assert.ok(messages.some((m) => m.server?.ingest_per_s > 0), 'the ingest rate shows the post');
     assert.ok(Math.abs(row[3] - 10) <= 0.1, `p50 ${row[3]}`);
     // Pace: count updates over 2 s.
     const before = messages.length;
@@ -151,7 +153,8 @@ test('stalled clients are cut off after --stall-timeout; live clients keep every
     let metrics = '';
     await until(async () => {
       metrics = (await get(s.url, '/metrics')).body;
-      return /spider_ws_stall_closes_total 30\n/.test(metrics);
+      // Counted at the tick; the close itself follows on the next loop pass.
+      return /spider_ws_stall_closes_total 30\n/.test(metrics) && /spider_ws_clients 1\n/.test(metrics);
     }, 8000, 'every stalled client closed');
     const took = Date.now() - t0;
     // Their buffers fill first (~0.5 s), then 2 s without progress.

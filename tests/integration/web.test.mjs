@@ -112,6 +112,9 @@ test('in Chromium: loads clean, lists posted series live, shows a hostile name a
       const tr = document.querySelector('#series-table tbody tr[data-series="web.checkout"]');
       return tr && tr.children[2].textContent === '3' && tr.children[5].textContent === '9';
     }, null, { timeout: 5000 });
+    // The footer shows the server's figures: this page is one dashboard.
+    await page.waitForFunction(() => /1 dashboard connected/.test(document.querySelector('#footer-stats').textContent));
+    assert.match(await page.textContent('#footer-stats'), /ingest [0-9.]+ samples\/s .*push interval 1000 ms/);
     const shot = path.join(process.env.SPIDER_ARTIFACTS || tmpdir(), 'dashboard-series-list.png');
     await page.screenshot({ path: shot });
     await sleep(200);

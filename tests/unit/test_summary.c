@@ -31,11 +31,15 @@ static void test_rows_cover_recent_closed_seconds(void **state)
     assert_int_equal(store_record(s, slice_cstr("b.fast"), T0 + 10, 999, T0 - 500), STORE_OK);
     buf_t out;
     buf_init(&out);
-    summary_encode(s, 7, T0 + 500, &out);
+    summary_server_t server = {.clients = 3, .ingest_per_s = 12.5};
+    summary_encode(s, 7, T0 + 500, &server, &out);
     cJSON *j = cJSON_ParseWithLength(out.p, out.len);
     assert_non_null(j);
     assert_string_equal(cJSON_GetObjectItem(j, "type")->valuestring, "update");
     assert_int_equal(cJSON_GetObjectItem(j, "seq")->valueint, 7);
+    cJSON *srv = cJSON_GetObjectItem(j, "server");
+    assert_int_equal(cJSON_GetObjectItem(srv, "clients")->valueint, 3);
+    assert_true(cJSON_GetObjectItem(srv, "ingest_per_s")->valuedouble == 12.5);
     cJSON *rows = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "summary"), "rows");
     assert_int_equal(cJSON_GetArraySize(rows), 2);
     cJSON *old = cJSON_GetArrayItem(rows, 0), *fast = cJSON_GetArrayItem(rows, 1);
