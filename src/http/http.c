@@ -363,6 +363,51 @@ static int http_read_web_file(const char *dir, slice_t path, buf_t *out)
     return rc;
 }
 
+/* If-None-Match holds a comma-separated list of ETags, each maybe weak
+ * (W/"..."), or "*": does one of them name this entity? */
+static int http_etag_matches(const char *list, const char *etag)
+{
+    size_t elen = strlen(etag);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t t = n;
+        while (t && p[t - 1] == ' ')
+            t--;
+        const char *tag = p;
+        if (t >= 2 && tag[0] == 'W' && tag[1] == '/') {
+            tag += 2;
+            t -= 2;
+        }
+        if ((t == 1 && tag[0] == '*') || (t == elen && memcmp(tag, etag, elen) == 0))
+            return 1;
+        p += n;
+    }
+    return 0;
+}
+
+/* Does Accept-Encoding allow gzip? A listed "gzip" (or "*") counts unless
+ * its weight is q=0. */
+static int http_accepts_gzip(const char *value)
+{
+    for (const char *p = value; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t name = strcspn(p, " ;,");
+        if ((name == 4 && strncasecmp(p, "gzip", 4) == 0) || (name == 1 && p[0] == '*')) {
+            const char *q = memmem(p, n, "q=", 2);
+            /* q=0, q=0.0, q=0.000: refused; any other weight accepts. */
+            if (!q || strspn(q + 2, "0.") < (size_t)(p + n - (q + 2)))
+                return 1;
+            return 0;
+        }
+        p += n;
+    }
+    return 0;
+}
+
 /* Serves a dashboard file: the embedded copy (gzip when the browser takes
  * it, ETag revalidation), or with --web-dir the file on disk, uncached.
  * Returns 1 if it answered, 0 if there is no such file. */
@@ -382,13 +427,13 @@ static int http_serve_static(struct lws *wsi, http_conn_t *c, app_t *app, slice_
         return 0;
     char value[256];
     if (http_header(wsi, WSI_TOKEN_HTTP_IF_NONE_MATCH, value, sizeof value) > 0 &&
-        strcmp(value, a->etag) == 0) {
+        http_etag_matches(value, a->etag)) {
         const char *const extra[] = {"etag:", a->etag, "cache-control:", "no-cache", NULL};
         *rc = http_respond(wsi, c, 304, a->content_type, extra);
         return 1;
     }
     int gzip = http_header(wsi, WSI_TOKEN_HTTP_ACCEPT_ENCODING, value, sizeof value) > 0 &&
-               strstr(value, "gzip") != NULL;
+               http_accepts_gzip(value);
     buf_append(&c->out, gzip ? a->gz : a->raw, gzip ? a->gz_len : a->raw_len);
     /* no-cache: the browser revalidates with the ETag, so a new build of the
      * binary is picked up at once and an unchanged file costs a 304. */

@@ -48,6 +48,13 @@ test('the embedded dashboard: strict headers, gzip, ETag revalidation', async ()
   const again = await rawGet(spider.port, '/', { 'if-none-match': plain.headers.etag });
   assert.equal(again.status, 304);
   assert.equal(again.body.length, 0);
+  for (const inm of [`"other", ${plain.headers.etag}`, `W/${plain.headers.etag}`, '*'])
+    assert.equal((await rawGet(spider.port, '/', { 'if-none-match': inm })).status, 304, inm);
+  assert.equal((await rawGet(spider.port, '/', { 'if-none-match': '"other"' })).status, 200);
+  for (const [ae, gzipped] of [['gzip;q=0', false], ['gzip; q=0.0, deflate', false], ['br, gzip;q=0.5', true], ['*', true], ['identity', false]]) {
+    const r = await rawGet(spider.port, '/', { 'accept-encoding': ae });
+    assert.equal(r.headers['content-encoding'] === 'gzip', gzipped, ae);
+  }
   const js = await rawGet(spider.port, '/app.js');
   assert.equal(js.status, 200);
   assert.match(js.headers['content-type'], /^text\/javascript/);
