@@ -468,15 +468,7 @@ int hist_iter_next(hist_iter_t *it, uint32_t *bucket, uint64_t *count)
 
 size_t hist_sealed_entries(const uint8_t *p, size_t len)
 {
-    hist_iter_t it;
-    uint32_t b;
-    uint64_t c;
-    size_t n = 0;
-
-    hist_iter_sealed(&it, p, len);
-    while (hist_iter_next(&it, &b, &c))
-        n++;
-    return n;
+    return hist_unseal(p, len, NULL);
 }
 
 size_t hist_unseal(const uint8_t *p, size_t len, uint64_t *e)
@@ -486,9 +478,13 @@ size_t hist_unseal(const uint8_t *p, size_t len, uint64_t *e)
     uint64_t c;
     size_t n = 0;
 
+    /* e == NULL only counts (hist_sealed_entries). */
     hist_iter_sealed(&it, p, len);
-    while (hist_iter_next(&it, &b, &c))
-        e[n++] = HIST_ENTRY(b, c);
+    while (hist_iter_next(&it, &b, &c)) {
+        if (e)
+            e[n] = HIST_ENTRY(b, c);
+        n++;
+    }
     return n;
 }
 

@@ -156,8 +156,9 @@ hist_open_t *hist_open_unseal(const uint8_t *p, size_t len, uint32_t b);
 /* Number of entries (non-empty buckets) of a sealed histogram. O(len). */
 size_t hist_sealed_entries(const uint8_t *p, size_t len);
 
-/* Decodes a sealed histogram into e (room for hist_sealed_entries() entries).
- * Returns the number of entries written. The inverse of hist_seal(). */
+/* Decodes a sealed histogram into e (room for hist_sealed_entries() entries)
+ * and returns the number of entries; e == NULL only counts them. The inverse
+ * of hist_seal(). */
 size_t hist_unseal(const uint8_t *p, size_t len, uint64_t *e);
 
 /* Iterator over the non-empty buckets of an open or sealed histogram, in
