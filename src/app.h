@@ -9,6 +9,7 @@
 
 #include "api/metrics.h"
 #include "config.h"
+#include "push/fanout.h"
 #include "store/store.h"
 
 struct http_conn;
@@ -32,6 +33,9 @@ typedef struct app {
     /* Live WebSocket clients (http/ws.c), and the push tick's sequence. */
     struct ws_client *clients;
     uint64_t push_seq;
+    /* The detail pieces of the current tick; its live bytes are counted in
+     * metrics.ws_push_bytes. */
+    fanout_t fanout;
     /* The accepted-samples counter and time at the previous push tick, for
      * the ingest rate the dashboards show. */
     uint64_t push_accepted;

@@ -55,6 +55,11 @@ static const option_t options[] = {
      "WebSocket clients at once (more: 503)"},
     {"stall-timeout", "SPIDER_STALL_TIMEOUT", OPT_DURATION, CFG_AT(stall_timeout_ms), "10s", 1000,
      3600 * 1000, "a dashboard that cannot take an update for this long is disconnected"},
+    {"max-update", "SPIDER_MAX_UPDATE", OPT_SIZE, CFG_AT(max_update), "2MiB", 65536, 1ll << 30,
+     "detail (history, raw points) per live update and client; a longer snapshot continues at "
+     "the next updates"},
+    {"push-buffer", "SPIDER_PUSH_BUFFER", OPT_SIZE, CFG_AT(push_buffer), "64MiB", 65536, 1ll << 40,
+     "detail messages not yet sent to every dashboard, in total (over it: detail waits)"},
     {"allow-origin", "SPIDER_ALLOW_ORIGIN", OPT_TEXT, CFG_AT(allow_origin), "", 0,
      sizeof(((config_t *)0)->allow_origin) - 1,
      "WebSocket Origins allowed besides the server's own: comma-separated, or * for any"},

@@ -29,6 +29,8 @@ typedef struct config {
     int64_t push_interval_ms;     /* live updates at most this often per client */
     uint64_t max_clients;         /* WebSocket clients at once */
     int64_t stall_timeout_ms;     /* a client that takes no update this long is closed */
+    uint64_t max_update;          /* detail bytes per update per client */
+    uint64_t push_buffer;         /* detail frames alive, bytes in total */
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */
     char web_dir[1024]; /* "" = the dashboard embedded in the binary; else serve this folder */
 } config_t;

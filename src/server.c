@@ -106,6 +106,8 @@ int server_run(const config_t *cfg)
         .memory_limit = (size_t)cfg->memory_limit,
     };
     app.store = store_new(&store_cfg);
+    fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
+                LWS_PRE);
 
     struct lws_protocols protocols[3];
     memcpy(protocols, server_protocols, sizeof protocols);
@@ -183,6 +185,7 @@ int server_run(const config_t *cfg)
     ws_dispose(&app);
     status = 0;
 out:
+    fanout_dispose(&app.fanout);
     store_free(app.store);
     return status;
 }

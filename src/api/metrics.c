@@ -98,6 +98,15 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     metrics_counter(out, "spider_ws_bad_messages_total",
                     "Dashboard messages refused (closed with 1003, 1007 or 1009).",
                     m->ws_bad_messages);
+    metrics_counter(out, "spider_ws_detail_encoded_total",
+                    "Detail messages encoded (one per series and cursor per tick, shared).",
+                    m->ws_detail_encoded);
+    metrics_counter(out, "spider_ws_detail_deferred_total",
+                    "Updates sent without their detail because --push-buffer was full.",
+                    m->ws_detail_deferred);
+    metrics_gauge(out, "spider_ws_push_buffer_bytes",
+                  "Bytes of detail messages not yet sent to every dashboard (--push-buffer).",
+                  (double)m->ws_push_bytes);
     metrics_by_reason(out, "spider_ws_refused_total", "WebSocket upgrades refused, by reason.",
                       ws_refusal_labels, m->ws_refused, WS_REFUSED_COUNT);
     metrics_gauge(out, "spider_store_bytes",

@@ -67,6 +67,9 @@ typedef struct metrics {
     uint64_t ws_stall_closes; /* clients closed after --stall-timeout without progress */
     uint64_t ws_bad_messages; /* client messages closed with 1003/1007/1009 */
     uint64_t ws_refused[WS_REFUSED_COUNT];
+    uint64_t ws_detail_encoded;  /* detail messages encoded (each shared by many clients) */
+    uint64_t ws_detail_deferred; /* updates whose detail waited: --push-buffer was full */
+    uint64_t ws_push_bytes;      /* gauge: bytes of detail messages alive (--push-buffer) */
 } metrics_t;
 
 /* Stable snake_case label values, e.g. "too_old". */

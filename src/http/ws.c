@@ -7,11 +7,15 @@
  *   ESTABLISHED                 socket send buffer capped, hello queued
  *   SERVER_WRITEABLE            one frame per callback; the callback after
  *                               a write means that frame has left the process
- *   RECEIVE                     control messages (size-capped, validated)
+ *   RECEIVE                     control messages (size-capped, validated):
+ *                               a subscribe resets the client's cursor
+ *                               (a snapshot comes with the next update)
  *   CLOSED                      unlinked, its frame reference dropped
- * ws_tick() runs every push interval from the server's timer; it never
- * frees a client: closing goes through lws (LWS_TO_KILL_ASYNC), which calls
- * CLOSED later, outside our list walk.
+ * ws_tick() runs every push interval from the server's timer. An update is
+ * the tick's summary frame (shared by all) followed by the detail frames
+ * push/fanout picks for the client (shared by clients at the same cursor);
+ * the client holds references, never copies. It never frees a client: closing goes through lws
+ * (LWS_TO_KILL_ASYNC), which calls CLOSED later, outside our list walk.
  */
 #include "ws.h"
 
@@ -25,8 +29,11 @@
 #include "../core/clock.h"
 #include "../core/xmalloc.h"
 #include "../push/control.h"
+#include "../push/fanout.h"
 #include "../push/frame.h"
+#include "../push/subs.h"
 #include "../push/summary.h"
+#include "../store/hist.h"
 
 /* Kernel send buffer per client: without a cap Linux autotunes it to MBs,
  * and every stalled client would pin that much kernel memory. */
@@ -36,12 +43,17 @@ struct ws_client {
     struct lws *wsi;
     ws_client_t *prev, *next; /* in app->clients once ESTABLISHED */
     int established;
-    frame_t *next_frame;      /* queued, not yet written */
+    /* The update being sent: frames queued, not yet written (the summary,
+     * then detail pieces), each one a reference to a shared frame. */
+    frame_t *queue[1 + FANOUT_MAX_PIECES];
+    unsigned qhead, qlen;
     int in_flight;            /* written; waiting for the writeable that confirms it left */
     int64_t waiting_since_ms; /* monotonic: last progress while it had something to send */
     uint64_t acked;           /* bytes the peer had acknowledged at the last check */
     char *rx;                 /* a control message being reassembled from fragments */
     size_t rx_len;
+    subs_t subs;            /* what it subscribed to (nothing at first) */
+    fanout_cursor_t cursor; /* how far its detail stream has got */
 };
 
 size_t ws_client_size(void)
@@ -122,14 +134,29 @@ static int ws_filter(struct lws *wsi, app_t *app)
     return 0;
 }
 
-/* Queues f (taking a reference) for c; the write happens when lws says the
- * socket can take it. */
+/* Queues f (taking over the reference) for c; the write happens when lws
+ * says the socket can take it. The queue is empty or being filled for one
+ * update: ws_tick only fills it when the previous update has left. */
 static void ws_queue(ws_client_t *c, frame_t *f, int64_t now_mono_ms)
 {
-    c->next_frame = frame_ref(f);
+    c->queue[(c->qhead + c->qlen++) % (1 + FANOUT_MAX_PIECES)] = f;
     if (!c->waiting_since_ms)
         c->waiting_since_ms = now_mono_ms;
     lws_callback_on_writable(c->wsi);
+}
+
+static int ws_busy(const ws_client_t *c)
+{
+    return c->qlen > 0 || c->in_flight;
+}
+
+static void ws_drop_queue(ws_client_t *c)
+{
+    while (c->qlen) {
+        frame_unref(c->queue[c->qhead]);
+        c->qhead = (c->qhead + 1) % (1 + FANOUT_MAX_PIECES);
+        c->qlen--;
+    }
 }
 
 static void ws_send_hello(ws_client_t *c, app_t *app)
@@ -138,12 +165,12 @@ static void ws_send_hello(ws_client_t *c, app_t *app)
     buf_init(&b);
     buf_printf(&b,
                "{\"type\":\"hello\",\"version\":1,\"push_interval_ms\":%lld,\"window_s\":%lld,"
-               "\"summary_seconds\":%d,\"server_time_ms\":%lld}",
+               "\"summary_seconds\":%d,\"server_time_ms\":%lld,\"max_update_bytes\":%llu,"
+               "\"hist\":{\"sub_buckets\":%u,\"exp_min\":%d,\"buckets\":%u}}",
                (long long)app->cfg.push_interval_ms, (long long)(app->cfg.window_ms / 1000),
-               SUMMARY_SECONDS, (long long)clock_wall_ms());
-    frame_t *f = frame_new(b.p, b.len, LWS_PRE);
-    ws_queue(c, f, clock_mono_ms());
-    frame_unref(f);
+               SUMMARY_SECONDS, (long long)clock_wall_ms(), (unsigned long long)app->cfg.max_update,
+               HIST_SUB, HIST_EXP_MIN, HIST_BUCKETS);
+    ws_queue(c, frame_new(b.p, b.len, LWS_PRE), clock_mono_ms());
     buf_dispose(&b);
 }
 
@@ -153,12 +180,13 @@ static int ws_writeable(struct lws *wsi, ws_client_t *c, app_t *app)
     /* lws only calls back once any partial write is flushed: whatever was
      * in flight has now left the process. */
     c->in_flight = 0;
-    if (!c->next_frame) {
+    if (!c->qlen) {
         c->waiting_since_ms = 0;
         return 0;
     }
-    frame_t *f = c->next_frame;
-    c->next_frame = NULL;
+    frame_t *f = c->queue[c->qhead];
+    c->qhead = (c->qhead + 1) % (1 + FANOUT_MAX_PIECES);
+    c->qlen--;
     size_t len = frame_len(f);
     int n = lws_write(wsi, frame_data(f), len, LWS_WRITE_TEXT);
     frame_unref(f);
@@ -224,8 +252,11 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
     summary_encode(app->store, ++app->push_seq, clock_wall_ms(), &server, &b);
     frame_t *f = frame_new(b.p, b.len, LWS_PRE);
     buf_dispose(&b);
+    /* After summary_encode moved the store to now: this tick's epoch covers
+     * every sample accepted so far. */
+    fanout_begin(&app->fanout, app->store);
     for (ws_client_t *c = app->clients; c; c = c->next) {
-        if (c->next_frame || c->in_flight) {
+        if (ws_busy(c)) {
             /* Busy: skip this tick; the next summary covers it. */
             app->metrics.ws_updates_skipped++;
             if (ws_stalled(c, app, now_mono_ms)) {
@@ -235,9 +266,16 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
             }
             continue;
         }
-        ws_queue(c, f, now_mono_ms);
+        ws_queue(c, frame_ref(f), now_mono_ms);
+        frame_t *pieces[FANOUT_MAX_PIECES];
+        size_t n = fanout_client(&app->fanout, &c->subs, &c->cursor, pieces, FANOUT_MAX_PIECES);
+        for (size_t i = 0; i < n; i++)
+            ws_queue(c, pieces[i], now_mono_ms);
     }
     frame_unref(f);
+    fanout_end(&app->fanout);
+    app->metrics.ws_detail_encoded = app->fanout.pieces_encoded;
+    app->metrics.ws_detail_deferred = app->fanout.deferred;
 }
 
 /* Closes the client with a WebSocket close code and reason. */
@@ -262,11 +300,17 @@ static int ws_receive(struct lws *wsi, ws_client_t *c, app_t *app, const void *i
     c->rx_len += len;
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
         return 0;
-    /* Validated now; acting on subscriptions (per-series detail frames)
-     * is the next step of the live stream. ~20 KB: transient, not per client. */
+    /* ~21 KB: transient; the client keeps the compact subs_t. */
     control_msg_t *msg = xmalloc(sizeof *msg);
     control_error_t err;
     int rc = control_parse(c->rx, c->rx_len, msg, &err);
+    if (rc == 0) {
+        subs_set(&c->subs, msg);
+        int64_t window_s = app->cfg.window_ms / 1000;
+        int want =
+            msg->window_s == CONTROL_WINDOW_DEFAULT ? FANOUT_WINDOW_DEFAULT_S : msg->window_s;
+        fanout_cursor_reset(&c->cursor, clock_wall_ms(), want < window_s ? want : (int)window_s);
+    }
     free(msg);
     free(c->rx);
     c->rx = NULL;
@@ -301,6 +345,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         int sndbuf = WS_SNDBUF;
         setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
         memset(c, 0, sizeof *c);
+        subs_init(&c->subs);
         c->wsi = wsi;
         c->established = 1;
         c->next = app->clients;
@@ -326,8 +371,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             ws_unlink(app, c);
             app->metrics.ws_clients--;
             c->established = 0;
-            frame_unref(c->next_frame);
-            c->next_frame = NULL;
+            ws_drop_queue(c);
+            subs_dispose(&c->subs);
             free(c->rx);
             c->rx = NULL;
         }
@@ -345,7 +390,8 @@ void ws_dispose(app_t *app)
     while (app->clients) {
         ws_client_t *c = app->clients;
         ws_unlink(app, c);
-        frame_unref(c->next_frame);
+        ws_drop_queue(c);
+        subs_dispose(&c->subs);
         free(c->rx);
     }
 }

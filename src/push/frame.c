@@ -1,6 +1,7 @@
 /* frame.c - refcounted shared messages (see frame.h). */
 #include "frame.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,17 +10,31 @@
 struct frame {
     unsigned refs;
     size_t len, headroom;
+    uint64_t *counter;     /* bytes of live frames it is counted in, or NULL */
     unsigned char bytes[]; /* headroom, then len bytes of payload */
 };
 
 frame_t *frame_new(const void *p, size_t n, size_t headroom)
 {
+    return frame_new_counted(p, n, headroom, NULL);
+}
+
+frame_t *frame_new_counted(const void *p, size_t n, size_t headroom, uint64_t *counter)
+{
     frame_t *f = xmalloc(sizeof *f + headroom + n);
     f->refs = 1;
     f->len = n;
     f->headroom = headroom;
+    f->counter = counter;
+    if (counter)
+        *counter += frame_bytes(f);
     memcpy(f->bytes + headroom, p, n);
     return f;
+}
+
+size_t frame_bytes(const frame_t *f)
+{
+    return sizeof *f + f->headroom + f->len;
 }
 
 frame_t *frame_ref(frame_t *f)
@@ -30,8 +45,11 @@ frame_t *frame_ref(frame_t *f)
 
 void frame_unref(frame_t *f)
 {
-    if (f && --f->refs == 0)
+    if (f && --f->refs == 0) {
+        if (f->counter)
+            *f->counter -= frame_bytes(f);
         free(f);
+    }
 }
 
 unsigned char *frame_data(frame_t *f)

@@ -11,11 +11,18 @@
 #define SPIDER_PUSH_FRAME_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct frame frame_t;
 
 /* Copies (p, n) into a new frame with refcount 1. Never NULL. */
 frame_t *frame_new(const void *p, size_t n, size_t headroom);
+/* frame_new() that also adds the frame's bytes (frame_bytes) to *counter
+ * and takes them off when the frame is freed: a gauge of the memory live
+ * frames hold, for a budget. counter must outlive the frame. */
+frame_t *frame_new_counted(const void *p, size_t n, size_t headroom, uint64_t *counter);
+/* Bytes the frame occupies: header, headroom and payload. */
+size_t frame_bytes(const frame_t *f);
 frame_t *frame_ref(frame_t *f);
 /* Drops one reference; frees the frame with the last one. NULL is ignored. */
 void frame_unref(frame_t *f);

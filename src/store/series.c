@@ -25,9 +25,12 @@
 
 /* One second of one series. 64 bytes: a dense 30-minute series spends
  * 1861 * 64 = 116 KiB on slot headers. Invariant: count >= 1 (a slot exists
- * only once a sample landed in it). */
+ * only once a sample landed in it). The second is kept in 32 bits (unix
+ * seconds up to 2106; store_record refuses anything else) to make room for
+ * the change epoch within the cache line. */
 typedef struct slot {
-    int64_t sec;    /* unix second */
+    uint32_t sec;   /* unix second */
+    uint32_t epoch; /* env->epoch of the last sample accepted into it (push/detail) */
     uint64_t count; /* samples in this second, exact */
     double sum, min, max;
     void *hist;         /* open: hist_open_t; sealed: uint8_t[hist_len] */
@@ -46,6 +49,7 @@ struct series {
     int64_t *open;         /* seconds with an open histogram, unordered, open_n used */
     int64_t last_seen_ms;  /* newest sample timestamp ever recorded */
     uint64_t last_change;  /* env->seq of the last accepted sample */
+    uint32_t last_epoch;   /* env->epoch of the last accepted sample */
     uint32_t head, n, cap; /* deque: slot i is slots[(head + i) % cap] */
     uint32_t max_slots;    /* window_s + 61: the most seconds the window holds */
     uint32_t open_n, open_cap;
@@ -360,7 +364,7 @@ static slot_t *series_insert(series_t *se, series_env_t *env, uint32_t i, int64_
     se->n++;
     sl = series_slot(se, i);
     memset(sl, 0, sizeof *sl);
-    sl->sec = sec;
+    sl->sec = (uint32_t)sec;
     sl->hist = hist_open_new(b);
     sl->hist_open = 1;
     se->open[se->open_n++] = sec;
@@ -513,6 +517,8 @@ store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, dou
     if (ts_ms > se->last_seen_ms)
         se->last_seen_ms = ts_ms;
     se->last_change = ++env->seq;
+    sl->epoch = env->epoch;
+    se->last_epoch = env->epoch;
     return STORE_OK;
 }
 
@@ -639,33 +645,61 @@ void series_stats(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t
     out->p99 = q[2];
 }
 
+/* The row of a slot: aggregates and its own percentiles. */
+static void series_slot_row(const slot_t *sl, series_second_t *row)
+{
+    hist_iter_t it;
+    double q[3];
+    series_slot_iter(sl, &it);
+    hist_iter_quantiles(&it, sl->count, sl->min, sl->max, series_qs, 3, q);
+    row->start_ms = (int64_t)sl->sec * 1000;
+    row->count = sl->count;
+    row->sum = sl->sum;
+    row->min = sl->min;
+    row->max = sl->max;
+    row->p50 = q[0];
+    row->p90 = q[1];
+    row->p99 = q[2];
+}
+
 void series_seconds(const series_t *se, int64_t lo_sec, int64_t hi_sec,
                     void (*fn)(void *ctx, const series_second_t *sec), void *ctx)
 {
     for (uint32_t i = series_lower_bound(se, lo_sec); i < se->n; i++) {
         const slot_t *sl = series_slot(se, i);
         series_second_t row;
-        hist_iter_t it;
-        double q[3];
         if (sl->sec >= hi_sec)
             break;
-        series_slot_iter(sl, &it);
-        hist_iter_quantiles(&it, sl->count, sl->min, sl->max, series_qs, 3, q);
-        row.start_ms = sl->sec * 1000;
-        row.count = sl->count;
-        row.sum = sl->sum;
-        row.min = sl->min;
-        row.max = sl->max;
-        row.p50 = q[0];
-        row.p90 = q[1];
-        row.p99 = q[2];
+        series_slot_row(sl, &row);
         fn(ctx, &row);
     }
 }
 
-size_t series_buckets(const series_t *se, int64_t sec,
-                      void (*fn)(void *ctx, double lower_ms, double upper_ms, uint64_t count),
-                      void *ctx)
+int64_t series_changed(const series_t *se, int64_t lo_sec, uint32_t since_epoch,
+                       int (*fn)(void *ctx, const series_second_t *sec), void *ctx)
+{
+    if (se->last_epoch <= since_epoch)
+        return INT64_MAX; /* the common case for a quiet series: O(1) */
+    for (uint32_t i = series_lower_bound(se, lo_sec); i < se->n; i++) {
+        const slot_t *sl = series_slot(se, i);
+        series_second_t row;
+        if (sl->epoch <= since_epoch)
+            continue;
+        series_slot_row(sl, &row);
+        if (fn(ctx, &row))
+            return sl->sec;
+    }
+    return INT64_MAX;
+}
+
+uint32_t series_epoch(const series_t *se)
+{
+    return se->last_epoch;
+}
+
+/* Every non-empty bucket of second sec, by index, ascending. */
+static size_t series_bucket_ids(const series_t *se, int64_t sec,
+                                void (*fn)(void *ctx, uint32_t bucket, uint64_t count), void *ctx)
 {
     const slot_t *sl = series_find(se, sec);
     hist_iter_t it;
@@ -677,10 +711,30 @@ size_t series_buckets(const series_t *se, int64_t sec,
         return 0;
     series_slot_iter(sl, &it);
     while (hist_iter_next(&it, &b, &c)) {
-        fn(ctx, hist_bucket_lower(b), hist_bucket_upper(b), c);
+        fn(ctx, b, c);
         rows++;
     }
     return rows;
+}
+
+/* series_buckets() is series_bucket_ids() with the bucket turned into its range. */
+typedef struct bucket_range_fn {
+    void (*fn)(void *ctx, double lower_ms, double upper_ms, uint64_t count);
+    void *ctx;
+} bucket_range_fn_t;
+
+static void series_bucket_range(void *ctx, uint32_t bucket, uint64_t count)
+{
+    const bucket_range_fn_t *r = ctx;
+    r->fn(r->ctx, hist_bucket_lower(bucket), hist_bucket_upper(bucket), count);
+}
+
+size_t series_buckets(const series_t *se, int64_t sec,
+                      void (*fn)(void *ctx, double lower_ms, double upper_ms, uint64_t count),
+                      void *ctx)
+{
+    bucket_range_fn_t r = {fn, ctx};
+    return series_bucket_ids(se, sec, series_bucket_range, &r);
 }
 
 void series_foreach_raw(const series_t *series, int64_t since_ms, int64_t until_ms,
@@ -692,11 +746,11 @@ void series_foreach_raw(const series_t *series, int64_t since_ms, int64_t until_
      * Within a second they come in reservoir order (the largest first). */
     for (uint32_t i = series_lower_bound(se, series_floor_div(since_ms, 1000)); i < se->n; i++) {
         const slot_t *sl = series_slot(se, i);
-        if (sl->sec * 1000 >= until_ms)
+        if ((int64_t)sl->sec * 1000 >= until_ms)
             break;
         for (uint32_t k = 0; k < sl->raw_n; k++) {
             const uint8_t *rec = sl->raw + (size_t)k * SERIES_RAW_BYTES;
-            int64_t ts = sl->sec * 1000 + series_raw_off(rec);
+            int64_t ts = (int64_t)sl->sec * 1000 + series_raw_off(rec);
             if (ts >= since_ms && ts < until_ms)
                 fn(ctx, ts, (double)series_raw_ms(rec));
         }
@@ -746,8 +800,8 @@ void series_summarize(store_t *s, const series_t *series, int64_t since_ms, int6
      * (samples stamped ahead of now). */
     end = store_now_ms(s);
     i = series_lower_bound(series, hi_sec);
-    if (i > 0 && series_slot(series, i - 1)->sec * 1000 > end)
-        end = (series_slot(series, i - 1)->sec + 1) * 1000;
+    if (i > 0 && (int64_t)series_slot(series, i - 1)->sec * 1000 > end)
+        end = ((int64_t)series_slot(series, i - 1)->sec + 1) * 1000;
     if (end > until_ms)
         end = until_ms;
     if (end > since_ms)
@@ -761,6 +815,21 @@ void series_foreach_second(store_t *s, const series_t *series, int64_t since_ms,
 
     if (series && series_clip(s, &since_ms, &until_ms, &lo_sec, &hi_sec))
         series_seconds(series, lo_sec, hi_sec, fn, ctx);
+}
+
+size_t series_foreach_bucket_id(const series_t *series, int64_t second_ms,
+                                void (*fn)(void *ctx, uint32_t bucket, uint64_t count), void *ctx)
+{
+    if (!series)
+        return 0;
+    return series_bucket_ids(series, series_floor_div(second_ms, 1000), fn, ctx);
+}
+
+int64_t series_foreach_changed(const series_t *series, int64_t from_ms, uint32_t since_epoch,
+                               int (*fn)(void *ctx, const series_second_t *sec), void *ctx)
+{
+    int64_t stopped = series_changed(series, series_floor_div(from_ms, 1000), since_epoch, fn, ctx);
+    return stopped == INT64_MAX ? INT64_MAX : stopped * 1000;
 }
 
 size_t series_foreach_bucket(store_t *s, const series_t *series, int64_t second_ms,

@@ -58,6 +58,7 @@ typedef struct series_env {
     int64_t raw_floor_sec; /* raw points of seconds below were evicted: keep none there */
     uint64_t raw_dropped;  /* raw points lost to the budget */
     uint64_t seq;          /* accepted samples so far: the change clock */
+    uint32_t epoch;        /* stamped on every slot a sample changes (store_close_epoch) */
 } series_env_t;
 
 /* floor(a / b) for b > 0, also for negative a. */
@@ -129,6 +130,13 @@ void series_stats(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t
 /* Calls fn for each held second lo_sec <= sec < hi_sec, oldest first. */
 void series_seconds(const series_t *se, int64_t lo_sec, int64_t hi_sec,
                     void (*fn)(void *ctx, const series_second_t *sec), void *ctx);
+
+/* Calls fn for each held second lo_sec <= sec whose epoch is > since_epoch,
+ * oldest first, until fn returns non-zero. Returns the second fn stopped at
+ * (the one it returned non-zero for), or INT64_MAX if it saw them all.
+ * O(seconds from lo_sec). */
+int64_t series_changed(const series_t *se, int64_t lo_sec, uint32_t since_epoch,
+                       int (*fn)(void *ctx, const series_second_t *sec), void *ctx);
 
 /* Calls fn for each histogram row of second sec; returns the rows visited. */
 size_t series_buckets(const series_t *se, int64_t sec,

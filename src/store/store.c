@@ -176,6 +176,7 @@ store_t *store_new(const store_config_t *cfg)
     s->env.release = store_env_release;
     s->env.ctx = s;
     s->env.rng = STORE_RNG_SEED;
+    s->env.epoch = 1;
     s->env.raw_limit = s->cfg.raw_per_second;
     s->raw_filled = s->cfg.raw_per_second;
     s->env.raw_floor_sec = STORE_NO_SEC;
@@ -210,6 +211,11 @@ const store_config_t *store_config(const store_t *s)
 int64_t store_now_ms(const store_t *s)
 {
     return s->now_ms;
+}
+
+uint32_t store_close_epoch(store_t *s)
+{
+    return s->env.epoch++;
 }
 
 uint64_t store_change_seq(const store_t *s)
@@ -433,6 +439,11 @@ store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, 
 
     if (!(ms >= 0.0) || isinf(ms))
         return STORE_REJECT_BAD_VALUE;
+    /* Slots keep the second in 32 bits (series.c): unix time 0 .. 2106. */
+    if (ts_ms < 0)
+        return STORE_REJECT_TOO_OLD;
+    if (ts_ms >= STORE_MAX_TS_MS)
+        return STORE_REJECT_TOO_NEW;
     if (ts_ms > now_ms + STORE_FUTURE_MS)
         return STORE_REJECT_TOO_NEW;
     if (ts_ms <= now_ms - (int64_t)s->cfg.window_s * 1000)

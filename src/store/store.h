@@ -25,6 +25,10 @@
 /* How far in the future a sample timestamp may be. */
 #define STORE_FUTURE_MS 60000
 
+/* Timestamps at or after this (2106) are refused as too new: seconds are
+ * kept in 32 bits. */
+#define STORE_MAX_TS_MS (INT64_C(4294967295) * 1000)
+
 typedef struct store_config {
     uint32_t window_s;       /* seconds of history kept, 1..86400 */
     uint32_t raw_per_second; /* raw points kept per series per second, 0..65535 */
@@ -109,6 +113,27 @@ int64_t store_now_ms(const store_t *s);
 /* A counter of accepted samples, store-wide; see series_last_change(). */
 uint64_t store_change_seq(const store_t *s);
 
+/* Change epochs, for consumers that want "what changed since I last
+ * looked" per second (the live push). Every second a sample lands in is
+ * stamped with the current epoch. store_close_epoch() returns the current
+ * epoch E and starts E + 1: every change made before the call carries an
+ * epoch <= E, every later one > E. Epochs start at 1 (0 means "never"), so
+ * series_changed(..., 0, ...) lists every second. 32 bits: at 10 closes a
+ * second, they wrap after 13 years of uptime. O(1). */
+uint32_t store_close_epoch(store_t *s);
+
+/* Calls fn for each second of the series that starts at or after from_ms
+ * and changed after epoch since_epoch, oldest first, until fn returns
+ * non-zero. Returns the start (ms) of the second fn stopped at, or
+ * INT64_MAX if fn saw every such second. O(1) when the series has not
+ * changed since since_epoch, else O(seconds from from_ms). */
+int64_t series_foreach_changed(const series_t *series, int64_t from_ms, uint32_t since_epoch,
+                               int (*fn)(void *ctx, const series_second_t *sec), void *ctx);
+
+/* The epoch of the last sample accepted into the series: it has nothing
+ * changed after epoch E iff this is <= E. O(1). */
+uint32_t series_epoch(const series_t *series);
+
 /* Static English phrase for a reject reason, e.g. "series limit reached". */
 const char *store_reject_reason(store_reject_t r);
 
@@ -159,6 +184,11 @@ size_t series_foreach_bucket(store_t *s, const series_t *series, int64_t second_
                              void (*fn)(void *ctx, double lower_ms, double upper_ms,
                                         uint64_t count),
                              void *ctx);
+
+/* series_foreach_bucket() with the bucket's index (hist.h: hist_bucket_lower
+ * and hist_bucket_upper give its range), the compact form for the wire. */
+size_t series_foreach_bucket_id(const series_t *series, int64_t second_ms,
+                                void (*fn)(void *ctx, uint32_t bucket, uint64_t count), void *ctx);
 
 /* For the store's own modules (series.c): the merge scratch of the store. */
 struct hist_acc *store_scratch(store_t *s);
