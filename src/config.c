@@ -55,6 +55,9 @@ static const option_t options[] = {
      "WebSocket clients at once (more: 503)"},
     {"stall-timeout", "SPIDER_STALL_TIMEOUT", OPT_DURATION, CFG_AT(stall_timeout_ms), "10s", 1000,
      3600 * 1000, "a dashboard that cannot take an update for this long is disconnected"},
+    {"ping-interval", "SPIDER_PING_INTERVAL", OPT_DURATION, CFG_AT(ping_interval_ms), "20s", 1000,
+     3600 * 1000,
+     "a dashboard silent this long is pinged; one silent twice as long is disconnected"},
     {"max-update", "SPIDER_MAX_UPDATE", OPT_SIZE, CFG_AT(max_update), "2MiB", 65536, 1ll << 30,
      "detail (history, raw points) per live update and client; a longer snapshot continues at "
      "the next updates"},

@@ -29,6 +29,7 @@ typedef struct config {
     int64_t push_interval_ms;     /* live updates at most this often per client */
     uint64_t max_clients;         /* WebSocket clients at once */
     int64_t stall_timeout_ms;     /* a client that takes no update this long is closed */
+    int64_t ping_interval_ms;     /* ping a silent client after this; drop it after twice this */
     uint64_t max_update;          /* detail bytes per update per client */
     uint64_t push_buffer;         /* detail frames alive, bytes in total */
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */

@@ -113,9 +113,12 @@ int server_run(const config_t *cfg)
     memcpy(protocols, server_protocols, sizeof protocols);
     protocols[0].per_session_data_size = http_conn_size();
     protocols[1].per_session_data_size = ws_client_size();
-    /* Dead peers: ping after 20 s without a pong, drop after 40 s. */
-    static const lws_retry_bo_t retry = {.secs_since_valid_ping = 20,
-                                         .secs_since_valid_hangup = 40};
+    /* Dead peers: ping after --ping-interval (20 s) without a pong, drop
+     * after twice that. The policy is kept by pointer: it lives as long as
+     * the context (this function). */
+    lws_retry_bo_t retry = {.secs_since_valid_ping = (uint16_t)(cfg->ping_interval_ms / 1000),
+                            .secs_since_valid_hangup =
+                                (uint16_t)(cfg->ping_interval_ms / 1000 * 2)};
 
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
