@@ -1,5 +1,7 @@
 // Live fan-out: N WebSocket dashboards on one server, each receiving the
-// summary of 100 series every push interval. Prints, per N: server CPU,
+// summary of 100 series every push interval and the detail (per-second
+// rows, raw points, histogram rows) of 5 of them, which get 20 samples a
+// second each (subscribed after a 60 s snapshot). Prints, per N: server CPU,
 // updates/s delivered, server memory per connection, and post-to-update
 // latency of a probe series (posted every 2 s; the time until each
 // dashboard's stream first names it).
@@ -44,13 +46,17 @@ const spider = await start();
 const series = {};
 for (let i = 0; i < 100; i++) series[`fanout.service.${i}`] = [1 + i, 2 + i, 3 + i];
 await post(spider.port, series);
-console.log(`fanout: ${bin}, 100 series in the summary, push interval 1000 ms, ${seconds} s per run`);
+// The 5 series every dashboard subscribes to, fed 20 samples each per post.
+const subscribed = [0, 1, 2, 3, 4].map((i) => `fanout.service.${i}`);
+const live = () => Object.fromEntries(subscribed.map((name) => [name, Array.from({ length: 20 }, (_, k) => 1 + k + Math.random())]));
+console.log(`fanout: ${bin}, 100 series in the summary, 5 subscribed with 20 samples/s each, push interval 1000 ms, ${seconds} s per run`);
 
 for (const n of counts) {
   const clients = [];
   const probes = new Map(); // name -> posted at (ms)
   const latencies = [];
   let updates = 0;
+  let details = 0;
   let bytes = 0;
   const base = procStat(spider.pid);
   for (let i = 0; i < n; i += 250) {
@@ -61,7 +67,8 @@ for (const n of counts) {
         const seen = new Set();
         ws.on('message', (d) => {
           const text = d.toString();
-          updates++;
+          if (text.startsWith('{"type":"update"')) updates++;
+          else details++;
           bytes += text.length;
           for (const [name, at] of probes)
             if (!seen.has(name) && text.includes(`"${name}"`)) {
@@ -69,7 +76,10 @@ for (const n of counts) {
               latencies.push(Date.now() - at);
             }
         });
-        ws.on('open', () => resolve(ws));
+        ws.on('open', () => {
+          ws.send(JSON.stringify({ subscribe: subscribed, window_s: 60 }));
+          resolve(ws);
+        });
         ws.on('error', reject);
       }));
     }
@@ -78,6 +88,7 @@ for (const n of counts) {
   await sleep(2000);
   const connected = procStat(spider.pid);
   updates = 0;
+  details = 0;
   bytes = 0;
   const t0 = Date.now();
   const cpu0 = procStat(spider.pid).cpuTicks;
@@ -86,7 +97,10 @@ for (const n of counts) {
     const name = `probe.${n}.${k++}`;
     probes.set(name, Date.now());
     await post(spider.port, { [name]: [1] });
-    await sleep(2000);
+    await sleep(1000);
+    await post(spider.port, live());
+    await sleep(1000);
+    await post(spider.port, live());
   }
   const elapsed = (Date.now() - t0) / 1000;
   const cpu = ((procStat(spider.pid).cpuTicks - cpu0) / 100 / elapsed) * 100;
@@ -95,7 +109,8 @@ for (const n of counts) {
   const expected = probes.size * n;
   console.log(
     `fanout dashboards=${n}: server CPU ${cpu.toFixed(1)}% of a core, ` +
-      `${(updates / elapsed).toFixed(0)} updates/s (${(bytes / elapsed / 1e6).toFixed(1)} MB/s), ` +
+      `${(updates / elapsed).toFixed(0)} updates/s + ${(details / elapsed).toFixed(0)} detail messages/s ` +
+      `(${(bytes / elapsed / 1e6).toFixed(1)} MB/s), ` +
       `server RSS +${((connected.rssKiB - base.rssKiB) / n).toFixed(1)} KiB per connection ` +
       `(${(connected.rssKiB / 1024).toFixed(1)} MiB total), ` +
       `probe post-to-update latency p50 ${quantile(latencies, 0.5)} ms, p99 ${quantile(latencies, 0.99)} ms ` +
