@@ -22,7 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
-#include <linux/tcp.h> /* struct tcp_info with tcpi_bytes_acked (glibc's is older) */
+#include <linux/tcp.h>     /* struct tcp_info with tcpi_bytes_acked (glibc's is older) */
+#include <linux/sockios.h> /* SIOCOUTQ */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "../core/buf.h"
@@ -145,9 +147,23 @@ static void ws_queue(ws_client_t *c, frame_t *f, int64_t now_mono_ms)
     lws_callback_on_writable(c->wsi);
 }
 
+/* Bytes written to the socket that the peer has not acknowledged yet. */
+static int ws_unacked(const ws_client_t *c)
+{
+    int n = 0;
+    if (ioctl(lws_get_socket_fd(c->wsi), SIOCOUTQ, &n) != 0)
+        return 0;
+    return n;
+}
+
+/* A client is busy while its update is still on its way: queued here,
+ * held by lws, or in the kernel's send buffer unread by the peer. Without
+ * the last check a slow reader would have up to the whole send buffer
+ * (128 KiB) of old updates queued in the kernel, seconds or minutes stale;
+ * with it, it skips ticks and its next update is current. */
 static int ws_busy(const ws_client_t *c)
 {
-    return c->qlen > 0 || c->in_flight;
+    return c->qlen > 0 || c->in_flight || ws_unacked(c) > 0;
 }
 
 static void ws_drop_queue(ws_client_t *c)
@@ -257,8 +273,11 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
     fanout_begin(&app->fanout, app->store);
     for (ws_client_t *c = app->clients; c; c = c->next) {
         if (ws_busy(c)) {
-            /* Busy: skip this tick; the next summary covers it. */
+            /* Busy: skip this tick; the next update covers it. The stall
+             * clock runs from the first tick it could not take. */
             app->metrics.ws_updates_skipped++;
+            if (!c->waiting_since_ms)
+                c->waiting_since_ms = now_mono_ms;
             if (ws_stalled(c, app, now_mono_ms)) {
                 app->metrics.ws_stall_closes++;
                 c->waiting_since_ms = 0;
@@ -266,6 +285,7 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
             }
             continue;
         }
+        c->waiting_since_ms = 0; /* everything sent was acknowledged */
         ws_queue(c, frame_ref(f), now_mono_ms);
         frame_t *pieces[FANOUT_MAX_PIECES];
         size_t n = fanout_client(&app->fanout, &c->subs, &c->cursor, pieces, FANOUT_MAX_PIECES);

@@ -179,3 +179,66 @@ test('ping: a peer that does not answer pings is dropped; one that does stays', 
     await s.stop();
   }
 });
+
+// Splits the bytes of server frames (unmasked, RFC 6455) into text messages.
+function parseFrames(bytes) {
+  const messages = [];
+  let i = 0;
+  while (i + 2 <= bytes.length) {
+    const opcode = bytes[i] & 0x0f;
+    let len = bytes[i + 1] & 0x7f;
+    let at = i + 2;
+    if (len === 126) {
+      len = bytes.readUInt16BE(at);
+      at += 2;
+    } else if (len === 127) {
+      len = Number(bytes.readBigUInt64BE(at));
+      at += 8;
+    }
+    if (at + len > bytes.length) break; // cut off when the reader stopped
+    if (opcode === 1) messages.push(JSON.parse(bytes.subarray(at, at + len).toString()));
+    i = at + len;
+  }
+  return messages;
+}
+
+test('a slow reader (2 KB/s, 4 KiB receive buffer) gets fewer updates, and still every second', async () => {
+  const reader = process.env.SPIDER_SLOW_READER;
+  assert.ok(reader, 'SPIDER_SLOW_READER must name tests/support/slow_reader (ctest sets it)');
+  const s = await startSpider(['--push-interval', '200ms', '--raw-per-second', '10']);
+  try {
+    const { spawn } = await import('node:child_process');
+    const seconds = 14;
+    const child = spawn(reader, [String(s.port), '4096', '2048', String(seconds), JSON.stringify({ subscribe: ['slow.a'], window_s: 600 })]);
+    const chunks = [];
+    child.stdout.on('data', (d) => chunks.push(d));
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    // 7 s of samples, 100 a second of many values (a histogram row each),
+    // some late into the previous second: ~3 KB of detail a second, more
+    // than the reader takes.
+    for (let i = 0; i < 35; i++) {
+      const t = Date.now();
+      await post(s.url, { 'slow.a': [...Array.from({ length: 19 }, (_, k) => 1 + k * 7.3 + i), [t - 900, 5 + i]] });
+      await sleep(200);
+    }
+    assert.equal(await exited, 0, 'the slow reader was not cut off');
+    const messages = parseFrames(Buffer.concat(chunks));
+    const updates = messages.filter((m) => m.type === 'update');
+    const skipped = updates.filter((m, i) => i > 0 && m.seq > updates[i - 1].seq + 1).length;
+    // Fewer updates than ticks: it skipped the ones it could not take.
+    assert.ok(updates.length < seconds * 5 * 0.8, `${updates.length} updates in ${seconds} s at 200 ms`);
+    assert.ok(updates.length >= 5, `${updates.length} updates`);
+    assert.ok(skipped > 0, 'some ticks skipped (seq jumps)');
+    // Apply the detail as the protocol says, then compare with the server.
+    const c = { series: new Map() };
+    for (const m of messages.filter((x) => x.type === 'detail')) {
+      if (m.reset || !c.series.has(m.series)) c.series.set(m.series, new Map());
+      m.seconds.forEach((row, i) => c.series.get(m.series).set(row[0], { row, raw: m.raw[i][1], hist: m.hist[i][1] }));
+    }
+    assert.equal(await diffWithQuery(s, c, 'slow.a'), '');
+    const metrics = (await get(s.url, '/metrics')).body;
+    assert.match(metrics, /spider_ws_stall_closes_total 0/);
+  } finally {
+    await s.stop();
+  }
+});
