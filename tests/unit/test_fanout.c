@@ -166,6 +166,32 @@ static store_t *new_store(void)
     return store_new(&cfg);
 }
 
+/* A store, a fan-out with these limits and three clients. */
+typedef struct fixture {
+    store_t *s;
+    uint64_t live; /* the fan-out's gauge of live piece bytes */
+    fanout_t f;
+    client_t c[3];
+} fixture_t;
+
+static fixture_t *fixture_new(size_t max_update, uint64_t push_buffer)
+{
+    fixture_t *x = calloc(1, sizeof *x);
+    assert_non_null(x);
+    x->s = new_store();
+    fanout_init(&x->f, max_update, push_buffer, &x->live, 16);
+    return x;
+}
+
+static void fixture_free(fixture_t *x)
+{
+    fanout_dispose(&x->f);
+    for (int i = 0; i < 3; i++)
+        subs_dispose(&x->c[i].subs);
+    store_free(x->s);
+    free(x);
+}
+
 static void subscribe(client_t *c, const char *json, int64_t now_ms)
 {
     control_msg_t *msg = malloc(sizeof *msg);
@@ -187,19 +213,13 @@ static void record(store_t *s, const char *name, int64_t ts, double ms, int64_t 
 static void test_stream_is_exactly_the_store(void **state)
 {
     (void)state;
-    store_t *s = new_store();
-    uint64_t live = 0;
-    fanout_t f;
-    fanout_init(&f, 1 << 20, 1 << 30, &live, 16);
-    static client_t a, b, c;
-    memset(&a, 0, sizeof a);
-    memset(&b, 0, sizeof b);
-    memset(&c, 0, sizeof c);
+    fixture_t *x = fixture_new(1 << 20, 1 << 30);
+    client_t *a = &x->c[0], *b = &x->c[1], *c = &x->c[2];
     int64_t now = T0;
-    record(s, "x", now - 100000, 5, now); /* history before subscribing */
-    subscribe(&a, "{\"subscribe\":[\"x\",\"y\"],\"window_s\":600}", now);
-    subscribe(&b, "{\"subscribe\":[\"y\",\"x\"],\"window_s\":600}", now);
-    subscribe(&c, "{\"subscribe\":\"*\",\"window_s\":600}", now);
+    record(x->s, "x", now - 100000, 5, now); /* history before subscribing */
+    subscribe(a, "{\"subscribe\":[\"x\",\"y\"],\"window_s\":600}", now);
+    subscribe(b, "{\"subscribe\":[\"y\",\"x\"],\"window_s\":600}", now);
+    subscribe(c, "{\"subscribe\":\"*\",\"window_s\":600}", now);
     test_rng_t rng = {TEST_RNG_XORSHIFT64, 42};
     for (int t = 0; t < 60; t++) {
         now += 1000;
@@ -207,35 +227,31 @@ static void test_stream_is_exactly_the_store(void **state)
             /* Mostly the current second, sometimes up to 30 s late. */
             int64_t late =
                 test_rng_next(&rng) % 4 == 0 ? (int64_t)(test_rng_next(&rng) % 30000) : 0;
-            record(s, test_rng_next(&rng) % 2 ? "x" : "y", now - late, (double)(i + 1), now);
+            record(x->s, test_rng_next(&rng) % 2 ? "x" : "y", now - late, (double)(i + 1), now);
         }
-        store_advance(s, now);
+        store_advance(x->s, now);
         frame_t *first[3] = {NULL, NULL, NULL};
         /* c is busy every third tick: it must catch up without gaps. */
-        client_t *clients[3] = {&a, &b, t % 3 == 1 ? NULL : &c};
-        tick(&f, s, clients, 3, first);
+        client_t *clients[3] = {a, b, t % 3 == 1 ? NULL : c};
+        tick(&x->f, x->s, clients, 3, first);
         /* a and b are at the same cursor: one encoding, shared. */
         assert_ptr_equal(first[0], first[1]);
         for (int i = 0; i < 3; i++)
             frame_unref(first[i]);
     }
     now += 1000;
-    store_advance(s, now);
-    client_t *clients[3] = {&a, &b, &c};
-    tick(&f, s, clients, 3, NULL);
+    store_advance(x->s, now);
+    client_t *clients[3] = {a, b, c};
+    tick(&x->f, x->s, clients, 3, NULL);
     for (int i = 0; i < 3; i++) {
-        expect_in_sync(s, &clients[i]->model, "x", now - 600000);
-        expect_in_sync(s, &clients[i]->model, "y", now - 600000);
+        expect_in_sync(x->s, &clients[i]->model, "x", now - 600000);
+        expect_in_sync(x->s, &clients[i]->model, "y", now - 600000);
     }
     /* The first update was the snapshot: one reset per series, then none. */
-    assert_int_equal(a.model.resets, 2);
-    assert_int_equal(c.model.resets, 2);
-    assert_int_equal(live, 0); /* every piece freed once nobody holds it */
-    fanout_dispose(&f);
-    subs_dispose(&a.subs);
-    subs_dispose(&b.subs);
-    subs_dispose(&c.subs);
-    store_free(s);
+    assert_int_equal(a->model.resets, 2);
+    assert_int_equal(c->model.resets, 2);
+    assert_int_equal(x->live, 0); /* every piece freed once nobody holds it */
+    fixture_free(x);
 }
 
 /* An update that cannot hold the whole history carries it over several
@@ -243,36 +259,29 @@ static void test_stream_is_exactly_the_store(void **state)
 static void test_long_history_is_split_across_updates(void **state)
 {
     (void)state;
-    store_t *s = new_store();
-    uint64_t live = 0;
-    fanout_t f;
-    fanout_init(&f, 4096, 1 << 30, &live, 16);
-    static client_t a;
-    memset(&a, 0, sizeof a);
+    fixture_t *x = fixture_new(4096, 1 << 30);
+    client_t *a = &x->c[0];
     int64_t now = T0;
     for (int sec = 0; sec < 300; sec++)
         for (int i = 0; i < 20; i++)
-            record(s, "x", now - 299000 + sec * 1000 + i * 7, 1.0 + i, now);
-    store_advance(s, now);
-    subscribe(&a, "{\"subscribe\":[\"x\"],\"window_s\":3600}", now);
-    client_t *clients[1] = {&a};
+            record(x->s, "x", now - 299000 + sec * 1000 + i * 7, 1.0 + i, now);
+    store_advance(x->s, now);
+    subscribe(a, "{\"subscribe\":[\"x\"],\"window_s\":3600}", now);
     int ticks = 0;
     do {
-        tick(&f, s, clients, 1, NULL);
+        tick(&x->f, x->s, &a, 1, NULL);
         /* A late sample into an early second while the pass runs: it must
          * arrive too (the next pass sends its second again). */
         if (ticks == 2)
-            record(s, "x", now - 298500, 99, now);
+            record(x->s, "x", now - 298500, 99, now);
         ticks++;
-    } while (a.cur.walking && ticks < 1000);
+    } while (a->cur.walking && ticks < 1000);
     assert_true(ticks > 5); /* 300 s of 20 points do not fit in 4 KB */
-    assert_true(a.model.mores >= 5);
-    assert_int_equal(a.model.resets, 1);
-    tick(&f, s, clients, 1, NULL);
-    expect_in_sync(s, &a.model, "x", INT64_MIN);
-    fanout_dispose(&f);
-    subs_dispose(&a.subs);
-    store_free(s);
+    assert_true(a->model.mores >= 5);
+    assert_int_equal(a->model.resets, 1);
+    tick(&x->f, x->s, &a, 1, NULL);
+    expect_in_sync(x->s, &a->model, "x", INT64_MIN);
+    fixture_free(x);
 }
 
 /* With --push-buffer full, new detail waits (counted); the summary-only
@@ -280,56 +289,42 @@ static void test_long_history_is_split_across_updates(void **state)
 static void test_push_buffer_defers_detail(void **state)
 {
     (void)state;
-    store_t *s = new_store();
-    uint64_t live = 0;
-    fanout_t f;
-    fanout_init(&f, 1 << 20, 1000, &live, 16);
-    static client_t a;
-    memset(&a, 0, sizeof a);
-    record(s, "x", T0 - 500, 1, T0);
-    subscribe(&a, "{\"subscribe\":[\"x\"]}", T0);
-    client_t *clients[1] = {&a};
-    live = 1000; /* as if other clients held that much */
-    tick(&f, s, clients, 1, NULL);
-    assert_int_equal(a.model.messages, 0);
-    assert_int_equal(f.deferred, 1);
-    live = 0;
-    tick(&f, s, clients, 1, NULL);
-    assert_int_equal(a.model.resets, 1);
-    expect_in_sync(s, &a.model, "x", INT64_MIN);
-    fanout_dispose(&f);
-    subs_dispose(&a.subs);
-    store_free(s);
+    fixture_t *x = fixture_new(1 << 20, 1000);
+    client_t *a = &x->c[0];
+    record(x->s, "x", T0 - 500, 1, T0);
+    subscribe(a, "{\"subscribe\":[\"x\"]}", T0);
+    x->live = 1000; /* as if other clients held that much */
+    tick(&x->f, x->s, &a, 1, NULL);
+    assert_int_equal(a->model.messages, 0);
+    assert_int_equal(x->f.deferred, 1);
+    x->live = 0;
+    tick(&x->f, x->s, &a, 1, NULL);
+    assert_int_equal(a->model.resets, 1);
+    expect_in_sync(x->s, &a->model, "x", INT64_MIN);
+    fixture_free(x);
 }
 
 /* Quiet series cost nothing: no message and no encoding once in sync. */
 static void test_nothing_new_sends_nothing(void **state)
 {
     (void)state;
-    store_t *s = new_store();
-    uint64_t live = 0;
-    fanout_t f;
-    fanout_init(&f, 1 << 20, 1 << 30, &live, 16);
-    static client_t a;
-    memset(&a, 0, sizeof a);
-    record(s, "x", T0 - 500, 1, T0);
-    subscribe(&a, "{\"subscribe\":\"*\"}", T0);
-    client_t *clients[1] = {&a};
-    tick(&f, s, clients, 1, NULL);
-    assert_int_equal(a.model.messages, 1);
-    uint64_t encoded = f.pieces_encoded;
+    fixture_t *x = fixture_new(1 << 20, 1 << 30);
+    client_t *a = &x->c[0];
+    record(x->s, "x", T0 - 500, 1, T0);
+    subscribe(a, "{\"subscribe\":\"*\"}", T0);
+    tick(&x->f, x->s, &a, 1, NULL);
+    assert_int_equal(a->model.messages, 1);
+    uint64_t encoded = x->f.pieces_encoded;
     for (int i = 0; i < 3; i++)
-        tick(&f, s, clients, 1, NULL);
-    assert_int_equal(a.model.messages, 1);
-    assert_int_equal(f.pieces_encoded, encoded);
+        tick(&x->f, x->s, &a, 1, NULL);
+    assert_int_equal(a->model.messages, 1);
+    assert_int_equal(x->f.pieces_encoded, encoded);
     /* A new series under "*": sent whole, without reset. */
-    record(s, "new", T0 - 200, 3, T0);
-    tick(&f, s, clients, 1, NULL);
-    assert_int_equal(a.model.messages, 2);
-    expect_in_sync(s, &a.model, "new", INT64_MIN);
-    fanout_dispose(&f);
-    subs_dispose(&a.subs);
-    store_free(s);
+    record(x->s, "new", T0 - 200, 3, T0);
+    tick(&x->f, x->s, &a, 1, NULL);
+    assert_int_equal(a->model.messages, 2);
+    expect_in_sync(x->s, &a->model, "new", INT64_MIN);
+    fixture_free(x);
 }
 
 /* The compact subscription: sorted names in one small block. */
@@ -337,7 +332,6 @@ static void test_subs_are_sorted_and_small(void **state)
 {
     (void)state;
     static client_t a;
-    memset(&a, 0, sizeof a);
     subscribe(&a, "{\"subscribe\":[\"b\",\"a\",\"ab\"]}", T0);
     assert_int_equal(a.subs.count, 3);
     assert_int_equal(subs_name_cmp(a.subs.names[0], slice_cstr("a")), 0);
