@@ -74,7 +74,9 @@ void fanout_cursor_reset(fanout_cursor_t *cur, int64_t now_ms, int window_s)
     memset(cur, 0, sizeof *cur);
     if (window_s < 0)
         window_s = FANOUT_WINDOW_DEFAULT_S;
-    cur->from_ms = now_ms - (int64_t)window_s * 1000;
+    /* Whole seconds: clients that subscribe to the same range within one
+     * second share their snapshot pieces. */
+    cur->from_ms = (now_ms - now_ms % 1000) - (int64_t)window_s * 1000;
     cur->resume_ms = INT64_MIN;
 }
 

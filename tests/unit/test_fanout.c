@@ -327,6 +327,26 @@ static void test_nothing_new_sends_nothing(void **state)
     fixture_free(x);
 }
 
+/* Dashboards that subscribe within the same second to the same range (a
+ * reconnect wave after a restart) share their snapshot pieces. */
+static void test_snapshots_within_a_second_are_shared(void **state)
+{
+    (void)state;
+    fixture_t *x = fixture_new(1 << 20, 1 << 30);
+    client_t *pair[2] = {&x->c[0], &x->c[1]};
+    record(x->s, "x", T0 - 5000, 1, T0);
+    subscribe(pair[0], "{\"subscribe\":[\"x\"],\"window_s\":60}", T0 + 100);
+    subscribe(pair[1], "{\"subscribe\":[\"x\"],\"window_s\":60}", T0 + 900);
+    frame_t *first[2] = {NULL, NULL};
+    tick(&x->f, x->s, pair, 2, first);
+    assert_non_null(first[0]);
+    assert_ptr_equal(first[0], first[1]);
+    assert_int_equal(x->f.pieces_encoded, 1);
+    frame_unref(first[0]);
+    frame_unref(first[1]);
+    fixture_free(x);
+}
+
 /* The compact subscription: sorted names in one small block. */
 static void test_subs_are_sorted_and_small(void **state)
 {
@@ -351,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_long_history_is_split_across_updates),
         cmocka_unit_test(test_push_buffer_defers_detail),
         cmocka_unit_test(test_nothing_new_sends_nothing),
+        cmocka_unit_test(test_snapshots_within_a_second_are_shared),
         cmocka_unit_test(test_subs_are_sorted_and_small),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
