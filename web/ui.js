@@ -1,6 +1,7 @@
-// ui.js - the series list: live stats, filter by text, sort by any column.
-// Every user-supplied string (series names) is set with textContent, never
-// as HTML.
+// ui.js - the series list (live stats, filter by text, sort by any column,
+// click a row to open its panel), the toolbar (range, pause, mode, y scale),
+// the connection badge and the footer. Every user-supplied string (series
+// names) is set with textContent, never as HTML.
 
 const COLUMNS = [
   { key: 'name', label: 'series', numeric: false },
@@ -19,8 +20,9 @@ function formatNumber(v) {
   return v.toPrecision(2);
 }
 
-export function createSeriesList(root) {
+export function createSeriesList(root, { onSelect }) {
   const view = { sortKey: 'name', sortDesc: false, filter: '' };
+  let open = new Set(); // series with a panel
   const table = root.querySelector('#series-table');
   const thead = table.querySelector('thead tr');
   const tbody = table.querySelector('tbody');
@@ -42,6 +44,17 @@ export function createSeriesList(root) {
     view.filter = e.target.value.trim().toLowerCase();
     render(lastRows);
   });
+  const select = (e) => {
+    const tr = e.target.closest('tr');
+    if (tr && tr.dataset.series !== undefined) onSelect(tr.dataset.series);
+  };
+  tbody.addEventListener('click', select);
+  tbody.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      select(e);
+    }
+  });
 
   function render(rows) {
     lastRows = rows;
@@ -61,6 +74,9 @@ export function createSeriesList(root) {
     for (const row of shown) {
       const tr = document.createElement('tr');
       tr.dataset.series = row.name;
+      tr.tabIndex = 0;
+      tr.title = 'show this series in a panel';
+      if (open.has(row.name)) tr.classList.add('open');
       for (const col of COLUMNS) {
         const td = document.createElement('td');
         td.textContent = col.numeric ? formatNumber(row[col.key]) : row[col.key];
@@ -73,13 +89,70 @@ export function createSeriesList(root) {
     root.querySelector('#empty').hidden = rows.length > 0;
   }
 
-  return { render };
+  return {
+    render,
+    setOpen(names) {
+      open = new Set(names);
+      for (const tr of tbody.children) tr.classList.toggle('open', open.has(tr.dataset.series));
+    },
+  };
 }
 
-export function showConnection(root, text) {
+// The toolbar: range buttons, pause/resume, scatter/heatmap, linear/log.
+// handlers: onRange(seconds), onPause(), onMode(mode), onScale(y).
+export function createToolbar(root, { ranges, onRange, onPause, onMode, onScale }) {
+  const bar = root.querySelector('#toolbar');
+  const group = (label) => {
+    const g = document.createElement('span');
+    g.className = 'group';
+    g.setAttribute('role', 'group');
+    g.setAttribute('aria-label', label);
+    bar.appendChild(g);
+    return g;
+  };
+  const button = (parent, text, value, onClick) => {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.textContent = text;
+    b.dataset.value = value;
+    b.addEventListener('click', onClick);
+    parent.appendChild(b);
+    return b;
+  };
+  const rangeGroup = group('time range');
+  for (const s of ranges) button(rangeGroup, `${s / 60} min`, String(s), () => onRange(s));
+  const modeGroup = group('chart mode');
+  button(modeGroup, 'points', 'scatter', () => onMode('scatter'));
+  button(modeGroup, 'heatmap', 'heatmap', () => onMode('heatmap'));
+  const scaleGroup = group('y axis');
+  button(scaleGroup, 'linear', 'linear', () => onScale('linear'));
+  button(scaleGroup, 'log', 'log', () => onScale('log'));
+  const pause = button(group('pause'), 'pause', 'pause', onPause);
+  pause.id = 'pause';
+
+  const mark = (g, value) => {
+    for (const b of g.children) b.setAttribute('aria-pressed', String(b.dataset.value === value));
+  };
+  return {
+    show(view, paused) {
+      mark(rangeGroup, String(view.rangeS));
+      mark(modeGroup, view.mode);
+      mark(scaleGroup, view.y);
+      pause.textContent = paused ? 'resume' : 'pause';
+      pause.setAttribute('aria-pressed', String(paused));
+    },
+  };
+}
+
+export function showConnection(root, state, text) {
   const el = root.querySelector('#connection');
   el.textContent = text;
-  el.dataset.state = text === 'live' ? 'live' : 'down';
+  el.dataset.state = state === 'live' ? 'live' : 'down';
+}
+
+// The note over the panels: paused or not, how many panels.
+export function showPanelsNote(root, text) {
+  root.querySelector('#panels-note').textContent = text;
 }
 
 export function showFooter(root, hello, rowCount, server) {

@@ -58,6 +58,12 @@ test('the embedded dashboard: strict headers, gzip, ETag revalidation', async ()
   const js = await rawGet(spider.port, '/app.js');
   assert.equal(js.status, 200);
   assert.match(js.headers['content-type'], /^text\/javascript/);
+  // ECharts (npm) is embedded too, gzipped (it is ~1.1 MB raw).
+  const charts = await rawGet(spider.port, '/vendor/echarts.js', { 'accept-encoding': 'gzip' });
+  assert.equal(charts.status, 200);
+  assert.match(charts.headers['content-type'], /^text\/javascript/);
+  assert.equal(charts.headers['content-encoding'], 'gzip');
+  assert.match(gunzipSync(charts.body).toString('latin1', 0, 4096), /Apache Software Foundation/);
   const missing = await rawGet(spider.port, '/no-such-file.js');
   assert.equal(missing.status, 404);
   assert.equal(JSON.parse(missing.body).path, '/no-such-file.js');

@@ -1,0 +1,167 @@
+// charts.js - one ECharts chart per panel: a scatter of the raw points (x =
+// time, y = ms) with the per-second p50 and p99 lines over it, or a heatmap
+// of the per-second histograms with the same lines. Points are handed to
+// ECharts as flat Float64Arrays with `dimensions` and `large: true` (plain
+// arrays of pairs cost several times the main-thread time at 180k points).
+//
+// No user string ever reaches ECharts: series are named 'points', 'p50',
+// 'p99', 'heat', and tooltips are built from numbers only (ECharts sets a
+// tooltip's text as HTML).
+
+import * as echarts from './vendor/echarts.js';
+
+export { echarts };
+
+const DARK = window.matchMedia?.('(prefers-color-scheme: dark)').matches;
+const COLORS = DARK
+  ? { points: '#6ea1ff', p50: '#5ad18b', p99: '#ff8a5c', text: '#8c94a6', line: '#2a2f3a' }
+  : { points: '#2f6fde', p50: '#1f9d55', p99: '#d6453d', text: '#6b7385', line: '#e3e6ec' };
+// Heatmap colour ramp, light to dark, indexed by log(count) / log(top).
+const HEAT = DARK
+  ? ['#1d2b45', '#24477a', '#2f6fde', '#6ea1ff', '#c6dbff']
+  : ['#e8f0fd', '#b8d0f7', '#6f9ee9', '#2f6fde', '#123a86'];
+// Raw points and lines below this are drawn at it on a log axis (bucket 0's
+// upper bound: 2^-10 ms); tooltips say so.
+export const LOG_FLOOR = 2 ** -10;
+
+const pad = (n, w = 2) => String(n).padStart(w, '0');
+// Local time with milliseconds: 2026-11-26 14:03:07.123.
+export function formatTime(ms) {
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+export function formatMs(v, floor = 0) {
+  if (!Number.isFinite(v)) return '–';
+  if (floor > 0 && v <= floor) return `< ${floor.toPrecision(2)} ms`;
+  if (v >= 100) return `${v.toFixed(1)} ms`;
+  return `${Number(v.toPrecision(4))} ms`;
+}
+
+function heatColor(count, top) {
+  const x = top > 1 ? Math.log(count) / Math.log(top) : 1;
+  return HEAT[Math.min(HEAT.length - 1, Math.max(0, Math.round(x * (HEAT.length - 1))))];
+}
+
+// A chart in `el`. onZoom(start, end) is called when the user zooms or pans
+// (percent of the time axis), so the other panels can follow.
+export function createChart(el, { onZoom }) {
+  const chart = echarts.init(el, null, { renderer: 'canvas' });
+  let current = null; // the arrays last given to ECharts (tooltips read them)
+  let syncing = false;
+
+  chart.setOption({
+    animation: false,
+    backgroundColor: 'transparent',
+    textStyle: { color: COLORS.text },
+    grid: { left: 60, right: 18, top: 30, bottom: 62 },
+    legend: { data: ['p50', 'p99'], right: 12, top: 2, itemHeight: 8, textStyle: { color: COLORS.text } },
+    tooltip: { trigger: 'item', confine: true, formatter: (p) => tooltipText(p) },
+    xAxis: {
+      type: 'time',
+      axisLabel: { hideOverlap: true, color: COLORS.text },
+      splitLine: { show: false },
+      axisLine: { lineStyle: { color: COLORS.line } },
+    },
+    yAxis: {
+      type: 'value', name: 'ms', nameGap: 10, nameTextStyle: { color: COLORS.text, align: 'right' },
+      axisLabel: { color: COLORS.text }, splitLine: { lineStyle: { color: COLORS.line } },
+    },
+    dataZoom: [
+      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 10, showDataShadow: false, labelFormatter: '' },
+    ],
+    series: [],
+  });
+
+  chart.on('datazoom', () => {
+    if (syncing) return;
+    const dz = chart.getOption().dataZoom[0];
+    onZoom(dz.start, dz.end);
+  });
+
+  function tooltipText(p) {
+    if (!current) return '';
+    const i = p.dataIndex;
+    if (p.seriesId === 'points') {
+      const t = current.points[2 * i];
+      const v = current.points[2 * i + 1];
+      return `${formatTime(t)}<br>${formatMs(v, current.floor)}`;
+    }
+    if (p.seriesId === 'heat') {
+      const c = current.heat.cells;
+      return `${formatTime(c[5 * i])} – ${formatTime(c[5 * i + 1]).slice(11)}<br>` +
+        `${formatMs(c[5 * i + 2])} – ${formatMs(c[5 * i + 3])}: ${c[5 * i + 4]} samples`;
+    }
+    const line = p.seriesId === 'p50' ? current.p50 : current.p99;
+    if (!line) return '';
+    return `${formatTime(line[2 * i])} (second)<br>${p.seriesId} ${formatMs(line[2 * i + 1], current.floor)}`;
+  }
+
+  function lineSeries(id, data, color) {
+    return {
+      id, name: id, type: 'line', data, dimensions: ['t', id], encode: { x: 0, y: 1 },
+      showSymbol: false, symbolSize: 4, z: 4, silent: false,
+      lineStyle: { width: 1.5, color }, itemStyle: { color },
+    };
+  }
+
+  // Draws a model: {mode, y, since, until, points, p50, p99, heat, floor}.
+  function render(model) {
+    current = model;
+    const series = [];
+    if (model.mode === 'heatmap') {
+      series.push({
+        id: 'heat', name: 'heat', type: 'custom', data: model.heat.cells,
+        dimensions: ['t0', 't1', 'lo', 'hi', 'count'], encode: { x: [0, 1], y: [2, 3] },
+        clip: true, z: 2,
+        renderItem: (params, api) => {
+          const a = api.coord([api.value(0), api.value(3)]);
+          const b = api.coord([api.value(1), api.value(2)]);
+          return {
+            type: 'rect',
+            shape: { x: a[0], y: a[1], width: Math.max(1, b[0] - a[0]), height: Math.max(1, b[1] - a[1]) },
+            style: { fill: heatColor(api.value(4), model.heat.top) },
+          };
+        },
+      });
+    } else {
+      series.push({
+        id: 'points', name: 'points', type: 'scatter', data: model.points,
+        dimensions: ['t', 'ms'], encode: { x: 0, y: 1 },
+        large: true, largeThreshold: 2000, symbolSize: 3, z: 2,
+        // Drawn over a few frames, 20k points each: the update itself stays
+        // short (bench/dashboard.mjs: ~35 ms at 180k points) and the sweep
+        // of a redraw is ~150 ms (ECharts' 5k default: ~400 ms; all at once:
+        // one ~180 ms task).
+        progressive: 20000,
+        itemStyle: { color: COLORS.points, opacity: 0.55 },
+      });
+    }
+    series.push(lineSeries('p50', model.p50, COLORS.p50), lineSeries('p99', model.p99, COLORS.p99));
+    chart.setOption({
+      xAxis: { min: model.since, max: model.until },
+      yAxis: model.y === 'log'
+        ? { type: 'log', logBase: 10, min: undefined }
+        : { type: 'value', min: 0 },
+      series,
+    }, { replaceMerge: ['series'], lazyUpdate: false });
+  }
+
+  return {
+    chart,
+    render,
+    // Follows another panel's zoom without echoing it back.
+    zoomTo(start, end) {
+      syncing = true;
+      try {
+        chart.dispatchAction({ type: 'dataZoom', start, end });
+      } finally {
+        syncing = false;
+      }
+    },
+    resize: () => chart.resize(),
+    dispose: () => chart.dispose(),
+  };
+}

@@ -1,0 +1,40 @@
+// url.js - the view in the URL's hash, so a link reopens the same view:
+//   #range=5m&mode=scatter&y=linear&s=checkout.db&s=checkout.render
+// `s` once per open panel, in order (names percent-encoded as any query
+// value); range 1m, 5m, 15m or 30m; mode scatter or heatmap; y linear or log.
+
+export const RANGES_S = [60, 300, 900, 1800];
+export const MODES = ['scatter', 'heatmap'];
+export const Y_SCALES = ['linear', 'log'];
+export const MAX_PANELS = 20;
+
+export function defaultView() {
+  return { series: [], rangeS: 300, mode: 'scatter', y: 'linear' };
+}
+
+export function parseHash(hash) {
+  const view = defaultView();
+  const params = new URLSearchParams(hash.replace(/^#/, ''));
+  const range = /^(\d+)m$/.exec(params.get('range') ?? '');
+  if (range && RANGES_S.includes(Number(range[1]) * 60)) view.rangeS = Number(range[1]) * 60;
+  if (MODES.includes(params.get('mode'))) view.mode = params.get('mode');
+  if (Y_SCALES.includes(params.get('y'))) view.y = params.get('y');
+  for (const name of params.getAll('s')) {
+    // Same rule as the server's names: 1-200 bytes, no control characters.
+    const bytes = new TextEncoder().encode(name).length;
+    // eslint-disable-next-line no-control-regex
+    if (bytes >= 1 && bytes <= 200 && !/[\u0000-\u001f\u007f]/.test(name) && !view.series.includes(name))
+      view.series.push(name);
+  }
+  view.series = view.series.slice(0, MAX_PANELS);
+  return view;
+}
+
+export function formatHash(view) {
+  const params = new URLSearchParams();
+  params.set('range', `${view.rangeS / 60}m`);
+  params.set('mode', view.mode);
+  params.set('y', view.y);
+  for (const name of view.series) params.append('s', name);
+  return `#${params}`;
+}
