@@ -9,8 +9,9 @@ FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
 SPIDER_ARGS ?=
+SOAK_SECONDS ?= 600
 
-.PHONY: all setup build build-asan run test test-plain test-asan bench fuzz format clean
+.PHONY: all setup build build-asan run test test-plain test-asan bench soak fuzz format clean
 
 all: build
 
@@ -45,6 +46,9 @@ test-asan:
 bench: setup build
 	cmake --build $(BUILD) -j $(JOBS) --target benches
 	bash bench/run.sh $(BUILD)
+
+soak: setup build
+	bash tools/load/soak.sh $(BUILD) $(SOAK_SECONDS)
 
 fuzz: setup
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSPIDER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

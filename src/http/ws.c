@@ -49,10 +49,13 @@ struct ws_client {
      * then detail pieces), each one a reference to a shared frame. */
     frame_t *queue[1 + FANOUT_MAX_PIECES];
     unsigned qhead, qlen;
-    int in_flight;            /* written; waiting for the writeable that confirms it left */
-    int64_t waiting_since_ms; /* monotonic: last progress while it had something to send */
-    uint64_t acked;           /* bytes the peer had acknowledged at the last check */
-    char *rx;                 /* a control message being reassembled from fragments */
+    int in_flight; /* written; waiting for the writeable that confirms it left */
+    /* The push tick since which it has been busy without the peer
+     * acknowledging a byte (0: not busy); counted in ticks, not read off a
+     * clock, so timer jitter cannot add a whole tick to the stall timeout. */
+    uint64_t stuck_since_seq;
+    uint64_t acked; /* bytes the peer had acknowledged at the last check */
+    char *rx;       /* a control message being reassembled from fragments */
     size_t rx_len;
     subs_t subs;            /* what it subscribed to (nothing at first) */
     fanout_cursor_t cursor; /* how far its detail stream has got */
@@ -139,11 +142,9 @@ static int ws_filter(struct lws *wsi, app_t *app)
 /* Queues f (taking over the reference) for c; the write happens when lws
  * says the socket can take it. The queue is empty or being filled for one
  * update: ws_tick only fills it when the previous update has left. */
-static void ws_queue(ws_client_t *c, frame_t *f, int64_t now_mono_ms)
+static void ws_queue(ws_client_t *c, frame_t *f)
 {
     c->queue[(c->qhead + c->qlen++) % (1 + FANOUT_MAX_PIECES)] = f;
-    if (!c->waiting_since_ms)
-        c->waiting_since_ms = now_mono_ms;
     lws_callback_on_writable(c->wsi);
 }
 
@@ -186,7 +187,7 @@ static void ws_send_hello(ws_client_t *c, app_t *app)
                (long long)app->cfg.push_interval_ms, (long long)(app->cfg.window_ms / 1000),
                SUMMARY_SECONDS, (long long)clock_wall_ms(), (unsigned long long)app->cfg.max_update,
                HIST_SUB, HIST_EXP_MIN, HIST_BUCKETS);
-    ws_queue(c, frame_new(b.p, b.len, LWS_PRE), clock_mono_ms());
+    ws_queue(c, frame_new(b.p, b.len, LWS_PRE));
     buf_dispose(&b);
 }
 
@@ -196,10 +197,8 @@ static int ws_writeable(struct lws *wsi, ws_client_t *c, app_t *app)
     /* lws only calls back once any partial write is flushed: whatever was
      * in flight has now left the process. */
     c->in_flight = 0;
-    if (!c->qlen) {
-        c->waiting_since_ms = 0;
+    if (!c->qlen)
         return 0;
-    }
     frame_t *f = c->queue[c->qhead];
     c->qhead = (c->qhead + 1) % (1 + FANOUT_MAX_PIECES);
     c->qlen--;
@@ -211,8 +210,7 @@ static int ws_writeable(struct lws *wsi, ws_client_t *c, app_t *app)
     app->metrics.ws_updates_sent++;
     app->metrics.ws_bytes_sent += len;
     c->in_flight = 1;
-    /* Progress was made; the next callback confirms the frame is out. */
-    c->waiting_since_ms = clock_mono_ms();
+    /* The next callback confirms the frame is out. */
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -229,17 +227,21 @@ static uint64_t ws_acked(const ws_client_t *c)
     return ti.tcpi_bytes_acked;
 }
 
-/* A busy client is stalled when the peer has acknowledged nothing for
- * --stall-timeout: a slow reader still makes progress and stays. */
-static int ws_stalled(ws_client_t *c, const app_t *app, int64_t now_mono_ms)
+/* Called at each tick the client is busy. It is stalled when the peer has
+ * acknowledged nothing for --stall-timeout worth of ticks: a slow reader
+ * still makes progress and stays. Progress is only seen at ticks, so a
+ * stalled client is closed between stall-timeout and stall-timeout + one
+ * push interval after its last acknowledgement. */
+static int ws_stalled(ws_client_t *c, const app_t *app)
 {
     uint64_t acked = ws_acked(c);
-    if (acked != c->acked) {
+    if (!c->stuck_since_seq || acked != c->acked) {
         c->acked = acked;
-        c->waiting_since_ms = now_mono_ms;
+        c->stuck_since_seq = app->push_seq;
         return 0;
     }
-    return c->waiting_since_ms && now_mono_ms - c->waiting_since_ms >= app->cfg.stall_timeout_ms;
+    return (int64_t)(app->push_seq - c->stuck_since_seq) * app->cfg.push_interval_ms >=
+           app->cfg.stall_timeout_ms;
 }
 
 /* Closes c with a TCP reset: an orderly close would wait for the stalled
@@ -276,21 +278,19 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
             /* Busy: skip this tick; the next update covers it. The stall
              * clock runs from the first tick it could not take. */
             app->metrics.ws_updates_skipped++;
-            if (!c->waiting_since_ms)
-                c->waiting_since_ms = now_mono_ms;
-            if (ws_stalled(c, app, now_mono_ms)) {
+            if (ws_stalled(c, app)) {
                 app->metrics.ws_stall_closes++;
-                c->waiting_since_ms = 0;
+                c->stuck_since_seq = 0;
                 ws_kill(c);
             }
             continue;
         }
-        c->waiting_since_ms = 0; /* everything sent was acknowledged */
-        ws_queue(c, frame_ref(f), now_mono_ms);
+        c->stuck_since_seq = 0; /* everything sent was acknowledged */
+        ws_queue(c, frame_ref(f));
         frame_t *pieces[FANOUT_MAX_PIECES];
         size_t n = fanout_client(&app->fanout, &c->subs, &c->cursor, pieces, FANOUT_MAX_PIECES);
         for (size_t i = 0; i < n; i++)
-            ws_queue(c, pieces[i], now_mono_ms);
+            ws_queue(c, pieces[i]);
     }
     frame_unref(f);
     fanout_end(&app->fanout);

@@ -1,0 +1,92 @@
+/* main.c - spider-load: drives a running spider with posters and
+ * dashboards for a bounded time and reports what it measured (see
+ * docs/load.md). Exit status: 0 every check passed, 1 a check failed,
+ * 2 bad usage or the server could not be reached.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "check.h"
+#include "core/xmalloc.h"
+#include "net.h"
+#include "options.h"
+#include "report.h"
+#include "run.h"
+
+static volatile sig_atomic_t main_stop;
+
+static void main_on_signal(int sig)
+{
+    (void)sig;
+    main_stop = 1;
+}
+
+/* Thousands of dashboards need thousands of descriptors: take all the
+ * hard limit allows. */
+static void main_raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    load_opts_t o;
+    char err[512];
+    options_defaults(&o);
+    int rc = options_parse(&o, argc, argv, stdout, err, sizeof err);
+    if (rc == 1)
+        return 0;
+    if (rc != 0) {
+        fprintf(stderr, "spider-load: %s\n", err);
+        return 2;
+    }
+    net_addr_t addr;
+    if (net_resolve(o.server, &addr, err, sizeof err) != 0) {
+        fprintf(stderr, "spider-load: --server: %s\n", err);
+        return 2;
+    }
+    main_raise_nofile();
+    struct rlimit rl;
+    uint64_t conns = (uint64_t)o.posters + 1 + (uint64_t)o.live + (uint64_t)o.slow + o.stalled;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        conns + 16 > rl.rlim_cur)
+        fprintf(stderr, "spider-load: warning: %llu connections but only %llu descriptors\n",
+                (unsigned long long)conns, (unsigned long long)rl.rlim_cur);
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = main_on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    /* ~0.5 MiB of histograms: on the heap, not the stack. */
+    load_figures_t *f = xcalloc(1, sizeof *f);
+    run_load(&o, &addr, &main_stop, f);
+    check_result_t checks[CHECK_MAX];
+    int nchecks = 0;
+    int failed = check_eval(&o, f, checks, &nchecks);
+    report_summary(stdout, &o, f, checks, nchecks);
+    if (o.json_path && report_json(o.json_path, &o, f, checks, nchecks) != 0) {
+        fprintf(stderr, "spider-load: cannot write %s\n", o.json_path);
+        failed++;
+    }
+    int nothing = !f->server_gone && f->posts_ok + f->posts_failed == 0 &&
+                  f->dash[WS_LIVE].opened == 0 && f->dash[WS_SLOW].opened == 0 &&
+                  f->dash[WS_STALLED].opened == 0;
+    free(f->samples);
+    free(f);
+    if (nothing && conns > 1) {
+        fprintf(stderr, "spider-load: could not reach %s\n", o.server);
+        return 2;
+    }
+    if (failed)
+        fprintf(stdout, "spider-load: %d check(s) FAILED\n", failed);
+    return failed ? 1 : 0;
+}

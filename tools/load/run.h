@@ -1,0 +1,19 @@
+/* run.h - one run of spider-load: set up the connections, drive them for
+ * the duration, print a progress line per second, and collect figures.
+ */
+#ifndef SPIDER_LOAD_RUN_H
+#define SPIDER_LOAD_RUN_H
+
+#include <signal.h>
+
+#include "figures.h"
+#include "net.h"
+#include "options.h"
+
+/* Runs the load against addr. Fills *f (the caller frees f->samples).
+ * *stop (set from a signal handler) ends the run early. Returns 0, or
+ * SPIDER_EIO when the server exited during the run (figures still filled). */
+int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t *stop,
+             load_figures_t *f);
+
+#endif
