@@ -85,8 +85,12 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
                       "Samples of valid batches that were not kept, by reason.", reject_labels,
                       m->samples_rejected, INGEST_REJECT_COUNT);
     metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);
-    metrics_counter(out, "spider_ws_updates_sent_total", "Updates written to dashboards.",
+    metrics_counter(out, "spider_ws_updates_sent_total",
+                    "Updates (a summary and its detail messages) sent to dashboards.",
                     m->ws_updates_sent);
+    metrics_counter(out, "spider_ws_messages_sent_total",
+                    "WebSocket messages written to dashboards (hello, summaries, detail).",
+                    m->ws_messages_sent);
     metrics_counter(out, "spider_ws_updates_skipped_total",
                     "Ticks a dashboard missed because its previous update had not left yet.",
                     m->ws_updates_skipped);

@@ -61,7 +61,8 @@ typedef struct metrics {
     int64_t started_wall_ms;
     /* Live push. */
     int64_t ws_clients;          /* gauge: connected dashboards */
-    uint64_t ws_updates_sent;    /* updates handed to a client's socket */
+    uint64_t ws_updates_sent;    /* updates (summary + detail) queued for a client */
+    uint64_t ws_messages_sent;   /* messages written: hello, summaries, detail messages */
     uint64_t ws_updates_skipped; /* ticks a client missed: its previous update had not left */
     uint64_t ws_bytes_sent;
     uint64_t ws_stall_closes; /* clients closed after --stall-timeout without progress */

@@ -199,18 +199,24 @@ static int ws_writeable(struct lws *wsi, ws_client_t *c, app_t *app)
     c->in_flight = 0;
     if (!c->qlen)
         return 0;
-    frame_t *f = c->queue[c->qhead];
-    c->qhead = (c->qhead + 1) % (1 + FANOUT_MAX_PIECES);
-    c->qlen--;
-    size_t len = frame_len(f);
-    int n = lws_write(wsi, frame_data(f), len, LWS_WRITE_TEXT);
-    frame_unref(f);
-    if (n < (int)len)
-        return -1;
-    app->metrics.ws_updates_sent++;
-    app->metrics.ws_bytes_sent += len;
+    /* As many queued frames as the socket takes now: one callback (and one
+     * poll wake-up) per update instead of one per frame. lws_partial_buffered
+     * says the kernel refused part of the last one and lws holds the rest:
+     * stop there, so lws never holds more than part of one frame. */
+    do {
+        frame_t *f = c->queue[c->qhead];
+        c->qhead = (c->qhead + 1) % (1 + FANOUT_MAX_PIECES);
+        c->qlen--;
+        size_t len = frame_len(f);
+        int n = lws_write(wsi, frame_data(f), len, LWS_WRITE_TEXT);
+        frame_unref(f);
+        if (n < (int)len)
+            return -1;
+        app->metrics.ws_messages_sent++;
+        app->metrics.ws_bytes_sent += len;
+    } while (c->qlen && !lws_partial_buffered(wsi));
     c->in_flight = 1;
-    /* The next callback confirms the frame is out. */
+    /* The next callback confirms the last frame is out. */
     lws_callback_on_writable(wsi);
     return 0;
 }
@@ -286,6 +292,7 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
             continue;
         }
         c->stuck_since_seq = 0; /* everything sent was acknowledged */
+        app->metrics.ws_updates_sent++;
         ws_queue(c, frame_ref(f));
         frame_t *pieces[FANOUT_MAX_PIECES];
         size_t n = fanout_client(&app->fanout, &c->subs, &c->cursor, pieces, FANOUT_MAX_PIECES);
