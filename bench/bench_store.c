@@ -101,6 +101,39 @@ static store_t *bench_memory(void)
     return s;
 }
 
+/* (a') what a series costs per second of window at a given rate, for
+ * sizing --memory-limit (docs/operations.md): 100 series, 300 s filled at
+ * `rate` samples/s each, default raw retention (100 a second). */
+static void bench_sizing(void)
+{
+    static const int rates[] = {1, 10, 100, 1000};
+    char name[32];
+    size_t vi = 0;
+    for (size_t k = 0; k < sizeof rates / sizeof rates[0]; k++) {
+        store_t *s = new_store(300, 100);
+        store_stats_t st0, st;
+        store_get_stats(s, &st0);
+        int64_t now = T0;
+        for (int sec = 0; sec < 300; sec++) {
+            now = T0 + sec * 1000LL;
+            store_advance(s, now);
+            for (int j = 0; j < 100; j++) {
+                snprintf(name, sizeof name, "service.%d", j);
+                for (int i = 0; i < rates[k]; i++) {
+                    int64_t ts = now + (int64_t)i * 1000 / rates[k];
+                    store_record(s, slice_cstr(name), ts, values[vi++ & (NVALUE - 1)], ts);
+                }
+            }
+        }
+        store_advance(s, now + 1000);
+        store_get_stats(s, &st);
+        double per_second = (double)(st.bytes - st0.bytes) / (100.0 * 300.0);
+        printf("sizing_rate_%d: %.0f B per series-second (%.2f MiB per series over 30 min)\n",
+               rates[k], per_second, per_second * 1800 / MIB);
+        store_free(s);
+    }
+}
+
 /* The setup (b) and (b') share, outside the timed loop: a store and the
  * names "<prefix>.<k>" of its nseries series, all in one buffer. */
 typedef struct fixture {
@@ -199,6 +232,7 @@ int main(void)
 
     make_values();
     store_t *s = bench_memory();
+    bench_sizing();
 
     for (int k = 0; k < RUNS; k++)
         r[k] = bench_record(1, 100, 100000);
