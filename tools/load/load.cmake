@@ -1,10 +1,32 @@
 # spider-load: the load and soak tool (tools/load/, docs/load.md), and the
 # 90-second soak that runs with the tests. Included by CMakeLists.txt.
+
+# The parsers of the server's bytes (WebSocket frame headers, HTTP response
+# heads, JSON field scans): pure, so the unit test tests/unit/test_load_parsers.c
+# and the fuzz targets fuzz/fuzz_{wsframe,httpresp,scan}.c link them alone.
+set(SPIDER_LOAD_PARSER_SOURCES ${CMAKE_SOURCE_DIR}/tools/load/wsframe.c
+    ${CMAKE_SOURCE_DIR}/tools/load/httpresp.c ${CMAKE_SOURCE_DIR}/tools/load/scan.c)
+add_library(spider_load_parsers STATIC ${SPIDER_LOAD_PARSER_SOURCES})
+# spider_core for core/error.h and core/slice.h.
+target_include_directories(spider_load_parsers PUBLIC ${CMAKE_SOURCE_DIR}/tools/load)
+target_link_libraries(spider_load_parsers PUBLIC spider_core)
+
 file(GLOB SPIDER_LOAD_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tools/load/*.c)
+list(REMOVE_ITEM SPIDER_LOAD_SOURCES ${SPIDER_LOAD_PARSER_SOURCES})
 add_executable(spider-load ${SPIDER_LOAD_SOURCES})
 # spider_core for units (the same size/duration syntax as the server), buf,
 # xmalloc; it also brings libm.
-target_link_libraries(spider-load PRIVATE spider_core)
+target_link_libraries(spider-load PRIVATE spider_load_parsers spider_core)
+
+# The unit test, corpus replays and libFuzzer targets of those parsers are
+# created by the loops of CMakeLists.txt (which link spider_core only); this
+# file is included after them, so it adds the parsers here.
+foreach(parser_target test_load_parsers replay_wsframe replay_httpresp replay_scan
+        fuzz_wsframe fuzz_httpresp fuzz_scan)
+  if(TARGET ${parser_target})
+    target_link_libraries(${parser_target} PRIVATE spider_load_parsers)
+  endif()
+endforeach()
 
 # The soak scenario for 90 s: the real server on a free loopback port with
 # an explicit configuration; tools/load/soak.sh says which check failed.

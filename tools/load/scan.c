@@ -40,8 +40,10 @@ int scan_json_int(const char *p, size_t n, const char *key, int64_t *out)
         i++;
         digits++;
     }
-    /* 19+ digits, or the number is cut off by the end of the scanned bytes. */
-    if (digits == 0 || i >= n || (p[i] >= '0' && p[i] <= '9'))
+    /* 19+ digits, the number is cut off by the end of the scanned bytes, or
+     * it goes on as a fraction or an exponent (1.5 is not 1). */
+    if (digits == 0 || i >= n || (p[i] >= '0' && p[i] <= '9') || p[i] == '.' || p[i] == 'e' ||
+        p[i] == 'E')
         return SPIDER_EINVAL;
     *out = neg ? -v : v;
     return 0;

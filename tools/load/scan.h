@@ -15,7 +15,8 @@
 #include "core/slice.h"
 
 /* Finds "key": followed by an integer (optional '-', at most 18 digits).
- * Returns 0 and sets *out, or SPIDER_ENOENT / SPIDER_EINVAL. */
+ * Returns 0 and sets *out, or SPIDER_ENOENT / SPIDER_EINVAL (also for a
+ * fraction or exponent, and for a number that ends at n: it may go on). */
 int scan_json_int(const char *p, size_t n, const char *key, int64_t *out);
 
 /* Finds "key":"value" where value has no escapes; *out borrows from p.
