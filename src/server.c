@@ -71,11 +71,13 @@ static void server_timer_start(server_timer_t *t, struct lws_context *context, a
     server_timer_arm(t);
 }
 
-/* Once a second: move the store's time on and enforce body deadlines. */
+/* Once a second: move the store's time on, enforce body deadlines, ping
+ * silent dashboards. */
 static void server_second(app_t *app, int64_t now_mono_ms)
 {
     store_advance(app->store, clock_wall_ms());
     http_expire_deadlines(app, now_mono_ms);
+    ws_keepalive(app, now_mono_ms);
 }
 
 /* "http" must stay first: lws serves plain HTTP with protocols[0]. */
@@ -113,12 +115,11 @@ int server_run(const config_t *cfg)
     memcpy(protocols, server_protocols, sizeof protocols);
     protocols[0].per_session_data_size = http_conn_size();
     protocols[1].per_session_data_size = ws_client_size();
-    /* Dead peers: ping after --ping-interval (20 s) without a pong, drop
-     * after twice that. The policy is kept by pointer: it lives as long as
-     * the context (this function). */
-    lws_retry_bo_t retry = {.secs_since_valid_ping = (uint16_t)(cfg->ping_interval_ms / 1000),
-                            .secs_since_valid_hangup =
-                                (uint16_t)(cfg->ping_interval_ms / 1000 * 2)};
+    /* No lws validity pings: ws_keepalive() does it (see why there). A
+     * zero hang-up time turns lws' timers off; without a policy lws would
+     * use its own default one. Kept by pointer: it lives as long as the
+     * context (this function). */
+    lws_retry_bo_t retry = {.secs_since_valid_ping = 0, .secs_since_valid_hangup = 0};
 
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;

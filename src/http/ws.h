@@ -36,6 +36,10 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
  * stalled clients. Runs every --push-interval. */
 void ws_tick(app_t *app, int64_t now_mono_ms);
 
+/* Once a second: pings peers silent for --ping-interval and disconnects
+ * those silent for twice that (counted in ws_ping_timeouts). */
+void ws_keepalive(app_t *app, int64_t now_mono_ms);
+
 /* Releases what clients still hold after the lws context is destroyed. */
 void ws_dispose(app_t *app);
 

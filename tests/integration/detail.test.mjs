@@ -174,6 +174,8 @@ test('ping: a peer that does not answer pings is dropped; one that does stays', 
     assert.ok(at > 0, 'the silent peer was dropped');
     assert.ok(at - t0 >= 1500, `dropped after ${at - t0} ms, not before it was pinged`);
     assert.equal(alive.ws.readyState, WebSocket.OPEN, 'a peer that answers stays');
+    const metrics = (await get(s.url, '/metrics')).body;
+    assert.match(metrics, /spider_ws_ping_timeouts_total 1\n/, 'the drop is counted');
     alive.ws.close();
   } finally {
     await s.stop();
