@@ -99,9 +99,10 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     metrics_counter(out, "spider_ws_stall_closes_total",
                     "Dashboards disconnected after --stall-timeout without taking an update.",
                     m->ws_stall_closes);
-    metrics_counter(out, "spider_ws_ping_timeouts_total",
-                    "Dashboards disconnected after twice --ping-interval without a pong or message.",
-                    m->ws_ping_timeouts);
+    metrics_counter(
+        out, "spider_ws_ping_timeouts_total",
+        "Dashboards disconnected after twice --ping-interval without a pong or message.",
+        m->ws_ping_timeouts);
     metrics_counter(out, "spider_ws_bad_messages_total",
                     "Dashboard messages refused (closed with 1003, 1007 or 1009).",
                     m->ws_bad_messages);

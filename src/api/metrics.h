@@ -65,9 +65,9 @@ typedef struct metrics {
     uint64_t ws_messages_sent;   /* messages written: hello, summaries, detail messages */
     uint64_t ws_updates_skipped; /* ticks a client missed: its previous update had not left */
     uint64_t ws_bytes_sent;
-    uint64_t ws_stall_closes; /* clients closed after --stall-timeout without progress */
+    uint64_t ws_stall_closes;  /* clients closed after --stall-timeout without progress */
     uint64_t ws_ping_timeouts; /* clients closed silent for twice --ping-interval */
-    uint64_t ws_bad_messages; /* client messages closed with 1003/1007/1009 */
+    uint64_t ws_bad_messages;  /* client messages closed with 1003/1007/1009 */
     uint64_t ws_refused[WS_REFUSED_COUNT];
     uint64_t ws_detail_encoded;  /* detail messages encoded (each shared by many clients) */
     uint64_t ws_detail_deferred; /* updates whose detail waited: --push-buffer was full */

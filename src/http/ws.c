@@ -60,7 +60,7 @@ struct ws_client {
      * one was written since. */
     int64_t heard_mono_ms;
     int ping_due, ping_sent;
-    char *rx;       /* a control message being reassembled from fragments */
+    char *rx; /* a control message being reassembled from fragments */
     size_t rx_len;
     subs_t subs;            /* what it subscribed to (nothing at first) */
     fanout_cursor_t cursor; /* how far its detail stream has got */
