@@ -8,6 +8,7 @@
 #define SPIDER_APP_H
 
 #include "api/metrics.h"
+#include "core/buf.h"
 #include "config.h"
 #include "push/fanout.h"
 #include "store/store.h"
@@ -40,6 +41,9 @@ typedef struct app {
      * the ingest rate the dashboards show. */
     uint64_t push_accepted;
     int64_t push_mono_ms;
+    /* Where http/ws.c frames an update for its one write: reused, so it
+     * grows to the largest update (about --max-update) and no further. */
+    buf_t ws_batch;
 } app_t;
 
 #endif

@@ -187,6 +187,7 @@ int server_run(const config_t *cfg)
     server_context = NULL;
     lws_context_destroy(context);
     ws_dispose(&app);
+    buf_dispose(&app.ws_batch);
     status = 0;
 out:
     fanout_dispose(&app.fanout);

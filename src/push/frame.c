@@ -66,3 +66,22 @@ unsigned frame_refs(const frame_t *f)
 {
     return f->refs;
 }
+
+size_t frame_ws_header(size_t len, unsigned char out[FRAME_WS_HEADER_MAX])
+{
+    out[0] = 0x81; /* FIN, opcode 1 (text) */
+    if (len < 126) {
+        out[1] = (unsigned char)len;
+        return 2;
+    }
+    if (len <= 0xffff) {
+        out[1] = 126;
+        out[2] = (unsigned char)(len >> 8);
+        out[3] = (unsigned char)len;
+        return 4;
+    }
+    out[1] = 127;
+    for (int i = 0; i < 8; i++)
+        out[2 + i] = (unsigned char)((uint64_t)len >> (56 - 8 * i));
+    return 10;
+}

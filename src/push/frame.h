@@ -32,4 +32,10 @@ unsigned char *frame_data(frame_t *f);
 size_t frame_len(const frame_t *f);
 unsigned frame_refs(const frame_t *f);
 
+/* The header of an unmasked, final WebSocket text frame carrying len bytes
+ * (RFC 6455 5.2: a server never masks), written to out; returns its size
+ * (2, 4 or 10). For sending several frames in one write. */
+#define FRAME_WS_HEADER_MAX 10
+size_t frame_ws_header(size_t len, unsigned char out[FRAME_WS_HEADER_MAX]);
+
 #endif
