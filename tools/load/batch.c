@@ -12,7 +12,7 @@ static uint64_t batch_next(uint64_t *s)
     return *s = x;
 }
 
-static double batch_uniform(uint64_t *s)
+double batch_uniform(uint64_t *s)
 {
     return (double)(batch_next(s) >> 11) * (1.0 / 9007199254740992.0);
 }

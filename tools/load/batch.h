@@ -14,6 +14,9 @@
 /* Appends one batch body of poster `poster` to b: `series` series named
  * PREFIX.p<poster>.s<i>, `samples` durations each. *rng is the caller's
  * xorshift state (non-zero). */
+/* A uniform double in [0, 1) from the xorshift state *rng (non-zero). */
+double batch_uniform(uint64_t *rng);
+
 void batch_build(buf_t *b, const char *prefix, int poster, int series, int samples, uint64_t *rng);
 
 #endif

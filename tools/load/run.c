@@ -188,9 +188,14 @@ static void run_probe(run_t *run, int64_t now_us, int64_t *next_probe_us)
     probe_expire(run->probe, now_us);
     if (now_us < *next_probe_us)
         return;
-    *next_probe_us += run->o->probe_interval_ms * 1000;
+    /* 0.5-1.5 intervals apart: at a fixed spacing every probe would land
+     * at the same phase of the server's push tick, and the latency would
+     * measure that phase, not the spread of waits a real post sees. */
+    int64_t gap_us =
+        (int64_t)((double)run->o->probe_interval_ms * 1000.0 * (0.5 + batch_uniform(&run->rng)));
+    *next_probe_us += gap_us;
     if (*next_probe_us < now_us)
-        *next_probe_us = now_us + run->o->probe_interval_ms * 1000;
+        *next_probe_us = now_us + gap_us;
     if (poster_busy(run->probe_poster)) {
         probe_skipped(run->probe);
         return;
