@@ -14,7 +14,7 @@ echo "== http_ingest (wrk, keep-alive, one server thread)"
 bash bench/http_ingest.sh "$build/spider"
 echo "== rss under hostile posting patterns"
 node bench/rss.mjs "$build/spider"
-echo "== live fan-out (summary of 100 series, detail of 5, at 1 Hz)"
-node bench/fanout.mjs "$build/spider" 1000,5000,10000 12
+echo "== spider-load: ingest (1/4/16 posters, 64 KiB and 1 MiB batches) and live fan-out"
+bash bench/load.sh "$build" 10
 echo "== the dashboard in headless Chromium (one panel of 180,000 points; ten panels)"
 node bench/dashboard.mjs "$build/spider" 20
