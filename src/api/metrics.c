@@ -72,6 +72,10 @@ static void metrics_gauge(buf_t *out, const char *name, const char *help, double
 void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
 {
     metrics_counter(out, "spider_http_requests_total", "HTTP requests received.", m->http_requests);
+    metrics_counter(out, "spider_http_closed_without_request_total",
+                    "Connections closed before a complete request head arrived "
+                    "(--header-timeout, or the client left).",
+                    m->http_closed_without_request);
     metrics_by_reason(out, "spider_http_refused_total",
                       "HTTP requests refused, by reason (each a limit or protocol rule).",
                       refusal_labels, m->http_refused, HTTP_REFUSED_COUNT);

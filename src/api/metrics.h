@@ -52,7 +52,9 @@ typedef enum ws_refusal {
 } ws_refusal_t;
 
 typedef struct metrics {
-    uint64_t http_requests;   /* requests whose headers were complete */
+    uint64_t http_requests; /* requests whose headers were complete */
+    /* connections closed before any complete request head (header timeout) */
+    uint64_t http_closed_without_request;
     uint64_t ingest_requests; /* POST /api/v1/points that were parsed */
     uint64_t ingest_bytes;    /* body bytes of those */
     uint64_t samples_accepted;

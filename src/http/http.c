@@ -63,6 +63,14 @@ static app_t *http_app(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
+void http_mark_request_head(struct lws *wsi)
+{
+    /* lws keeps one opaque pointer per connection for us; a non-NULL one
+     * says "a head arrived". Per-session data would not do: it does not
+     * exist yet, or any more, when lws creates and destroys the wsi. */
+    lws_set_opaque_user_data(wsi, http_app(wsi));
+}
+
 static void http_unlink_receiving(app_t *app, http_conn_t *c)
 {
     app->receiving_bytes -= c->content_length;
@@ -547,6 +555,7 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     switch (reason) {
     case LWS_CALLBACK_HTTP:
         app = http_app(wsi);
+        http_mark_request_head(wsi);
         http_finish(app, c);
         c->wsi = wsi;
         c->counted_in_flight = 1;
@@ -587,6 +596,15 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
         if (c)
             http_finish(http_app(wsi), c);
+        return 0;
+
+    case LWS_CALLBACK_WSI_DESTROY:
+        /* Every accepted connection ends here. Without a head: lws closed
+         * it at --header-timeout (it tells us nothing else), or the client
+         * left before sending one. A head cut short on a keep-alive
+         * connection that already served a request is not seen. */
+        if (!lws_get_opaque_user_data(wsi))
+            http_app(wsi)->metrics.http_closed_without_request++;
         return 0;
 
     default:

@@ -21,6 +21,11 @@ size_t http_conn_size(void);
 int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                   size_t len);
 
+/* Notes that a complete request head arrived on this connection (for
+ * the WebSocket upgrade too, which ws.c sees first): a connection closed
+ * without one is counted in http_closed_without_request. */
+void http_mark_request_head(struct lws *wsi);
+
 /* Closes every request whose body has not fully arrived by its deadline
  * (monotonic ms); called from the server's tick. */
 void http_expire_deadlines(app_t *app, int64_t now_mono_ms);

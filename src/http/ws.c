@@ -19,6 +19,8 @@
  */
 #include "ws.h"
 
+#include "http.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
@@ -442,6 +444,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        http_mark_request_head(wsi);
         return ws_filter(wsi, ws_app(wsi));
 
     case LWS_CALLBACK_ESTABLISHED: {

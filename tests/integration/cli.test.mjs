@@ -82,6 +82,9 @@ test('an incomplete request head is closed at the header timeout', async () => {
     assert.ok(silent >= 1500 && silent < 4500, `silent connection closed after ${silent} ms`);
     assert.ok(dripping >= 1500 && dripping < 4500, `dripping head closed after ${dripping} ms`);
     assert.ok(idle >= 2500 && idle < 5500, `idle keep-alive closed after ${idle} ms`);
+    // The silent and the dripping one had no complete head; the idle one had.
+    const metrics = (await get(s.url, '/metrics')).body;
+    assert.match(metrics, /spider_http_closed_without_request_total 2\n/);
   } finally {
     await s.stop();
   }

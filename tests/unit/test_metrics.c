@@ -25,6 +25,7 @@ static void test_every_reason_is_exposed(void **state)
     m.ws_clients = 3;
     m.ws_stall_closes = 4;
     m.ws_ping_timeouts = 6;
+    m.http_closed_without_request = 8;
     store_stats_t st = {.bytes = 4096, .series = 7, .raw_dropped = 3, .raw_per_second = 50};
     buf_t out;
     buf_init(&out);
@@ -52,6 +53,7 @@ static void test_every_reason_is_exposed(void **state)
     assert_non_null(strstr(text, "spider_ws_clients 3\n"));
     assert_non_null(strstr(text, "spider_ws_stall_closes_total 4\n"));
     assert_non_null(strstr(text, "spider_ws_ping_timeouts_total 6\n"));
+    assert_non_null(strstr(text, "spider_http_closed_without_request_total 8\n"));
     assert_non_null(strstr(text, "spider_samples_accepted_total 12345\n"));
     assert_non_null(strstr(text, "spider_store_bytes 4096\n"));
     assert_non_null(strstr(text, "spider_store_series 7\n"));
