@@ -49,6 +49,8 @@ static const option_t options[] = {
      3600 * 1000, "a request's whole body must arrive within this, however it trickles"},
     {"keepalive-timeout", "SPIDER_KEEPALIVE_TIMEOUT", OPT_DURATION, CFG_AT(keepalive_timeout_ms),
      "60s", 1000, 3600 * 1000, "an idle keep-alive connection is closed after this"},
+    {"header-buffers", "SPIDER_HEADER_BUFFERS", OPT_COUNT, CFG_AT(header_buffers), "256", 1, 65535,
+     "request heads read at once (4 KiB each); more connections wait for a free one"},
     {"push-interval", "SPIDER_PUSH_INTERVAL", OPT_DURATION, CFG_AT(push_interval_ms), "1000ms", 100,
      60000, "live dashboards get at most one update this often (100ms minimum)"},
     {"max-clients", "SPIDER_MAX_CLIENTS", OPT_COUNT, CFG_AT(max_clients), "10000", 1, 1000000,

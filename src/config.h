@@ -26,6 +26,7 @@ typedef struct config {
     int64_t header_timeout_ms;    /* whole request head must arrive within this */
     int64_t body_timeout_ms;      /* whole body must arrive within this (absolute) */
     int64_t keepalive_timeout_ms; /* idle keep-alive connection closed after this */
+    uint64_t header_buffers;      /* request heads being read at once (lws' header pool) */
     int64_t push_interval_ms;     /* live updates at most this often per client */
     uint64_t max_clients;         /* WebSocket clients at once */
     int64_t stall_timeout_ms;     /* a client that takes no update this long is closed */

@@ -139,7 +139,9 @@ int server_run(const config_t *cfg)
     info.keepalive_timeout = (int)((cfg->keepalive_timeout_ms + 999) / 1000);
     /* 64 KiB reads and writes: large batches arrive in few callbacks. */
     info.pt_serv_buf_size = 64 * 1024;
-    info.max_http_header_pool = 256;
+    /* Each connection holds a header buffer from its first byte until its
+     * head is parsed; further connections wait in lws' queue. */
+    info.max_http_header_pool = (unsigned short)cfg->header_buffers;
     info.server_string = "spider";
 
     struct lws_context *context = lws_create_context(&info);

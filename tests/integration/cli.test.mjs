@@ -90,6 +90,25 @@ test('an incomplete request head is closed at the header timeout', async () => {
   }
 });
 
+test('--header-buffers bounds the request heads read at once; the rest wait', async () => {
+  const s = await startSpider(['--header-buffers', '1', '--header-timeout', '2s']);
+  try {
+    // A head that never completes holds the only buffer until the timeout.
+    const slow = net.connect(s.port, '127.0.0.1');
+    slow.on('error', () => {});
+    slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    await sleep(300);
+    const t = Date.now();
+    const r = await get(s.url, '/healthz');
+    const waited = Date.now() - t;
+    assert.equal(r.status, 200);
+    assert.ok(waited >= 1200, `the second request waited ${waited} ms for the buffer`);
+    slow.destroy();
+  } finally {
+    await s.stop();
+  }
+});
+
 test('SIGTERM stops the server with exit 0', async () => {
   const s = await startSpider();
   const r = await get(s.url, '/healthz');

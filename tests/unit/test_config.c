@@ -40,6 +40,7 @@ static void test_defaults_match_design(void **state)
     assert_int_equal(cfg.header_timeout_ms, 10000);
     assert_int_equal(cfg.body_timeout_ms, 30000);
     assert_int_equal(cfg.keepalive_timeout_ms, 60000);
+    assert_int_equal(cfg.header_buffers, 256);
 }
 
 static void test_flags_both_forms(void **state)
@@ -118,10 +119,11 @@ static void test_help_and_version(void **state)
     FILE *f = fmemopen(text, sizeof text - 1, "w");
     config_print_help(f);
     fclose(f);
-    const char *needles[] = {"--listen",       "SPIDER_LISTEN",       "--window",
-                             "(default 30m)",  "--memory-limit",      "(default 256MiB)",
-                             "--body-timeout", "--keepalive-timeout", "--header-timeout",
-                             "--max-body",     "--raw-per-second",    "--max-series"};
+    const char *needles[] = {"--listen",        "SPIDER_LISTEN",       "--window",
+                             "(default 30m)",   "--memory-limit",      "(default 256MiB)",
+                             "--body-timeout",  "--keepalive-timeout", "--header-timeout",
+                             "--max-body",      "--raw-per-second",    "--max-series",
+                             "--header-buffers"};
     for (size_t i = 0; i < sizeof needles / sizeof needles[0]; i++)
         if (!strstr(text, needles[i]))
             fail_msg("--help lacks '%s'", needles[i]);
