@@ -58,10 +58,10 @@ struct ws_client {
     uint64_t stuck_since_seq;
     uint64_t acked; /* bytes the peer had acknowledged at the last check */
     /* Keep-alive (ws_keepalive): when we last heard from the peer (a pong
-     * or a message), whether a ping is waiting to be written, and whether
-     * one was written since. */
-    int64_t heard_mono_ms;
-    int ping_due, ping_sent;
+     * or a message), when we decided to ping it since (0: not yet), and
+     * whether that ping still waits to be written. */
+    int64_t heard_mono_ms, pinged_mono_ms;
+    int ping_due;
     char *rx; /* a control message being reassembled from fragments */
     size_t rx_len;
     subs_t subs;            /* what it subscribed to (nothing at first) */
@@ -219,7 +219,6 @@ static int ws_writeable(struct lws *wsi, ws_client_t *c, app_t *app)
         if (lws_write(wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
             return -1;
         c->ping_due = 0;
-        c->ping_sent = 1;
         if (c->qlen && lws_partial_buffered(wsi)) {
             lws_callback_on_writable(wsi);
             return 0;
@@ -313,20 +312,24 @@ static void ws_kill(ws_client_t *c)
  * this, but it re-arms a timer in one sorted list per pong: O(clients) each,
  * so every ping round cost O(clients^2) (about 3 s of CPU at 10,000
  * dashboards, measured). Here a walk once a second: a peer silent for
- * --ping-interval is pinged, one silent for twice that is disconnected,
- * within a second of the deadline. */
+ * --ping-interval is pinged, and disconnected if it stays silent for
+ * another interval; each step happens within a second of its deadline. */
 void ws_keepalive(app_t *app, int64_t now_mono_ms)
 {
     int64_t interval = app->cfg.ping_interval_ms;
     for (ws_client_t *c = app->clients; c; c = c->next) {
-        int64_t silent = now_mono_ms - c->heard_mono_ms;
-        if (silent >= 2 * interval) {
+        if (!c->pinged_mono_ms) {
+            if (now_mono_ms - c->heard_mono_ms >= interval) {
+                c->pinged_mono_ms = now_mono_ms;
+                c->ping_due = 1;
+                lws_callback_on_writable(c->wsi);
+            }
+        } else if (now_mono_ms - c->pinged_mono_ms >= interval) {
+            /* A whole interval since the ping, whenever the walk runs:
+             * never dropped without having been pinged first. */
             app->metrics.ws_ping_timeouts++;
-            c->heard_mono_ms = now_mono_ms; /* counted once; CLOSED follows */
+            c->pinged_mono_ms = INT64_MAX / 2; /* counted once; CLOSED follows */
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-        } else if (silent >= interval && !c->ping_sent && !c->ping_due) {
-            c->ping_due = 1;
-            lws_callback_on_writable(c->wsi);
         }
     }
 }
@@ -335,7 +338,7 @@ void ws_keepalive(app_t *app, int64_t now_mono_ms)
 static void ws_heard(ws_client_t *c)
 {
     c->heard_mono_ms = clock_mono_ms();
-    c->ping_sent = 0;
+    c->pinged_mono_ms = 0;
 }
 
 void ws_tick(app_t *app, int64_t now_mono_ms)
