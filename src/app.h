@@ -13,6 +13,9 @@
 #include "push/fanout.h"
 #include "store/store.h"
 
+/* At most this many sub-ticks per push interval (http/ws.c). */
+#define WS_MAX_GROUPS 10
+
 struct http_conn;
 struct ws_client;
 
@@ -31,16 +34,21 @@ typedef struct app {
     uint64_t answer_bytes;
     /* Requests started but not answered yet (for a graceful stop). */
     int requests_in_flight;
-    /* Live WebSocket clients (http/ws.c), and the push tick's sequence. */
+    /* Live WebSocket clients (http/ws.c). They are served in push_groups
+     * groups, one group per sub-tick, so each push interval is
+     * push_groups sub-ticks (ws_push_groups); push_seq counts intervals,
+     * push_subtick sub-ticks, next_group deals new clients round robin. */
     struct ws_client *clients;
-    uint64_t push_seq;
+    uint64_t push_seq, push_subtick;
+    unsigned push_groups, next_group;
     /* The detail pieces of the current tick; its live bytes are counted in
      * metrics.ws_push_bytes. */
     fanout_t fanout;
-    /* The accepted-samples counter and time at the previous push tick, for
-     * the ingest rate the dashboards show. */
-    uint64_t push_accepted;
-    int64_t push_mono_ms;
+    /* The accepted-samples counter and time at each of the last
+     * push_groups sub-ticks: the ingest rate the dashboards show is taken
+     * over the last whole push interval. */
+    uint64_t push_accepted[WS_MAX_GROUPS];
+    int64_t push_mono_ms[WS_MAX_GROUPS];
     /* Where http/ws.c frames an update for its one write: reused, so it
      * grows to the largest update (about --max-update) and no further. */
     buf_t ws_batch;

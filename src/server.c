@@ -100,7 +100,9 @@ int server_run(const config_t *cfg)
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
     app.metrics.started_wall_ms = clock_wall_ms();
-    app.push_mono_ms = clock_mono_ms(); /* the first tick's ingest rate counts from here */
+    app.push_groups = ws_push_groups(cfg->push_interval_ms);
+    for (unsigned i = 0; i < WS_MAX_GROUPS; i++)
+        app.push_mono_ms[i] = clock_mono_ms(); /* the first rates count from here */
     store_config_t store_cfg = {
         .window_s = (uint32_t)(cfg->window_ms / 1000),
         .raw_per_second = (uint32_t)cfg->raw_per_second,
@@ -172,7 +174,7 @@ int server_run(const config_t *cfg)
 
     server_timer_t second, push;
     server_timer_start(&second, context, &app, 1000, server_second);
-    server_timer_start(&push, context, &app, cfg->push_interval_ms, ws_tick);
+    server_timer_start(&push, context, &app, cfg->push_interval_ms / app.push_groups, ws_tick);
 
     while (!server_stopping)
         if (lws_service(context, 0) < 0)

@@ -64,6 +64,7 @@ struct ws_client {
     int ping_due;
     char *rx; /* a control message being reassembled from fragments */
     size_t rx_len;
+    unsigned group;         /* served at this sub-tick of the push interval */
     subs_t subs;            /* what it subscribed to (nothing at first) */
     fanout_cursor_t cursor; /* how far its detail stream has got */
 };
@@ -341,27 +342,37 @@ static void ws_heard(ws_client_t *c)
     c->pinged_mono_ms = 0;
 }
 
+unsigned ws_push_groups(int64_t push_interval_ms)
+{
+    for (unsigned g = WS_MAX_GROUPS; g > 1; g--)
+        if (push_interval_ms / g >= 100 && push_interval_ms % g == 0)
+            return g;
+    return 1;
+}
+
+/* One sub-tick: a fresh summary and detail for one group of clients.
+ * Writing an update to 10,000 sockets takes ~180 ms (docs/benchmarks.md);
+ * served all at once, the last of them would get every tick that much
+ * late. Staggered, each group is written within ~20 ms of its sub-tick,
+ * and still gets one update per push interval. */
 void ws_tick(app_t *app, int64_t now_mono_ms)
 {
-    /* The ingest rate between ticks, from the accepted-samples counter
-     * (kept current even with nobody watching, so the first update is right). */
+    unsigned group = (unsigned)(app->push_subtick++ % app->push_groups);
+    if (group == 0)
+        app->push_seq++;
+    /* The ingest rate over the last push interval: the counter as it was
+     * push_groups sub-ticks ago is in this slot (kept current even with
+     * nobody watching, so the first update is right). */
     summary_server_t server = {.clients = app->metrics.ws_clients, .ingest_per_s = 0};
-    if (now_mono_ms > app->push_mono_ms)
-        server.ingest_per_s = (double)(app->metrics.samples_accepted - app->push_accepted) *
-                              1000.0 / (double)(now_mono_ms - app->push_mono_ms);
-    app->push_accepted = app->metrics.samples_accepted;
-    app->push_mono_ms = now_mono_ms;
-    if (!app->clients)
-        return;
-    buf_t b;
-    buf_init(&b);
-    summary_encode(app->store, ++app->push_seq, clock_wall_ms(), &server, &b);
-    frame_t *f = frame_new(b.p, b.len, LWS_PRE);
-    buf_dispose(&b);
-    /* After summary_encode moved the store to now: this tick's epoch covers
-     * every sample accepted so far. */
-    fanout_begin(&app->fanout, app->store);
+    if (now_mono_ms > app->push_mono_ms[group])
+        server.ingest_per_s = (double)(app->metrics.samples_accepted - app->push_accepted[group]) *
+                              1000.0 / (double)(now_mono_ms - app->push_mono_ms[group]);
+    app->push_accepted[group] = app->metrics.samples_accepted;
+    app->push_mono_ms[group] = now_mono_ms;
+    frame_t *f = NULL; /* encoded when the group has a client that takes it */
     for (ws_client_t *c = app->clients; c; c = c->next) {
+        if (c->group != group)
+            continue;
         if (ws_busy(c)) {
             /* Busy: skip this tick; the next update covers it. The stall
              * clock runs from the first tick it could not take. */
@@ -373,6 +384,16 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
             }
             continue;
         }
+        if (!f) {
+            buf_t b;
+            buf_init(&b);
+            summary_encode(app->store, app->push_seq, clock_wall_ms(), &server, &b);
+            f = frame_new(b.p, b.len, LWS_PRE);
+            buf_dispose(&b);
+            /* After summary_encode moved the store to now: this epoch
+             * covers every sample accepted so far. */
+            fanout_begin(&app->fanout, app->store);
+        }
         c->stuck_since_seq = 0; /* everything sent was acknowledged */
         app->metrics.ws_updates_sent++;
         ws_queue(c, frame_ref(f));
@@ -381,10 +402,12 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
         for (size_t i = 0; i < n; i++)
             ws_queue(c, pieces[i]);
     }
-    frame_unref(f);
-    fanout_end(&app->fanout);
-    app->metrics.ws_detail_encoded = app->fanout.pieces_encoded;
-    app->metrics.ws_detail_deferred = app->fanout.deferred;
+    if (f) {
+        frame_unref(f);
+        fanout_end(&app->fanout);
+        app->metrics.ws_detail_encoded = app->fanout.pieces_encoded;
+        app->metrics.ws_detail_deferred = app->fanout.deferred;
+    }
 }
 
 /* Closes the client with a WebSocket close code and reason. */
@@ -459,6 +482,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
         c->wsi = wsi;
         c->established = 1;
         c->heard_mono_ms = clock_mono_ms();
+        c->group = app->next_group++ % app->push_groups;
         c->next = app->clients;
         if (app->clients)
             app->clients->prev = c;

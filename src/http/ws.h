@@ -36,6 +36,12 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
  * stalled clients. Runs every --push-interval. */
 void ws_tick(app_t *app, int64_t now_mono_ms);
 
+/* Into how many groups the clients are split, each served at its own
+ * sub-tick of the push interval: 100 ms or more apart, at most
+ * WS_MAX_GROUPS, and dividing the interval exactly. ws_tick() must then be
+ * called every push_interval_ms / groups. */
+unsigned ws_push_groups(int64_t push_interval_ms);
+
 /* Once a second: pings peers silent for --ping-interval and disconnects
  * those silent for twice that (counted in ws_ping_timeouts). */
 void ws_keepalive(app_t *app, int64_t now_mono_ms);
