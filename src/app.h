@@ -11,10 +11,8 @@
 #include "core/buf.h"
 #include "config.h"
 #include "push/fanout.h"
+#include "push/stagger.h"
 #include "store/store.h"
-
-/* At most this many sub-ticks per push interval (http/ws.c). */
-#define WS_MAX_GROUPS 10
 
 struct http_conn;
 struct ws_client;
@@ -36,7 +34,7 @@ typedef struct app {
     int requests_in_flight;
     /* Live WebSocket clients (http/ws.c). They are served in push_groups
      * groups, one group per sub-tick, so each push interval is
-     * push_groups sub-ticks (ws_push_groups); push_seq counts intervals,
+     * push_groups sub-ticks (push/stagger.h); push_seq counts intervals,
      * push_subtick sub-ticks, next_group deals new clients round robin. */
     struct ws_client *clients;
     uint64_t push_seq, push_subtick;
@@ -47,8 +45,8 @@ typedef struct app {
     /* The accepted-samples counter and time at each of the last
      * push_groups sub-ticks: the ingest rate the dashboards show is taken
      * over the last whole push interval. */
-    uint64_t push_accepted[WS_MAX_GROUPS];
-    int64_t push_mono_ms[WS_MAX_GROUPS];
+    uint64_t push_accepted[STAGGER_MAX_GROUPS];
+    int64_t push_mono_ms[STAGGER_MAX_GROUPS];
     /* Where http/ws.c frames an update for its one write: reused, so it
      * grows to the largest update (about --max-update) and no further. */
     buf_t ws_batch;

@@ -100,8 +100,8 @@ int server_run(const config_t *cfg)
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
     app.metrics.started_wall_ms = clock_wall_ms();
-    app.push_groups = ws_push_groups(cfg->push_interval_ms);
-    for (unsigned i = 0; i < WS_MAX_GROUPS; i++)
+    app.push_groups = stagger_groups(cfg->push_interval_ms);
+    for (unsigned i = 0; i < STAGGER_MAX_GROUPS; i++)
         app.push_mono_ms[i] = clock_mono_ms(); /* the first rates count from here */
     store_config_t store_cfg = {
         .window_s = (uint32_t)(cfg->window_ms / 1000),

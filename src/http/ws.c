@@ -342,18 +342,10 @@ static void ws_heard(ws_client_t *c)
     c->pinged_mono_ms = 0;
 }
 
-unsigned ws_push_groups(int64_t push_interval_ms)
-{
-    for (unsigned g = WS_MAX_GROUPS; g > 1; g--)
-        if (push_interval_ms / g >= 100 && push_interval_ms % g == 0)
-            return g;
-    return 1;
-}
-
 /* One sub-tick: a fresh summary and detail for one group of clients.
  * Writing an update to 10,000 sockets takes ~180 ms (docs/benchmarks.md);
  * served all at once, the last of them would get every tick that much
- * late. Staggered, each group is written within ~20 ms of its sub-tick,
+ * late. Staggered, each group is written within ~30 ms of its sub-tick,
  * and still gets one update per push interval. */
 void ws_tick(app_t *app, int64_t now_mono_ms)
 {

@@ -1,15 +1,17 @@
 /* ws.h - the live stream: GET /ws, WebSocket push with backpressure.
  *
- * Every push interval ws_tick() encodes one update (push/summary) and hands
- * a reference to every client that can take it. A client has at most one
- * update in flight: it gets a new one only after lws reports its socket
- * writeable again, i.e. the previous frame has left the process. A client
+ * Every push interval each client gets one update: clients are in groups
+ * (push/stagger.h), and at its group's sub-tick ws_tick() encodes the
+ * update (push/summary, push/fanout) once and hands a reference to every
+ * client of the group that can take it. A client has at most one update in
+ * flight: it gets a new one only after the previous one has left the
+ * process and the peer has acknowledged it. A client
  * still busy at a tick is skipped (counted) — the next update is a full
  * summary again, so nothing is lost by skipping — and one whose peer
  * acknowledges no byte for --stall-timeout is closed with a reset (counted);
  * a slow reader that keeps reading is not stalled. Memory per
- * client is therefore bounded: its state, one shared frame reference, and
- * what lws holds of one partially written frame.
+ * client is therefore bounded: its state, references to one update's
+ * shared frames, and what lws holds of one partially written update.
  * Service thread only.
  */
 #ifndef SPIDER_HTTP_WS_H
@@ -32,15 +34,10 @@ size_t ws_client_size(void);
 int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                 size_t len);
 
-/* The push tick: one update for every client that can take it; closes
- * stalled clients. Runs every --push-interval. */
+/* A push sub-tick: one update for every client of the next group that can
+ * take it; closes its stalled clients. Runs every
+ * --push-interval / app->push_groups. */
 void ws_tick(app_t *app, int64_t now_mono_ms);
-
-/* Into how many groups the clients are split, each served at its own
- * sub-tick of the push interval: 100 ms or more apart, at most
- * WS_MAX_GROUPS, and dividing the interval exactly. ws_tick() must then be
- * called every push_interval_ms / groups. */
-unsigned ws_push_groups(int64_t push_interval_ms);
 
 /* Once a second: pings peers silent for --ping-interval and disconnects
  * those silent for twice that (counted in ws_ping_timeouts). */

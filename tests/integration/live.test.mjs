@@ -33,6 +33,34 @@ async function until(cond, ms, what) {
   }
 }
 
+test('clients are served at staggered moments of the interval, each once per interval', async () => {
+  // 1 s in 10 groups 100 ms apart; two clients in a row land in neighbouring groups.
+  const s = await startSpider(['--push-interval', '1s']);
+  try {
+    const a = await connect(s.port);
+    const b = await connect(s.port);
+    const updates = (c) => c.messages.filter((m) => m.type === 'update');
+    await until(() => updates(a).length >= 4 && updates(b).length >= 4, 8000, 'four updates each');
+    for (const c of [a, b]) {
+      const u = updates(c);
+      for (let i = 1; i < u.length; i++) {
+        assert.equal(u[i].seq, u[i - 1].seq + 1, 'one update per interval, no tick missed');
+        const gap = u[i].now_ms - u[i - 1].now_ms;
+        assert.ok(gap >= 900 && gap <= 1100, `updates ${gap} ms apart`);
+      }
+    }
+    // The same interval (seq) reaches the two clients at different moments.
+    const at = (c, seq) => updates(c).find((m) => m.seq === seq)?.now_ms;
+    const seq = updates(b)[1].seq;
+    const apart = Math.abs(at(b, seq) - at(a, seq));
+    assert.ok(apart >= 50 && apart <= 950, `the two groups' updates of seq ${seq} ${apart} ms apart`);
+    a.ws.close();
+    b.ws.close();
+  } finally {
+    await s.stop();
+  }
+});
+
 test('hello, then summary updates with posted series, at most one per interval', async () => {
   const s = await startSpider(['--push-interval', '200ms']);
   try {
