@@ -46,7 +46,18 @@ growth_mib=1
 [ "$seconds" -ge 300 ] || growth_mib=3
 rss_checks=(--check-rss-max "$((memory_limit_mib + ingest_mib + answer_mib + base_mib))MiB"
             --check-rss-per-conn "${per_conn_kib}KiB" --check-rss-growth "${growth_mib}MiB")
-if [ "${SOAK_SANITIZED:-0}" = 1 ]; then rss_checks=(); fi
+# Probe latency: until every live dashboard has the new series. The push is
+# staggered (clients in groups served 100 ms apart), so some group has just
+# been served whenever a probe arrives: the last dashboard sees it about one
+# push interval later, plus its delivery; the bound leaves 250 ms for that.
+# The sanitizer build runs everything (the load tool too) 2-3 times slower
+# on the same 2 cores: there the bound is one second wider; it still fails a
+# lost probe or a stuck push.
+probe_slack_ms=250
+if [ "${SOAK_SANITIZED:-0}" = 1 ]; then
+  rss_checks=()
+  probe_slack_ms=1000
+fi
 
 log=$(mktemp)
 "$spider" --listen 127.0.0.1:0 --window "$window" --memory-limit "${memory_limit_mib}MiB" \
@@ -81,7 +92,7 @@ status=0
   --posters 100 --series 20 --samples 100 --post-rate 1 \
   --live 20 --slow 20 --stalled 200 --rcvbuf 4KiB --slow-rate 16KiB --probe-interval 500ms \
   --json "$build/soak.json" \
-  --check-posts --check-ticks --check-probe-p99 "$((push_ms + 250))ms" \
+  --check-posts --check-ticks --check-probe-p99 "$((push_ms + probe_slack_ms))ms" \
   --check-stall-close "$((stall_s + 2))s" "${rss_checks[@]}" || status=$?
 
 # The server must have survived and must stop cleanly (a crash or a
