@@ -12,6 +12,7 @@
 #include "config.h"
 #include "push/fanout.h"
 #include "push/stagger.h"
+#include "push/summary.h"
 #include "store/store.h"
 
 struct http_conn;
@@ -50,6 +51,8 @@ typedef struct app {
     /* Where http/ws.c frames an update for its one write: reused, so it
      * grows to the largest update (about --max-update) and no further. */
     buf_t ws_batch;
+    /* The summary rows, reused by the sub-ticks of one second. */
+    summary_cache_t summary_cache;
 } app_t;
 
 #endif

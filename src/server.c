@@ -100,6 +100,7 @@ int server_run(const config_t *cfg)
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
     app.metrics.started_wall_ms = clock_wall_ms();
+    summary_cache_init(&app.summary_cache);
     app.push_groups = stagger_groups(cfg->push_interval_ms);
     for (unsigned i = 0; i < STAGGER_MAX_GROUPS; i++)
         app.push_mono_ms[i] = clock_mono_ms(); /* the first rates count from here */
@@ -195,6 +196,7 @@ int server_run(const config_t *cfg)
     status = 0;
 out:
     fanout_dispose(&app.fanout);
+    summary_cache_dispose(&app.summary_cache);
     store_free(app.store);
     return status;
 }

@@ -379,7 +379,8 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
         if (!f) {
             buf_t b;
             buf_init(&b);
-            summary_encode(app->store, app->push_seq, clock_wall_ms(), &server, &b);
+            summary_encode_cached(app->store, &app->summary_cache, app->push_seq, clock_wall_ms(),
+                                  &server, &b);
             f = frame_new(b.p, b.len, LWS_PRE);
             buf_dispose(&b);
             /* After summary_encode moved the store to now: this epoch

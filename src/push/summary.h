@@ -2,8 +2,8 @@
  *
  * Every connected dashboard gets this each push interval: one row per series
  * (name, rate/s, count, p50, p99, max) over the last SUMMARY_SECONDS closed
- * seconds, so it reads as "now". Encoded once per tick and shared by all
- * clients (push/frame). Pure: reads the store, writes JSON into a buf_t.
+ * seconds, so it reads as "now". Encoded once per (sub-)tick and shared by
+ * all clients it goes to (push/frame). Pure: reads the store, writes JSON into a buf_t.
  * The message format is in docs/protocol.md.
  */
 #ifndef SPIDER_PUSH_SUMMARY_H
@@ -31,5 +31,25 @@ typedef struct summary_server {
  * stable. Cost: O(series x SUMMARY_SECONDS x buckets). */
 void summary_encode(store_t *store, uint64_t seq, int64_t now_ms, const summary_server_t *server,
                     buf_t *out);
+
+/* The rows of the last encoding, kept for the next ones: the push encodes
+ * a summary at every sub-tick (push/stagger.h), up to 10 a second, and the
+ * rows cost O(series) histogram merges. They are reused while they cannot
+ * have changed: the same closed seconds, and store_summary_gen() unmoved
+ * (no series created or removed, no sample into a closed second). */
+typedef struct summary_cache {
+    buf_t rows;
+    int64_t until_ms; /* the end of the seconds the rows cover */
+    uint64_t gen;     /* store_summary_gen() when they were encoded */
+    int valid;
+    uint64_t encodes; /* how often the rows were computed (tests, metrics) */
+} summary_cache_t;
+
+void summary_cache_init(summary_cache_t *c);
+void summary_cache_dispose(summary_cache_t *c);
+
+/* summary_encode(), with the rows taken from c when still valid. */
+void summary_encode_cached(store_t *store, summary_cache_t *c, uint64_t seq, int64_t now_ms,
+                           const summary_server_t *server, buf_t *out);
 
 #endif

@@ -59,10 +59,11 @@ struct store {
     uint32_t n, all_cap; /* invariant: n <= cfg.max_series */
     uint32_t *table;     /* table_cap cells (power of two); index + 1, 0 = empty */
     uint32_t table_cap;
-    series_t *last;      /* the last series looked up, or NULL */
-    int64_t *raw_by_sec; /* raw bytes per second, ring of ring_n: skips empty seconds */
-    uint32_t ring_n;     /* window_s + 62 > seconds a window can hold */
-    hist_acc_t *scratch; /* merge accumulator for series_summarize */
+    series_t *last;       /* the last series looked up, or NULL */
+    int64_t *raw_by_sec;  /* raw bytes per second, ring of ring_n: skips empty seconds */
+    uint32_t ring_n;      /* window_s + 62 > seconds a window can hold */
+    hist_acc_t *scratch;  /* merge accumulator for series_summarize */
+    uint64_t summary_gen; /* see store_summary_gen() */
 };
 
 /* ---- accounting ----------------------------------------------------------- */
@@ -223,6 +224,11 @@ uint64_t store_change_seq(const store_t *s)
     return s->env.seq;
 }
 
+uint64_t store_summary_gen(const store_t *s)
+{
+    return s->summary_gen;
+}
+
 struct hist_acc *store_scratch(store_t *s)
 {
     return s->scratch;
@@ -368,6 +374,7 @@ static series_t *store_add(store_t *s, slice_t name, uint64_t h)
     *store_cell(s, name, h) = s->n + 1;
     s->all[s->n++] = se;
     s->last = se;
+    s->summary_gen++;
     return se;
 }
 
@@ -402,6 +409,7 @@ static void store_remove(store_t *s, uint32_t k)
     if (s->last == se)
         s->last = NULL;
     series_free(se, &s->env);
+    s->summary_gen++;
 }
 
 void store_foreach(store_t *s, void (*fn)(void *ctx, const series_t *series), void *ctx)
@@ -468,6 +476,8 @@ store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, 
         series_expire(se, &s->env, series_window_first(s->now_ms, s->cfg.window_s));
     }
     r = series_record(se, &s->env, ts_ms, ms);
+    if (r == STORE_OK && series_floor_div(ts_ms, 1000) < series_floor_div(s->now_ms, 1000))
+        s->summary_gen++; /* a late sample: a closed second changed */
     if (r != STORE_OK && created)
         store_remove(s, s->n - 1); /* a rejected sample leaves no series behind */
     return r;

@@ -113,6 +113,12 @@ int64_t store_now_ms(const store_t *s);
 /* A counter of accepted samples, store-wide; see series_last_change(). */
 uint64_t store_change_seq(const store_t *s);
 
+/* Moves whenever a summary of closed seconds (push/summary) may change
+ * while the clock stays in the same second: a series created or removed,
+ * or a sample accepted into a second already closed by the store's clock.
+ * O(1). */
+uint64_t store_summary_gen(const store_t *s);
+
 /* Change epochs, for consumers that want "what changed since I last
  * looked" per second (the live push). Every second a sample lands in is
  * stamped with the current epoch. store_close_epoch() returns the current
