@@ -39,6 +39,10 @@ void buf_reserve(buf_t *b, size_t extra)
 
 void buf_append(buf_t *b, const void *p, size_t n)
 {
+    /* An empty buffer's p is NULL, and memcpy from NULL is undefined even
+     * for 0 bytes (UBSan stops the server on it). */
+    if (n == 0)
+        return;
     buf_reserve(b, n);
     memcpy(b->p + b->len, p, n);
     b->len += n;

@@ -95,13 +95,28 @@ static void test_printf_grows(void **state)
     buf_dispose(&b);
 }
 
+/* Appending an empty buffer's bytes (p NULL, len 0) is a no-op; in the
+ * sanitizer build UBSan would stop on memcpy from NULL otherwise. */
+static void test_append_empty(void **state)
+{
+    (void)state;
+    buf_t a, empty;
+    buf_init(&a);
+    buf_init(&empty);
+    buf_append(&a, empty.p, empty.len);
+    assert_int_equal(a.len, 0);
+    buf_append_cstr(&a, "x");
+    buf_append(&a, empty.p, empty.len);
+    assert_int_equal(a.len, 1);
+    buf_dispose(&a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_string_escapes),
-        cmocka_unit_test(test_string_always_parses),
-        cmocka_unit_test(test_numbers_round_trip),
-        cmocka_unit_test(test_printf_grows),
+        cmocka_unit_test(test_string_escapes),     cmocka_unit_test(test_string_always_parses),
+        cmocka_unit_test(test_numbers_round_trip), cmocka_unit_test(test_printf_grows),
+        cmocka_unit_test(test_append_empty),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
