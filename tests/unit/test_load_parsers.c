@@ -494,7 +494,9 @@ static void test_httpresp_content_length_values(void **state)
  * the scan succeeds. */
 static int int_n(const char *p, size_t n, const char *key, int64_t *out)
 {
-    char *copy = malloc(n ? n : 1);
+    /* calloc: for n == 0 the one byte is never read, but gcc -O3 cannot see
+     * that and warns (maybe-uninitialized) about passing it to a const char *. */
+    char *copy = calloc(n ? n : 1, 1);
     memcpy(copy, p, n);
     int64_t v = INT64_C(0x5a5a5a5a);
     int rc = scan_json_int(copy, n, key, &v);
