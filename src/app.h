@@ -10,6 +10,7 @@
 #include "api/metrics.h"
 #include "core/buf.h"
 #include "config.h"
+#include "core/hostallow.h"
 #include "push/fanout.h"
 #include "push/stagger.h"
 #include "push/summary.h"
@@ -20,6 +21,8 @@ struct ws_client;
 
 typedef struct app {
     config_t cfg;
+    /* The Host names answered (http_policy, the WebSocket upgrade). */
+    hostallow_t hosts;
     store_t *store;
     metrics_t metrics;
     /* Requests whose body is still arriving, checked against their absolute

@@ -1,9 +1,12 @@
 /* config.c - the settings table and its parsers (see config.h). */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "core/error.h"
 #include "core/units.h"
@@ -26,7 +29,8 @@ typedef struct option {
 
 static const option_t options[] = {
     {"listen", "SPIDER_LISTEN", OPT_ADDRESS, 0, "127.0.0.1:8080", 0, 0,
-     "address:port to listen on; 0.0.0.0:8080 (or [::]:8080) for all interfaces"},
+     "HOST:PORT to listen on: an address or a name (localhost:8080, [::1]:8080); "
+     "0.0.0.0:8080 (or [::]:8080) for all interfaces"},
     {"window", "SPIDER_WINDOW", OPT_DURATION, CFG_AT(window_ms), "30m", 1000, 24 * 3600 * 1000ll,
      "history kept in memory (whole seconds, up to 24h)"},
     {"raw-per-second", "SPIDER_RAW_PER_SECOND", OPT_COUNT, CFG_AT(raw_per_second), "100", 0, 65535,
@@ -51,6 +55,10 @@ static const option_t options[] = {
      "60s", 1000, 3600 * 1000, "an idle keep-alive connection is closed after this"},
     {"header-buffers", "SPIDER_HEADER_BUFFERS", OPT_COUNT, CFG_AT(header_buffers), "256", 1, 65535,
      "request heads read at once (4 KiB each); more connections wait for a free one"},
+    {"max-connections", "SPIDER_MAX_CONNECTIONS", OPT_COUNT, CFG_AT(max_connections), "1024", 1,
+     1000000,
+     "open connections that are not dashboards, idle keep-alive ones included (more: closed at "
+     "accept)"},
     {"push-interval", "SPIDER_PUSH_INTERVAL", OPT_DURATION, CFG_AT(push_interval_ms), "1000ms", 100,
      60000, "live dashboards get at most one update this often (100ms minimum)"},
     {"max-clients", "SPIDER_MAX_CLIENTS", OPT_COUNT, CFG_AT(max_clients), "10000", 1, 1000000,
@@ -68,6 +76,10 @@ static const option_t options[] = {
     {"allow-origin", "SPIDER_ALLOW_ORIGIN", OPT_TEXT, CFG_AT(allow_origin), "", 0,
      sizeof(((config_t *)0)->allow_origin) - 1,
      "WebSocket Origins allowed besides the server's own: comma-separated, or * for any"},
+    {"allow-host", "SPIDER_ALLOW_HOST", OPT_TEXT, CFG_AT(allow_host), "", 0,
+     sizeof(((config_t *)0)->allow_host) - 1,
+     "Host names answered besides the listen address (and localhost on loopback): "
+     "comma-separated, or * for any"},
     {"web-dir", "SPIDER_WEB_DIR", OPT_TEXT, CFG_AT(web_dir), "", 0,
      sizeof(((config_t *)0)->web_dir) - 1,
      "serve the dashboard from this folder instead of the copy built into the binary "
@@ -76,7 +88,9 @@ static const option_t options[] = {
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])
 
-/* Parses "host:port", "[v6]:port" or ":port" into cfg. */
+/* Parses "host:port", "[v6]:port" or ":port" into cfg. The host is kept as
+ * typed (a name or an address); config_listen_resolve() resolves it. An IPv6
+ * address needs its brackets: in "::1:8080" the port would be a guess. */
 static int config_parse_address(config_t *cfg, const char *v)
 {
     const char *colon = strrchr(v, ':');
@@ -84,16 +98,19 @@ static int config_parse_address(config_t *cfg, const char *v)
         return SPIDER_EINVAL;
     const char *host = v;
     size_t host_len = (size_t)(colon - v);
-    if (host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']') {
+    int bracketed = host_len >= 2 && host[0] == '[' && host[host_len - 1] == ']';
+    if (bracketed) {
         host++;
         host_len -= 2;
     }
-    if (host_len >= sizeof cfg->listen_host)
+    if (host_len >= sizeof cfg->listen_host || (bracketed && host_len == 0) ||
+        memchr(host, '[', host_len) || memchr(host, ']', host_len) ||
+        (!bracketed && memchr(host, ':', host_len)))
         return SPIDER_EINVAL;
     char *end;
     errno = 0;
     long port = strtol(colon + 1, &end, 10);
-    if (errno || end == colon + 1 || *end != '\0' || port < 0 || port > 65535)
+    if (errno || colon[1] < '0' || colon[1] > '9' || *end != '\0' || port < 0 || port > 65535)
         return SPIDER_EINVAL;
     memcpy(cfg->listen_host, host, host_len);
     cfg->listen_host[host_len] = '\0';
@@ -114,7 +131,7 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
     switch (o->kind) {
     case OPT_ADDRESS:
         rc = config_parse_address(cfg, v);
-        expect = "HOST:PORT, e.g. 127.0.0.1:8080";
+        expect = "HOST:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080";
         break;
     case OPT_DURATION:
         rc = units_parse_duration(v, strlen(v), &value);
@@ -208,6 +225,48 @@ void config_print_help(FILE *out)
                  "  --version            print the version\n\n"
                  "Sizes take B, K/KiB, M/MiB, G/GiB (powers of 1024); durations ms, s, m, h.\n"
                  "Invalid values exit with status 2.\n");
+}
+
+int config_listen_resolve(const char *host, config_listen_addr_t *addr, char *err, size_t err_len)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, NULL, &hints, &res);
+    if (rc != 0) {
+        snprintf(err, err_len, "the name does not resolve (%s)",
+                 rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return SPIDER_ENOENT;
+    }
+    /* The first IPv4 address, else the first IPv6 one: one listen socket,
+     * and "localhost" means 127.0.0.1 whatever the order of /etc/hosts. */
+    const struct addrinfo *pick = NULL;
+    for (const struct addrinfo *a = res; a; a = a->ai_next) {
+        if (a->ai_family == AF_INET) {
+            pick = a;
+            break;
+        }
+        if (a->ai_family == AF_INET6 && !pick)
+            pick = a;
+    }
+    rc = SPIDER_ENOENT;
+    if (!pick)
+        snprintf(err, err_len, "the name has no IPv4 or IPv6 address");
+    else if (pick->ai_family == AF_INET &&
+             inet_ntop(AF_INET, &((const struct sockaddr_in *)pick->ai_addr)->sin_addr, addr->ip,
+                       sizeof addr->ip))
+        rc = 0;
+    else if (pick->ai_family == AF_INET6 &&
+             inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)pick->ai_addr)->sin6_addr, addr->ip,
+                       sizeof addr->ip))
+        rc = 0;
+    else
+        snprintf(err, err_len, "its address cannot be written out (%s)", strerror(errno));
+    if (rc == 0)
+        addr->ipv6 = pick->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return rc;
 }
 
 static const option_t *config_find(const char *flag, size_t len)

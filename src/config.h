@@ -14,7 +14,7 @@
 #include <stdio.h>
 
 typedef struct config {
-    char listen_host[256];        /* address to bind, e.g. 127.0.0.1, 0.0.0.0, :: */
+    char listen_host[256];        /* as typed: 127.0.0.1, 0.0.0.0, ::1, localhost, ... */
     int listen_port;              /* 0 = pick an ephemeral port (tests) */
     int64_t window_ms;            /* history kept: 1s .. 24h, whole seconds */
     uint64_t raw_per_second;      /* raw points kept per series per second */
@@ -27,6 +27,7 @@ typedef struct config {
     int64_t body_timeout_ms;      /* whole body must arrive within this (absolute) */
     int64_t keepalive_timeout_ms; /* idle keep-alive connection closed after this */
     uint64_t header_buffers;      /* request heads being read at once (lws' header pool) */
+    uint64_t max_connections;     /* open connections that are not WebSocket clients */
     int64_t push_interval_ms;     /* live updates at most this often per client */
     uint64_t max_clients;         /* WebSocket clients at once */
     int64_t stall_timeout_ms;     /* a client that takes no update this long is closed */
@@ -34,6 +35,7 @@ typedef struct config {
     uint64_t max_update;          /* detail bytes per update per client */
     uint64_t push_buffer;         /* detail frames alive, bytes in total */
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */
+    char allow_host[1024];        /* Host names answered besides the listen address; "*" = any */
     char web_dir[1024]; /* "" = the dashboard embedded in the binary; else serve this folder */
 } config_t;
 
@@ -52,5 +54,17 @@ void config_defaults(config_t *cfg);
 
 /* Writes the --help text to out. */
 void config_print_help(FILE *out);
+
+/* --listen's host resolved to the one numeric address to bind. */
+typedef struct config_listen_addr {
+    char ip[46]; /* "127.0.0.1", "::1", "0.0.0.0", "::" (INET6_ADDRSTRLEN) */
+    int ipv6;    /* 1 if ip is an IPv6 address */
+} config_listen_addr_t;
+
+/* Resolves host (an address, or a name: getaddrinfo, so it may wait for
+ * DNS) into addr. A name with IPv4 and IPv6 addresses gives its first IPv4
+ * one (localhost: 127.0.0.1). Returns 0, or SPIDER_ENOENT with the reason in
+ * err (the caller names the address). */
+int config_listen_resolve(const char *host, config_listen_addr_t *addr, char *err, size_t err_len);
 
 #endif

@@ -99,6 +99,11 @@ int server_run(const config_t *cfg)
     app_t app;
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
+    char err[512];
+    if (http_hosts_init(&app, err, sizeof err) != 0) {
+        fprintf(stderr, "spider: %s\n", err);
+        return 2;
+    }
     app.metrics.started_wall_ms = clock_wall_ms();
     summary_cache_init(&app.summary_cache);
     app.push_groups = stagger_groups(cfg->push_interval_ms);
@@ -124,17 +129,38 @@ int server_run(const config_t *cfg)
      * context (this function). */
     lws_retry_bo_t retry = {.secs_since_valid_ping = 0, .secs_since_valid_hangup = 0};
 
+    /* lws takes info.iface as an interface name or a numeric address, and
+     * starts without a listen socket on anything else: names resolve here.
+     * `where` names the address in messages, as typed (and what it resolved to). */
+    config_listen_addr_t addr;
+    char where[sizeof cfg->listen_host + sizeof addr.ip + 16], why[256];
+    int bracket = strchr(cfg->listen_host, ':') != NULL;
+    snprintf(where, sizeof where, "%s%s%s:%d", bracket ? "[" : "", cfg->listen_host,
+             bracket ? "]" : "", cfg->listen_port);
+    if (config_listen_resolve(cfg->listen_host, &addr, why, sizeof why) != 0) {
+        fprintf(stderr, "spider: cannot listen on %s: %s\n", where, why);
+        goto out;
+    }
+    int named = strcmp(addr.ip, cfg->listen_host) != 0; /* a name, not an address */
+    if (named)
+        snprintf(where + strlen(where), sizeof where - strlen(where), " (%s)", addr.ip);
+
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     info.port = cfg->listen_port;
-    /* NULL binds every interface; otherwise lws takes an address (or an interface name). */
-    info.iface = strcmp(cfg->listen_host, "0.0.0.0") == 0 ? NULL : cfg->listen_host;
+    /* NULL binds every IPv4 interface ("::" binds every interface, v4 and v6). */
+    info.iface = strcmp(addr.ip, "0.0.0.0") == 0 ? NULL : addr.ip;
     info.protocols = protocols;
     info.pvo = &server_pvo;
     info.retry_and_idle_policy = &retry;
     info.user = &app;
-    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->listen_host, ':') == NULL);
+    /* An IPv4 address needs lws' IPv4 socket (it misreads one into an IPv6
+     * socket address). Without FAIL_UPON_UNABLE_TO_BIND, a bind that fails
+     * for any reason but EADDRINUSE leaves the context without a listen
+     * socket, waiting for the address to appear. */
+    info.options = LWS_SERVER_OPTION_FAIL_UPON_UNABLE_TO_BIND |
+                   (addr.ipv6 ? 0 : LWS_SERVER_OPTION_DISABLE_IPV6);
     info.timeout_secs = (unsigned)((cfg->header_timeout_ms + 999) / 1000);
     /* lws closes a connection whose request head is not complete this long
      * after it took a header buffer, however the bytes trickle in. */
@@ -148,19 +174,30 @@ int server_run(const config_t *cfg)
     info.server_string = "spider";
 
     struct lws_context *context = lws_create_context(&info);
-    if (!context) {
-        fprintf(stderr, "spider: cannot listen on %s:%d (in use, or not an address here?)\n",
-                cfg->listen_host, cfg->listen_port);
+    /* lws sets the vhost's port from the bound socket (the ephemeral one for
+     * port 0): 0 here means no listen socket, whatever lws returned. */
+    struct lws_vhost *vhost = context ? lws_get_vhost_by_name(context, "default") : NULL;
+    int port = vhost ? lws_get_vhost_listen_port(vhost) : 0;
+    if (port <= 0) {
+        if (context)
+            lws_context_destroy(context); /* no client yet: nothing else to undo */
+        fprintf(stderr,
+                "spider: cannot listen on %s: the port is in use, or the address is not one of "
+                "this host's\n",
+                where);
         goto out;
     }
     server_context = context;
-    struct lws_vhost *vhost = lws_get_vhost_by_name(context, "default");
-    int port = vhost ? lws_get_vhost_listen_port(vhost) : cfg->listen_port;
-    const char *host = strcmp(cfg->listen_host, "0.0.0.0") == 0 ? "127.0.0.1" : cfg->listen_host;
+    /* The URL to open: the loopback address when bound to every interface. */
+    const char *host = strcmp(addr.ip, "0.0.0.0") == 0 ? "127.0.0.1"
+                       : strcmp(addr.ip, "::") == 0    ? "::1"
+                                                       : addr.ip;
     fprintf(stderr,
-            "spider %s: listening on http://%s%s%s:%d/ (API at /api/v1/, metrics at /metrics)\n",
-            SPIDER_VERSION, strchr(host, ':') ? "[" : "", host, strchr(host, ':') ? "]" : "", port);
-    if (strcmp(cfg->listen_host, "127.0.0.1") == 0)
+            "spider %s: listening on http://%s%s%s:%d/ (%s%s%sAPI at /api/v1/, metrics at "
+            "/metrics)\n",
+            SPIDER_VERSION, addr.ipv6 ? "[" : "", host, addr.ipv6 ? "]" : "", port,
+            named ? "resolved from " : "", named ? cfg->listen_host : "", named ? "; " : "");
+    if (strcmp(addr.ip, "127.0.0.1") == 0 || strcmp(addr.ip, "::1") == 0)
         fprintf(stderr,
                 "spider: only this machine can connect; use --listen 0.0.0.0:%d to "
                 "accept connections from other hosts\n",

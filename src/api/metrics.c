@@ -20,12 +20,15 @@ static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_BUSY] = "ingest_buffer_full",
     [HTTP_REFUSED_ANSWER_BUSY] = "answer_buffer_full",
     [HTTP_REFUSED_ANSWER_TOO_LARGE] = "answer_too_large",
+    [HTTP_REFUSED_PIPELINED] = "pipelined",
+    [HTTP_REFUSED_HOST] = "host",
 };
 
 static const char *const ws_refusal_labels[WS_REFUSED_COUNT] = {
     [WS_REFUSED_PATH] = "path",
     [WS_REFUSED_ORIGIN] = "origin",
     [WS_REFUSED_MAX_CLIENTS] = "max_clients",
+    [WS_REFUSED_HOST] = "host",
 };
 
 const char *metrics_ws_refusal_label(ws_refusal_t r)
@@ -76,6 +79,12 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
                     "Connections closed before a complete request head arrived "
                     "(--header-timeout, or the client left).",
                     m->http_closed_without_request);
+    metrics_gauge(out, "spider_http_connections",
+                  "Open connections that are not dashboards (HTTP, idle keep-alive included).",
+                  (double)m->http_connections);
+    metrics_counter(out, "spider_http_connections_refused_total",
+                    "Connections closed at accept: --max-connections were open.",
+                    m->http_connections_refused);
     metrics_by_reason(out, "spider_http_refused_total",
                       "HTTP requests refused, by reason (each a limit or protocol rule).",
                       refusal_labels, m->http_refused, HTTP_REFUSED_COUNT);

@@ -40,6 +40,8 @@ typedef enum http_refusal {
     HTTP_REFUSED_BUSY,             /* 503: --ingest-buffer full of bodies being received */
     HTTP_REFUSED_ANSWER_BUSY,      /* 503: --answer-buffer full of answers being written */
     HTTP_REFUSED_ANSWER_TOO_LARGE, /* 400: one answer larger than --answer-buffer */
+    HTTP_REFUSED_PIPELINED,        /* 503 or closed: pipelined where lws cannot parse it */
+    HTTP_REFUSED_HOST,             /* 421/400: a Host that does not name this server, or none */
     HTTP_REFUSED_COUNT
 } http_refusal_t;
 
@@ -48,6 +50,7 @@ typedef enum ws_refusal {
     WS_REFUSED_PATH,        /* 404: upgrade to another path than /ws */
     WS_REFUSED_ORIGIN,      /* 403: Origin not allowed */
     WS_REFUSED_MAX_CLIENTS, /* 503: --max-clients reached */
+    WS_REFUSED_HOST,        /* 421/400: a Host that does not name this server, or none */
     WS_REFUSED_COUNT
 } ws_refusal_t;
 
@@ -55,8 +58,10 @@ typedef struct metrics {
     uint64_t http_requests; /* requests whose headers were complete */
     /* connections closed before any complete request head (header timeout) */
     uint64_t http_closed_without_request;
-    uint64_t ingest_requests; /* POST /api/v1/points that were parsed */
-    uint64_t ingest_bytes;    /* body bytes of those */
+    int64_t http_connections;          /* gauge: open connections that are not dashboards */
+    uint64_t http_connections_refused; /* connections closed at accept: --max-connections */
+    uint64_t ingest_requests;          /* POST /api/v1/points that were parsed */
+    uint64_t ingest_bytes;             /* body bytes of those */
     uint64_t samples_accepted;
     uint64_t samples_rejected[INGEST_REJECT_COUNT];
     uint64_t http_refused[HTTP_REFUSED_COUNT];

@@ -12,11 +12,34 @@
  * An answer given before the body was read (411/413/415/405) closes the
  * connection afterwards, since the unread body would otherwise be taken for
  * the next request.
+ *
+ * Pipelining (requests sent before the previous answer arrived): lws keeps
+ * the bytes it read beyond the current request in a per-connection buffer
+ * and feeds them to its parser whenever the connection is not rx-flow-
+ * controlled, even while an answer is being written; after a body is
+ * complete it even calls BODY_COMPLETION again for every such byte it
+ * cannot use, which spun the loop forever. So a connection is
+ * flow-controlled from the moment its answer starts until the answer has
+ * been written and lws has reset for the next request: requests are then
+ * parsed, and answered, one at a time and in order.
+ * One shape lws 4.1.6 cannot parse at all: a request with a body whose head
+ * it takes from that buffer (lws_http_action reads the buffer again from
+ * the head's first byte as if it were the body, and loops). Such a request
+ * is answered at once with a 503 naming why and the connection is closed,
+ * after every earlier answer has been written; see http_head_was_buffered().
  */
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
+#include <linux/sockios.h> /* SIOCINQ */
+#include <linux/tcp.h>     /* struct tcp_info with tcpi_bytes_received (glibc's is older) */
+#include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +47,9 @@
 #include "../api/query.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
+#include "../core/hostallow.h"
 #include "../core/mime.h"
+#include "../core/xmalloc.h"
 #include "web/assets.h"
 
 /* Largest piece of an answer handed to lws at once (matches pt_serv_buf_size). */
@@ -36,7 +61,20 @@ typedef enum http_state {
     HTTP_IDLE,       /* between requests */
     HTTP_RECEIVING,  /* reading a points body */
     HTTP_RESPONDING, /* answer headers sent, body being written */
+    HTTP_FLUSHING,   /* all written; lws still holds part of it */
 } http_state_t;
+
+/* What a connection keeps across its requests. lws frees and re-creates
+ * the per-session data (http_conn_t) for every request of a keep-alive
+ * connection, so this lives behind lws' opaque user pointer instead, from
+ * the first complete request head to WSI_DESTROY (http_link_release); lws
+ * sets that pointer itself after WSI_CREATE, so it cannot be made there. */
+typedef struct http_link {
+    /* Bytes the process had read from the socket when the previous answer
+     * was complete (0: no request answered yet). */
+    uint64_t read_mark;
+    int upgraded; /* a WebSocket client now: counted in --max-clients instead */
+} http_link_t;
 
 struct http_conn {
     struct lws *wsi;
@@ -63,12 +101,71 @@ static app_t *http_app(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
+/* The connection's link, created with its first complete request head. */
+static http_link_t *http_link(struct lws *wsi)
+{
+    http_link_t *link = lws_get_opaque_user_data(wsi);
+    if (!link) {
+        link = xcalloc(1, sizeof *link);
+        lws_set_opaque_user_data(wsi, link);
+    }
+    return link;
+}
+
 void http_mark_request_head(struct lws *wsi)
 {
-    /* lws keeps one opaque pointer per connection for us; a non-NULL one
-     * says "a head arrived". Per-session data would not do: it does not
-     * exist yet, or any more, when lws creates and destroys the wsi. */
-    lws_set_opaque_user_data(wsi, http_app(wsi));
+    (void)http_link(wsi);
+}
+
+void http_mark_upgraded(struct lws *wsi)
+{
+    app_t *app = http_app(wsi);
+    http_link(wsi)->upgraded = 1;
+    app->metrics.http_connections--;
+}
+
+void http_link_release(struct lws *wsi)
+{
+    /* Every accepted connection ends here. Without a head: lws closed it
+     * at --header-timeout (it tells us nothing else), or the client left
+     * before sending one. A head cut short on a keep-alive connection that
+     * already served a request is not seen. */
+    app_t *app = http_app(wsi);
+    http_link_t *link = lws_get_opaque_user_data(wsi);
+    if (!link)
+        app->metrics.http_closed_without_request++;
+    /* (the listening socket ends here too, at exit, never counted) */
+    if ((!link || !link->upgraded) && app->metrics.http_connections > 0)
+        app->metrics.http_connections--;
+    free(link);
+    lws_set_opaque_user_data(wsi, NULL);
+}
+
+/* Bytes of the connection's stream the process has read from the socket
+ * so far (into lws' buffers or ours): what the kernel received in order
+ * minus what still waits in the socket. 0 if the kernel cannot say. */
+static uint64_t http_socket_bytes_read(struct lws *wsi)
+{
+    int fd = lws_get_socket_fd(wsi);
+    struct tcp_info ti;
+    socklen_t ti_len = sizeof ti;
+    int unread = 0;
+    memset(&ti, 0, sizeof ti);
+    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &ti_len) != 0 ||
+        ioctl(fd, SIOCINQ, &unread) != 0 || unread < 0)
+        return 0;
+    return ti.tcpi_bytes_received - (uint64_t)unread;
+}
+
+/* Did lws take this request's head from what it had buffered, rather than
+ * from a read of the socket? lws reads the socket only when its buffer is
+ * empty, so a head completed without any read since the previous answer
+ * was complete came wholly from the buffer, and that buffer still holds it
+ * (lws drops consumed bytes only when its read call returns). */
+static int http_head_was_buffered(struct lws *wsi)
+{
+    const http_link_t *link = lws_get_opaque_user_data(wsi);
+    return link && link->read_mark && http_socket_bytes_read(wsi) == link->read_mark;
 }
 
 static void http_unlink_receiving(app_t *app, http_conn_t *c)
@@ -193,13 +290,26 @@ static int http_refuse(struct lws *wsi, http_conn_t *c, unsigned status, http_re
     return http_respond(wsi, c, status, "application/json", allow ? extra : NULL);
 }
 
-/* Sends the next chunk of the answer; at its end, readies the connection for
- * the next request or closes it. Returns nonzero to close. */
-static int http_write_more(struct lws *wsi, http_conn_t *c)
+/* The answer has fully left lws: close, or ready the connection for the
+ * next request and let its bytes be parsed again. Returns nonzero to close. */
+static int http_complete(struct lws *wsi, http_conn_t *c)
+{
+    int close_after = c->close_after;
+    http_finish(http_app(wsi), c);
+    if (close_after)
+        return -1;
+    /* Frees c: lws re-creates the per-session data for the next request. */
+    if (lws_http_transaction_completed(wsi))
+        return -1;
+    http_link(wsi)->read_mark = http_socket_bytes_read(wsi);
+    return 0;
+}
+
+/* Hands the next chunk of the answer to lws: -1 on error, 1 if it was the
+ * last one, 0 if more follow. */
+static int http_write_chunk(struct lws *wsi, http_conn_t *c)
 {
     static unsigned char tx[LWS_PRE + HTTP_CHUNK];
-    if (c->state != HTTP_RESPONDING)
-        return 0;
     size_t left = c->out.len - c->out_sent;
     size_t n = left < HTTP_CHUNK ? left : HTTP_CHUNK;
     int final = n == left;
@@ -208,15 +318,45 @@ static int http_write_more(struct lws *wsi, http_conn_t *c)
     if (lws_write(wsi, tx + LWS_PRE, n, final ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
         return -1;
     c->out_sent += n;
-    if (!final) {
-        lws_callback_on_writable(wsi);
+    return final;
+}
+
+/* The last chunk is with lws. Completing while lws still holds part of it
+ * would make lws defer the completion to a moment we are not told of, so
+ * wait for the writeable callback lws gives once it has sent the rest. */
+static int http_answer_written(struct lws *wsi, http_conn_t *c)
+{
+    if (lws_partial_buffered(wsi)) {
+        c->state = HTTP_FLUSHING;
         return 0;
     }
-    int close_after = c->close_after;
-    http_finish(http_app(wsi), c);
-    if (close_after)
-        return -1;
-    return lws_http_transaction_completed(wsi) ? -1 : 0;
+    return http_complete(wsi, c);
+}
+
+/* Writes the whole answer now rather than from writeable callbacks, for
+ * answers given where lws would otherwise go on reading the connection
+ * meanwhile (see the top of this file); they are small, and lws keeps
+ * what the socket does not take. Returns nonzero to close. */
+static int http_answer_now(struct lws *wsi, http_conn_t *c)
+{
+    int rc;
+    while ((rc = http_write_chunk(wsi, c)) == 0)
+        ;
+    return rc < 0 ? -1 : http_answer_written(wsi, c);
+}
+
+/* Sends the next chunk of the answer; at its end, readies the connection for
+ * the next request or closes it. Returns nonzero to close. */
+static int http_write_more(struct lws *wsi, http_conn_t *c)
+{
+    if (c->state == HTTP_FLUSHING) /* lws has sent the rest */
+        return http_complete(wsi, c);
+    if (c->state != HTTP_RESPONDING)
+        return 0;
+    int rc = http_write_chunk(wsi, c);
+    if (rc == 0)
+        lws_callback_on_writable(wsi);
+    return rc < 0 ? -1 : rc ? http_answer_written(wsi, c) : 0;
 }
 
 /* Copies header `token` into dst (NUL-terminated); returns its length or -1. */
@@ -264,7 +404,7 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
                            "Content-Length is not a number", NULL);
     }
     if (!http_is_json(wsi)) {
-        c->close_after = length > 0;
+        c->close_after = 1;
         return http_refuse(wsi, c, 415, HTTP_REFUSED_MEDIA_TYPE,
                            "Content-Type must be application/json", NULL);
     }
@@ -289,17 +429,13 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
         static const char *const retry[] = {"retry-after:", "1", NULL};
         return http_respond(wsi, c, 503, "application/json", retry);
     }
-    if (length == 0) {
-        buf_reset(&c->out);
-        int status = ingest_handle(app->store, &app->metrics, "", 0, clock_wall_ms(), &c->out);
-        return http_respond_json(wsi, c, (unsigned)status);
-    }
+    /* An explicit length of 0 too: lws then calls BODY_COMPLETION at once. */
     /* curl and others announce large bodies with "Expect: 100-continue" and
      * wait (1 s in curl) for the interim answer; lws does not send it. The
      * head has passed every check, so invite the body now: 25 bytes on an
      * idle connection, which lws buffers if the socket cannot take them. */
     char expect[32];
-    if (http_header(wsi, WSI_TOKEN_HTTP_EXPECT, expect, sizeof expect) > 0 &&
+    if (length > 0 && http_header(wsi, WSI_TOKEN_HTTP_EXPECT, expect, sizeof expect) > 0 &&
         strncasecmp(expect, "100-continue", 12) == 0) {
         static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
         unsigned char interim[LWS_PRE + sizeof cont];
@@ -462,64 +598,249 @@ static int http_serve_static(struct lws *wsi, http_conn_t *c, app_t *app, slice_
     return 1;
 }
 
-static const char series_prefix[] = "/api/v1/series/";
+/* The body length lws will read for this request: it takes the
+ * Content-Length header with atoll(), so do the same (-1: no header). */
+static long long http_lws_body_length(struct lws *wsi)
+{
+    char value[64];
+    if (http_header(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH, value, sizeof value) < 0)
+        return -1;
+    return atoll(value);
+}
 
-/* Routes a request whose headers are complete. */
+/* A request with a body whose head lws took from its buffer (see the top
+ * of this file): lws would take the head's own bytes for the body. It is
+ * answered now, in full, and the connection closed; every earlier request
+ * on it has been answered already, since none is parsed before the
+ * previous answer is out. Returning nonzero here is the one way to keep
+ * lws from reading that body. */
+static int http_refuse_buffered_body(struct lws *wsi, http_conn_t *c, app_t *app)
+{
+    static const char *const retry[] = {"retry-after:", "0", NULL};
+    c->close_after = 1;
+    buf_reset(&c->out);
+    query_write_error(&c->out,
+                      "a request with a body was pipelined behind another one on this connection "
+                      "and was not read: send it after the previous answer, or on a new connection",
+                      NULL);
+    app->metrics.http_refused[HTTP_REFUSED_PIPELINED]++;
+    return http_respond(wsi, c, 503, "application/json", retry);
+}
+
+/* --- Routes ----------------------------------------------------------
+ * Each handler answers one path (or, with a prefix route, the paths under
+ * it) for its one method; `rest` is the path after the route's own. */
+typedef int (*http_handler_t)(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                              int64_t now_ms);
+
+typedef struct http_route {
+    const char *path; /* exact, or the prefix of a path when prefix is set */
+    int prefix;
+    int method; /* LWSHUMETH_GET or LWSHUMETH_POST */
+    const char *allow;
+    http_handler_t handle;
+} http_route_t;
+
+static int http_handle_points(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                              int64_t now_ms)
+{
+    (void)rest;
+    (void)now_ms;
+    c->close_after = 0; /* the body is read, so the connection may stay */
+    return http_begin_points(wsi, c, app);
+}
+
+static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                                   int64_t now_ms)
+{
+    (void)rest;
+    query_series_list(app->store, now_ms, &c->out);
+    return http_respond_json(wsi, c, 200);
+}
+
+static int http_handle_series_get(struct lws *wsi, http_conn_t *c, app_t *app, slice_t name,
+                                  int64_t now_ms)
+{
+    char storage[HTTP_MAX_ARGS][256];
+    query_arg_t args[HTTP_MAX_ARGS];
+    size_t n_args = http_query_args(wsi, storage, args);
+    int status = query_series_get(app->store, name, args, n_args, now_ms, &c->out);
+    if (status == 400)
+        app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
+    else if (status == 404)
+        app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
+    return http_respond_json(wsi, c, (unsigned)status);
+}
+
+static int http_handle_healthz(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                               int64_t now_ms)
+{
+    (void)rest;
+    store_stats_t st;
+    store_get_stats(app->store, &st);
+    buf_printf(&c->out, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"series\":%zu}",
+               SPIDER_VERSION, (long long)((now_ms - app->metrics.started_wall_ms) / 1000),
+               st.series);
+    return http_respond_json(wsi, c, 200);
+}
+
+static int http_handle_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                               int64_t now_ms)
+{
+    (void)rest;
+    (void)now_ms;
+    store_stats_t st;
+    store_get_stats(app->store, &st);
+    metrics_render(&app->metrics, &st, &c->out);
+    return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
+}
+
+/* Every API path. Any other GET is a dashboard file or a 404. */
+static const http_route_t http_routes[] = {
+    {"/api/v1/points", 0, LWSHUMETH_POST, "POST", http_handle_points},
+    {"/api/v1/series", 0, LWSHUMETH_GET, "GET", http_handle_series_list},
+    {"/api/v1/series/", 1, LWSHUMETH_GET, "GET", http_handle_series_get},
+    {"/healthz", 0, LWSHUMETH_GET, "GET", http_handle_healthz},
+    {"/metrics", 0, LWSHUMETH_GET, "GET", http_handle_metrics},
+};
+
+static const http_route_t *http_route_find(slice_t path)
+{
+    for (size_t i = 0; i < sizeof http_routes / sizeof http_routes[0]; i++) {
+        const http_route_t *r = &http_routes[i];
+        size_t n = strlen(r->path);
+        if (r->prefix ? path.n > n && memcmp(path.p, r->path, n) == 0
+                      : slice_eq_cstr(path, r->path))
+            return r;
+    }
+    return NULL;
+}
+
+/* --- Policy --------------------------------------------------------------
+ * The one hook every request passes before any route: what applies to
+ * every path (today the Host check; access tokens go here too). Returns 1
+ * if it answered the request (a refusal, with *rc the callback's result),
+ * 0 to go on to the route. */
+int http_host_allowed(struct lws *wsi, const app_t *app, char *host, size_t cap)
+{
+    int n = lws_hdr_total_length(wsi, WSI_TOKEN_HOST);
+    host[0] = '\0';
+    if (n <= 0)
+        return -1;
+    if ((size_t)n >= cap || lws_hdr_copy(wsi, host, (int)cap, WSI_TOKEN_HOST) != n)
+        return 0;
+    return hostallow_host_ok(&app->hosts, host, (size_t)n);
+}
+
+/* Adds every address of this machine's interfaces (listening on all). */
+static void http_hosts_add_interfaces(hostallow_t *h)
+{
+    struct ifaddrs *list = NULL;
+    if (getifaddrs(&list) != 0)
+        return;
+    for (struct ifaddrs *i = list; i; i = i->ifa_next) {
+        char ip[INET6_ADDRSTRLEN];
+        const struct sockaddr *sa = i->ifa_addr;
+        if (!sa || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+            continue;
+        const void *raw = sa->sa_family == AF_INET
+                              ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
+                              : (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr;
+        if (inet_ntop(sa->sa_family, raw, ip, sizeof ip))
+            (void)hostallow_add(h, ip); /* a full list keeps the first ones */
+    }
+    freeifaddrs(list);
+}
+
+int http_hosts_init(app_t *app, char *err, size_t err_len)
+{
+    const char *listen = app->cfg.listen_host;
+    hostallow_t *h = &app->hosts;
+    hostallow_init(h);
+    /* A name answers to itself and to the address it resolves to (the
+     * one printed at start); if that fails, listening fails too. */
+    config_listen_addr_t addr;
+    char resolve_err[128];
+    if (listen[0] == '\0' ||
+        config_listen_resolve(listen, &addr, resolve_err, sizeof resolve_err) != 0)
+        addr.ip[0] = '\0';
+    const char *ip = addr.ip[0] ? addr.ip : listen;
+    int any = ip[0] == '\0' || strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
+    int loopback = any || strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
+    if (!any && (hostallow_add(h, listen) != 0 || hostallow_add(h, ip) != 0)) {
+        snprintf(err, err_len, "--listen %s: not a name or address a Host header can carry",
+                 listen);
+        return -1;
+    }
+    if (loopback) {
+        (void)hostallow_add(h, "localhost");
+        (void)hostallow_add(h, "127.0.0.1");
+        (void)hostallow_add(h, "::1");
+    }
+    if (any)
+        http_hosts_add_interfaces(h);
+    if (hostallow_add_list(h, app->cfg.allow_host) != 0) {
+        snprintf(err, err_len, "--allow-host: a bad name, or more than %d names, in \"%s\"",
+                 HOSTALLOW_MAX, app->cfg.allow_host);
+        return -1;
+    }
+    return 0;
+}
+
+static int http_policy(struct lws *wsi, http_conn_t *c, app_t *app, int *rc)
+{
+    char host[HOSTALLOW_NAME_MAX];
+    int ok = http_host_allowed(wsi, app, host, sizeof host);
+    if (ok > 0)
+        return 0;
+    app->metrics.http_refused[HTTP_REFUSED_HOST]++;
+    buf_reset(&c->out);
+    if (ok < 0) {
+        query_write_error(&c->out, "a Host header is required", NULL);
+        *rc = http_respond_json(wsi, c, 400);
+        return 1;
+    }
+    /* A page whose domain was rebound to this address sends that domain. */
+    buf_append_cstr(&c->out, "{\"error\":\"this server does not answer to that Host: use its "
+                             "address, or name it with --allow-host\",\"host\":");
+    buf_json_string(&c->out, host, strlen(host));
+    buf_append_cstr(&c->out, "}");
+    *rc = http_respond_json(wsi, c, 421);
+    return 1;
+}
+
+/* Routes a request whose headers are complete: the policy, then the route
+ * table, then the dashboard's files. */
 static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
 {
     char *uri;
     int uri_len;
     int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
     slice_t path = slice_make(uri, uri_len > 0 ? (size_t)uri_len : 0);
-    int64_t now = clock_wall_ms();
-    /* A body we do not want must not be taken for the next request. */
+    /* A request with a length or a chunked body, except an upload we read:
+     * answered at once and the connection closed, so its body is neither
+     * taken for the next request nor read while the answer is written. */
     c->close_after = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
                      lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     buf_reset(&c->out);
 
-    if (slice_eq_cstr(path, "/api/v1/points")) {
-        if (method != LWSHUMETH_POST)
-            return http_refuse(wsi, c, 405, HTTP_REFUSED_METHOD, "use POST for /api/v1/points",
-                               "POST");
-        c->close_after = 0;
-        return http_begin_points(wsi, c, app);
+    int rc;
+    if (http_policy(wsi, c, app, &rc))
+        return rc;
+    const http_route_t *route = http_route_find(path);
+    if (route) {
+        if (method != route->method) {
+            char message[96];
+            snprintf(message, sizeof message, "use %s for %s", route->allow, route->path);
+            return http_refuse(wsi, c, 405, HTTP_REFUSED_METHOD, message, route->allow);
+        }
+        size_t skip = route->prefix ? strlen(route->path) : path.n;
+        return route->handle(wsi, c, app, slice_make(path.p + skip, path.n - skip),
+                             clock_wall_ms());
     }
     if (method != LWSHUMETH_GET)
         return http_refuse(wsi, c, 405, HTTP_REFUSED_METHOD,
                            "only GET is allowed here (POST goes to /api/v1/points)", "GET");
-    if (slice_eq_cstr(path, "/api/v1/series")) {
-        query_series_list(app->store, now, &c->out);
-        return http_respond_json(wsi, c, 200);
-    }
-    if (path.n > sizeof series_prefix - 1 &&
-        memcmp(path.p, series_prefix, sizeof series_prefix - 1) == 0) {
-        char storage[HTTP_MAX_ARGS][256];
-        query_arg_t args[HTTP_MAX_ARGS];
-        size_t n_args = http_query_args(wsi, storage, args);
-        slice_t name =
-            slice_make(path.p + sizeof series_prefix - 1, path.n - (sizeof series_prefix - 1));
-        int status = query_series_get(app->store, name, args, n_args, now, &c->out);
-        if (status == 400)
-            app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
-        else if (status == 404)
-            app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
-        return http_respond_json(wsi, c, (unsigned)status);
-    }
-    if (slice_eq_cstr(path, "/healthz")) {
-        store_stats_t st;
-        store_get_stats(app->store, &st);
-        buf_printf(
-            &c->out, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"series\":%zu}",
-            SPIDER_VERSION, (long long)((now - app->metrics.started_wall_ms) / 1000), st.series);
-        return http_respond_json(wsi, c, 200);
-    }
-    if (slice_eq_cstr(path, "/metrics")) {
-        store_stats_t st;
-        store_get_stats(app->store, &st);
-        metrics_render(&app->metrics, &st, &c->out);
-        return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
-    }
-    int rc;
     if (http_serve_static(wsi, c, app, path, &rc))
         return rc;
     app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
@@ -561,7 +882,19 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         c->counted_in_flight = 1;
         app->requests_in_flight++;
         app->metrics.http_requests++;
-        return http_route(wsi, c, app);
+        {
+            int rc = http_lws_body_length(wsi) > 0 && http_head_was_buffered(wsi)
+                         ? http_refuse_buffered_body(wsi, c, app)
+                         : http_route(wsi, c, app);
+            if (rc || !c->close_after || c->state != HTTP_RESPONDING)
+                return rc;
+            /* Returning nonzero here is the one way to keep lws from going
+             * on to read (or misread) the body; it sends what it holds of
+             * the answer before it closes. */
+            (void)http_answer_now(wsi, c);
+            http_finish(app, c);
+            return -1;
+        }
 
     case LWS_CALLBACK_HTTP_BODY:
         if (c->state == HTTP_RECEIVING) {
@@ -571,9 +904,17 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
         return 0;
 
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        app = http_app(wsi);
+        if (c->state == HTTP_FLUSHING) {
+            /* lws calls this again for every byte it reads after the body
+             * while it still holds part of the answer: the client sends
+             * more before reading. Close once lws has sent the answer,
+             * rather than spin on those bytes. */
+            app->metrics.http_refused[HTTP_REFUSED_PIPELINED]++;
+            return -1;
+        }
         if (c->state != HTTP_RECEIVING)
             return 0;
-        app = http_app(wsi);
         {
             buf_t body = c->body;
             buf_init(&c->body);
@@ -581,7 +922,12 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             int status = ingest_handle(app->store, &app->metrics, body.p, body.len, clock_wall_ms(),
                                        &c->out);
             buf_dispose(&body);
-            return http_respond_json(wsi, c, (unsigned)status);
+            /* Answered before returning: lws stays in its body state until
+             * the transaction completes, and would meanwhile call us here
+             * again for any byte that follows the body. */
+            if (http_respond_json(wsi, c, (unsigned)status))
+                return -1;
+            return http_answer_now(wsi, c);
         }
 
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -598,13 +944,21 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             http_finish(http_app(wsi), c);
         return 0;
 
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        /* A new TCP connection, before lws reads a byte of it. */
+        app = http_app(wsi);
+        if ((uint64_t)app->metrics.http_connections >= app->cfg.max_connections) {
+            app->metrics.http_connections_refused++;
+            return 1; /* lws closes it */
+        }
+        return 0;
+
+    case LWS_CALLBACK_WSI_CREATE: /* once per accepted connection */
+        http_app(wsi)->metrics.http_connections++;
+        return 0;
+
     case LWS_CALLBACK_WSI_DESTROY:
-        /* Every accepted connection ends here. Without a head: lws closed
-         * it at --header-timeout (it tells us nothing else), or the client
-         * left before sending one. A head cut short on a keep-alive
-         * connection that already served a request is not seen. */
-        if (!lws_get_opaque_user_data(wsi))
-            http_app(wsi)->metrics.http_closed_without_request++;
+        http_link_release(wsi);
         return 0;
 
     default:

@@ -26,6 +26,25 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
  * without one is counted in http_closed_without_request. */
 void http_mark_request_head(struct lws *wsi);
 
+/* Fills app->hosts, the Host names answered: the listen address; with it
+ * on loopback, localhost, 127.0.0.1 and [::1]; with it on all interfaces,
+ * those and every address of this machine; and --allow-host. -1 with a
+ * message in err if --allow-host (or --listen) holds a bad name. */
+int http_hosts_init(app_t *app, char *err, size_t err_len);
+
+/* Does this request's Host name this server? 1 yes, 0 no, -1 no Host
+ * header. The value (cut to cap) is copied to host for the refusal. */
+int http_host_allowed(struct lws *wsi, const app_t *app, char *host, size_t cap);
+
+/* The connection became a WebSocket client: it leaves the HTTP
+ * connections counted against --max-connections (--max-clients counts it). */
+void http_mark_upgraded(struct lws *wsi);
+
+/* Frees what the connection kept across its requests and counts it if it
+ * never sent a head: called at LWS_CALLBACK_WSI_DESTROY by whichever
+ * protocol the connection ended on (http or the WebSocket one). */
+void http_link_release(struct lws *wsi);
+
 /* Closes every request whose body has not fully arrived by its deadline
  * (monotonic ms); called from the server's tick. */
 void http_expire_deadlines(app_t *app, int64_t now_mono_ms);

@@ -31,6 +31,7 @@
 
 #include "../core/buf.h"
 #include "../core/clock.h"
+#include "../core/hostallow.h"
 #include "../core/xmalloc.h"
 #include "../push/control.h"
 #include "../push/fanout.h"
@@ -97,26 +98,23 @@ static int ws_refuse(struct lws *wsi, app_t *app, ws_refusal_t why, int status, 
     return 1;
 }
 
-/* Same origin: the Origin is this server as the browser reached it, i.e.
- * scheme://Host. Else it must be listed in --allow-origin ("*" = any).
- * A request without Origin is not from a browser page (curl, the load tool):
- * cross-site WebSocket hijacking needs a browser, so it is let through. */
+/* A browser page may open the stream if its Origin names this server (a
+ * Host it answers to: the address, or an --allow-host name; never simply
+ * whatever Host the request carries, which a rebound domain controls), or
+ * is listed in --allow-origin ("*" = any). A request without Origin is not
+ * from a browser page (curl, the load tool): cross-site WebSocket
+ * hijacking needs a browser, so it is let through. */
 static int ws_origin_allowed(struct lws *wsi, const app_t *app)
 {
-    char origin[256], host[256];
+    char origin[256];
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
         return 1;
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0)
+    int olen = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+    if (olen <= 0)
         return 0;
-    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0) {
-        const char *rest = strncmp(origin, "http://", 7) == 0    ? origin + 7
-                           : strncmp(origin, "https://", 8) == 0 ? origin + 8
-                                                                 : NULL;
-        if (rest && strcmp(rest, host) == 0)
-            return 1;
-    }
+    if (hostallow_origin_ok(&app->hosts, origin, (size_t)olen))
+        return 1;
     const char *list = app->cfg.allow_origin;
-    size_t olen = strlen(origin);
     while (*list) {
         while (*list == ' ' || *list == ',')
             list++;
@@ -125,7 +123,7 @@ static int ws_origin_allowed(struct lws *wsi, const app_t *app)
         while (trimmed && list[trimmed - 1] == ' ')
             trimmed--;
         if ((trimmed == 1 && list[0] == '*') ||
-            (trimmed == olen && trimmed && memcmp(list, origin, olen) == 0))
+            (trimmed == (size_t)olen && memcmp(list, origin, trimmed) == 0))
             return 1;
         list += n;
     }
@@ -138,6 +136,15 @@ static int ws_filter(struct lws *wsi, app_t *app)
     if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0)
         return ws_refuse(wsi, app, WS_REFUSED_PATH, 404, "Not Found",
                          "WebSocket upgrades are served on /ws only");
+    char host[HOSTALLOW_NAME_MAX];
+    int host_ok = http_host_allowed(wsi, app, host, sizeof host);
+    if (host_ok < 0)
+        return ws_refuse(wsi, app, WS_REFUSED_HOST, 400, "Bad Request",
+                         "a Host header is required");
+    if (host_ok == 0)
+        return ws_refuse(wsi, app, WS_REFUSED_HOST, 421, "Misdirected Request",
+                         "this server does not answer to that Host: use its address, or name it "
+                         "with --allow-host");
     if (!ws_origin_allowed(wsi, app))
         return ws_refuse(wsi, app, WS_REFUSED_ORIGIN, 403, "Forbidden",
                          "Origin not allowed (same origin, or --allow-origin)");
@@ -481,6 +488,7 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             app->clients->prev = c;
         app->clients = c;
         app->metrics.ws_clients++;
+        http_mark_upgraded(wsi);
         ws_send_hello(c, app);
         return 0;
     }
@@ -509,6 +517,10 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             free(c->rx);
             c->rx = NULL;
         }
+        return 0;
+
+    case LWS_CALLBACK_WSI_DESTROY:
+        http_link_release(wsi);
         return 0;
 
     default:

@@ -14,7 +14,7 @@ test('--help lists every flag with its variable and default; --version', () => {
   const h = run(['--help']);
   assert.equal(h.status, 0);
   for (const flag of ['listen', 'window', 'raw-per-second', 'max-series', 'memory-limit', 'max-body', 'ingest-buffer', 'answer-buffer',
-    'header-timeout', 'body-timeout', 'keepalive-timeout']) {
+    'header-timeout', 'body-timeout', 'keepalive-timeout', 'max-connections', 'allow-host']) {
     assert.match(h.stdout, new RegExp(`--${flag} +SPIDER_${flag.toUpperCase().replace(/-/g, '_')}`));
   }
   assert.match(h.stdout, /\(default 30m\)/);
@@ -73,11 +73,11 @@ test('an incomplete request head is closed at the header timeout', async () => {
     const [silent, dripping, idle] = await Promise.all([
       closedAfter(() => {}),
       closedAfter((sock) => {
-        const head = 'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ';
+        const head = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ';
         let i = 0;
         const iv = setInterval(() => (sock.destroyed ? clearInterval(iv) : sock.write(head[i++ % head.length])), 200);
       }),
-      closedAfter((sock) => sock.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')),
+      closedAfter((sock) => sock.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n')),
     ]);
     assert.ok(silent >= 1500 && silent < 4500, `silent connection closed after ${silent} ms`);
     assert.ok(dripping >= 1500 && dripping < 4500, `dripping head closed after ${dripping} ms`);
@@ -96,7 +96,7 @@ test('--header-buffers bounds the request heads read at once; the rest wait', as
     // A head that never completes holds the only buffer until the timeout.
     const slow = net.connect(s.port, '127.0.0.1');
     slow.on('error', () => {});
-    slow.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    slow.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
     await sleep(300);
     const t = Date.now();
     const r = await get(s.url, '/healthz');
@@ -131,7 +131,7 @@ test('SIGTERM lets an answer being written finish, then exits 0', async () => {
   const c = new RawConn(s.port);
   await c.ready();
   c.sock.pause(); // do not read: the answer backs up in the socket buffers
-  await c.write('GET /api/v1/series/big.answer HTTP/1.1\r\nHost: x\r\n\r\n');
+  await c.write('GET /api/v1/series/big.answer HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
   await sleep(300);
   const exited = s.stop();
   await sleep(300);

@@ -157,7 +157,7 @@ export function postRequest(body, extraHeaders = '') {
   const b = Buffer.isBuffer(body) ? body : Buffer.from(body);
   return Buffer.concat([
     Buffer.from(
-      `POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n` +
+      `POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n` +
         `Content-Length: ${b.length}\r\n${extraHeaders}\r\n`,
     ),
     b,

@@ -117,7 +117,7 @@ test('wrong method 405, wrong type 415, no length 411, chunked 411, over limit 4
 
   const c = new RawConn(spider.port);
   await c.ready();
-  await c.write('POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\r\n');
+  await c.write('POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\r\n');
   let a = await c.response();
   assert.equal(a.status, 411);
   assert.match(a.body, /Content-Length/);
@@ -126,7 +126,7 @@ test('wrong method 405, wrong type 415, no length 411, chunked 411, over limit 4
   const ch = new RawConn(spider.port);
   await ch.ready();
   await ch.write(
-    'POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    'POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
       'Transfer-Encoding: chunked\r\n\r\n5\r\n{"a":\r\n0\r\n\r\n',
   );
   a = await ch.response();
@@ -137,7 +137,7 @@ test('wrong method 405, wrong type 415, no length 411, chunked 411, over limit 4
   const big = new RawConn(spider.port);
   await big.ready();
   await big.write(
-    'POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    'POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${3 << 20}\r\n\r\n{"a":[`,
   );
   a = await big.response();
@@ -183,7 +183,7 @@ test('a body dripped one byte a second is cut off at the body deadline', async (
   await c.ready();
   const body = '{"drip":[' + '1,'.repeat(50) + '1]}';
   await c.write(
-    'POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    'POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${body.length}\r\n\r\n`,
   );
   const start = Date.now();
@@ -205,7 +205,7 @@ test('Expect: 100-continue gets the interim answer before the body is sent', asy
   await c.ready();
   const body = '{"expect.continue":[1,2]}';
   await c.write(
-    'POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    'POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${body.length}\r\nExpect: 100-continue\r\n\r\n`,
   );
   const interim = await c.response(3000);
@@ -221,7 +221,7 @@ test('uploads beyond the ingest buffer get 503 with Retry-After, and nothing is 
   const s = await startSpider(['--max-body', '1MiB', '--ingest-buffer', '1MiB']);
   try {
     const body = `{"buffered":[${'1,'.repeat(200000)}1]}`; // ~400 KB
-    const head = 'POST /api/v1/points HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+    const head = 'POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
       `Content-Length: ${body.length}\r\n\r\n`;
     const a = new RawConn(s.port);
     const b = new RawConn(s.port);

@@ -200,7 +200,7 @@ test('clients that do not read their answers cannot pin more than --answer-buffe
     const a = new RawConn(s.port);
     await a.ready();
     a.sock.pause(); // never reads: the answer waits in the server
-    await a.write('GET /api/v1/series/huge HTTP/1.1\r\nHost: x\r\n\r\n');
+    await a.write('GET /api/v1/series/huge HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
     await sleep(500);
     let r = await get(s.url, '/api/v1/series/huge');
     assert.equal(r.status, 503);

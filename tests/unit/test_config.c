@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "core/error.h"
 
 static int parse(config_t *cfg, char *err, int argc, char **argv)
 {
@@ -98,11 +99,71 @@ static void test_bad_values(void **state)
     expect_error("--memory-limit", "12 parsecs", "size");
     expect_error("--listen", "localhost", "HOST:PORT");
     expect_error("--listen", "1.2.3.4:70000", "HOST:PORT");
+    expect_error("--listen", "::1:8080", "HOST:PORT"); /* IPv6 needs its brackets */
+    expect_error("--listen", "[]:8080", "HOST:PORT");
+    expect_error("--listen", "[::1]8080", "HOST:PORT");
+    expect_error("--listen", "[[::1]]:8080", "HOST:PORT");
+    expect_error("--listen", "localhost:", "HOST:PORT");
+    expect_error("--listen", "localhost:+80", "HOST:PORT");
+    expect_error("--listen", "localhost: 80", "HOST:PORT");
     expect_error("--frobnicate", "1", "unknown option");
     expect_error("--window", NULL, "needs a value");
     expect_error("stray", NULL, "unexpected argument");
     expect_error("--max-body", "32MiB", "--ingest-buffer");
     expect_error("--push-interval", "50ms", "out of range"); /* default buffer 16MiB < body */
+}
+
+/* --listen keeps the host as typed (names resolve at start, not here). */
+static void listen_is(const char *value, const char *host, int port)
+{
+    config_t cfg;
+    char err[256] = "";
+    char *argv[] = {"spider", "--listen", (char *)value};
+    if (parse(&cfg, err, 3, argv) != CONFIG_RUN)
+        fail_msg("--listen %s: %s", value, err);
+    assert_string_equal(cfg.listen_host, host);
+    assert_int_equal(cfg.listen_port, port);
+}
+
+static void test_listen_forms(void **state)
+{
+    (void)state;
+    listen_is("localhost:8080", "localhost", 8080);
+    listen_is("127.0.0.1:0", "127.0.0.1", 0);
+    listen_is("0.0.0.0:65535", "0.0.0.0", 65535);
+    listen_is("[::1]:8080", "::1", 8080);
+    listen_is("[::]:8080", "::", 8080);
+    listen_is(":8080", "0.0.0.0", 8080); /* no host: every interface */
+    listen_is("spider.example.com:80", "spider.example.com", 80);
+}
+
+static void resolves_to(const char *host, const char *ip, int ipv6)
+{
+    config_listen_addr_t addr;
+    char err[256] = "";
+    if (config_listen_resolve(host, &addr, err, sizeof err) != 0)
+        fail_msg("%s: %s", host, err);
+    assert_string_equal(addr.ip, ip);
+    assert_int_equal(addr.ipv6, ipv6);
+}
+
+static void test_listen_resolve(void **state)
+{
+    (void)state;
+    resolves_to("127.0.0.1", "127.0.0.1", 0);
+    resolves_to("0.0.0.0", "0.0.0.0", 0);
+    resolves_to("::1", "::1", 1);
+    resolves_to("::", "::", 1);
+    resolves_to("0:0:0:0:0:0:0:1", "::1", 1); /* numeric, written the short way */
+    /* /etc/hosts names localhost both 127.0.0.1 and ::1: IPv4 is taken. */
+    resolves_to("localhost", "127.0.0.1", 0);
+    /* .invalid never resolves (RFC 6761); the reason is in err. */
+    config_listen_addr_t addr;
+    char err[256] = "";
+    assert_int_equal(config_listen_resolve("nosuch.invalid", &addr, err, sizeof err),
+                     SPIDER_ENOENT);
+    if (!strstr(err, "does not resolve"))
+        fail_msg("error '%s' does not say the name does not resolve", err);
 }
 
 static void test_help_and_version(void **state)
@@ -132,9 +193,13 @@ static void test_help_and_version(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults_match_design),      cmocka_unit_test(test_flags_both_forms),
-        cmocka_unit_test(test_environment_and_precedence), cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_defaults_match_design),
+        cmocka_unit_test(test_flags_both_forms),
+        cmocka_unit_test(test_environment_and_precedence),
+        cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_help_and_version),
+        cmocka_unit_test(test_listen_forms),
+        cmocka_unit_test(test_listen_resolve),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

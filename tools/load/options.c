@@ -72,6 +72,8 @@ static const opt_t OPTS[] = {
      "fail if probe latency p99 > this or a probe is lost"},
     {"--check-stall-close", OPT_DUR, O(check_stall_close_ms),
      "fail unless every stalled dashboard is closed within this of its last data"},
+    {"--check-probes", OPT_FLAG, O(check_probes),
+     "fail if no probe completes or one is lost (--check-probe-p99 adds a latency bound)"},
     {"--check-ticks", OPT_FLAG, O(check_ticks), "fail if a live dashboard misses a tick"},
     {"--check-posts", OPT_FLAG, O(check_posts), "fail if any POST fails or a sample is rejected"},
 };

@@ -38,7 +38,7 @@ typedef struct load_opts {
     int64_t check_rss_growth;   /* bytes per minute over the second half */
     int64_t check_probe_p99_ms;
     int64_t check_stall_close_ms;
-    int check_ticks, check_posts;
+    int check_ticks, check_posts, check_probes;
 } load_opts_t;
 
 void options_defaults(load_opts_t *o);
