@@ -10,6 +10,8 @@ CLANG_BUILD ?= build-clang
 FUZZ_BUILD ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 60
+# The robustness suite's length in make fuzz (60 s inside make test).
+ROBUST_SECONDS ?= 600
 SPIDER_ARGS ?=
 SOAK_SECONDS ?= 600
 
@@ -69,6 +71,8 @@ fuzz: setup
 	CC=clang cmake -S . -B $(FUZZ_BUILD) -DSPIDER_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 	cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	bash fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	$(MAKE) --no-print-directory build
+	SPIDER_BIN=$(BUILD)/spider ROBUST_SECONDS=$(ROBUST_SECONDS) node tests/robustness/robustness.mjs
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

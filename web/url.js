@@ -12,6 +12,18 @@ export function defaultView() {
   return { series: [], rangeS: 300, mode: 'scatter', y: 'linear' };
 }
 
+// The server's rule for names (src/core/seriesname.h): 1-200 bytes of
+// UTF-8, no control characters, no leading "/", "//", "." or ".." segment
+// (a path would fold those, so the series could not be queried).
+export function isSeriesName(name) {
+  const bytes = new TextEncoder().encode(name).length;
+  if (bytes < 1 || bytes > 200) return false;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) return false;
+  const segments = name.split('/');
+  return segments.every((seg, i) => seg !== '.' && seg !== '..' && (seg !== '' || i === segments.length - 1));
+}
+
 export function parseHash(hash) {
   const view = defaultView();
   const params = new URLSearchParams(hash.replace(/^#/, ''));
@@ -20,11 +32,7 @@ export function parseHash(hash) {
   if (MODES.includes(params.get('mode'))) view.mode = params.get('mode');
   if (Y_SCALES.includes(params.get('y'))) view.y = params.get('y');
   for (const name of params.getAll('s')) {
-    // Same rule as the server's names: 1-200 bytes, no control characters.
-    const bytes = new TextEncoder().encode(name).length;
-    // eslint-disable-next-line no-control-regex
-    if (bytes >= 1 && bytes <= 200 && !/[\u0000-\u001f\u007f]/.test(name) && !view.series.includes(name))
-      view.series.push(name);
+    if (isSeriesName(name) && !view.series.includes(name)) view.series.push(name);
   }
   view.series = view.series.slice(0, MAX_PANELS);
   return view;

@@ -22,6 +22,7 @@ static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_ANSWER_TOO_LARGE] = "answer_too_large",
     [HTTP_REFUSED_PIPELINED] = "pipelined",
     [HTTP_REFUSED_HOST] = "host",
+    [HTTP_REFUSED_BAD_HEADER] = "bad_header",
 };
 
 static const char *const ws_refusal_labels[WS_REFUSED_COUNT] = {

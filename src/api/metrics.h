@@ -42,6 +42,7 @@ typedef enum http_refusal {
     HTTP_REFUSED_ANSWER_TOO_LARGE, /* 400: one answer larger than --answer-buffer */
     HTTP_REFUSED_PIPELINED,        /* 503 or closed: pipelined where lws cannot parse it */
     HTTP_REFUSED_HOST,             /* 421/400: a Host that does not name this server, or none */
+    HTTP_REFUSED_BAD_HEADER,       /* 400: a malformed header that lws would let through */
     HTTP_REFUSED_COUNT
 } http_refusal_t;
 

@@ -140,7 +140,11 @@ int query_series_get(store_t *store, slice_t name, const query_arg_t *args, size
         else if (slice_eq_cstr(args[i].key, "until"))
             target = &until;
         else {
-            query_write_error(out, "unknown query parameter (expected since, until)", NULL);
+            char key[65];
+            size_t n = args[i].key.n > 64 ? 64 : args[i].key.n;
+            memcpy(key, args[i].key.p, n);
+            key[n] = '\0';
+            query_write_error(out, "unknown query parameter (expected since, until)", key);
             return 400;
         }
         if (query_parse_ms(args[i].value, target) != 0) {

@@ -49,6 +49,7 @@
 #include "../core/clock.h"
 #include "../core/hostallow.h"
 #include "../core/mime.h"
+#include "../core/seriesname.h"
 #include "../core/xmalloc.h"
 #include "web/assets.h"
 
@@ -89,6 +90,7 @@ struct http_conn {
     size_t out_sent;
     size_t out_counted; /* bytes of out counted in app->answer_bytes */
     int close_after;    /* the request body was not consumed: close after answering */
+    int head_only;      /* a HEAD request: the GET answer's headers, no body */
 };
 
 size_t http_conn_size(void)
@@ -310,7 +312,7 @@ static int http_complete(struct lws *wsi, http_conn_t *c)
 static int http_write_chunk(struct lws *wsi, http_conn_t *c)
 {
     static unsigned char tx[LWS_PRE + HTTP_CHUNK];
-    size_t left = c->out.len - c->out_sent;
+    size_t left = c->head_only ? 0 : c->out.len - c->out_sent;
     size_t n = left < HTTP_CHUNK ? left : HTTP_CHUNK;
     int final = n == left;
     if (n) /* a 304 has no body, and then no buffer either */
@@ -453,21 +455,50 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
     return 0;
 }
 
-/* Reads decoded query-string fragments ("key=value") into args. */
-static size_t http_query_args(struct lws *wsi, char storage[HTTP_MAX_ARGS][256], query_arg_t *args)
+/* Query parameters read per request, each at most HTTP_ARG_MAX - 1
+ * bytes decoded: more, or a longer one, is a 400 naming it, never dropped. */
+#define HTTP_ARG_MAX 256
+
+typedef struct http_args {
+    char storage[HTTP_MAX_ARGS][HTTP_ARG_MAX];
+    query_arg_t arg[HTTP_MAX_ARGS];
+    size_t n;
+} http_args_t;
+
+/* Reads the decoded query-string fragments ("key=value") into a. Returns
+ * 0, or refuses the request (400, the parameter named) and returns 1. */
+static int http_query_args(struct lws *wsi, http_conn_t *c, http_args_t *a, int *rc)
 {
-    size_t n = 0;
-    for (int i = 0; n < HTTP_MAX_ARGS; i++) {
-        int len = lws_hdr_copy_fragment(wsi, storage[n], 256, WSI_TOKEN_HTTP_URI_ARGS, i);
+    a->n = 0;
+    for (int i = 0;; i++) {
+        int len = lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i);
+        if (len <= 0)
+            return 0;
+        const char *why = a->n == HTTP_MAX_ARGS ? "more than 8 query parameters"
+                          : len >= HTTP_ARG_MAX ? "a query parameter longer than 255 bytes"
+                                                : NULL;
+        if (why) {
+            /* The key names it: copy what fits of the fragment, up to '='. */
+            char frag[4096];
+            int got = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+            size_t key = got > 0 ? strcspn(frag, "=") : 0;
+            frag[key > 64 ? 64 : key] = '\0';
+            http_app(wsi)->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
+            buf_reset(&c->out);
+            query_write_error(&c->out, why, frag);
+            *rc = http_respond_json(wsi, c, 400);
+            return 1;
+        }
+        char *p = a->storage[a->n];
+        len = lws_hdr_copy_fragment(wsi, p, HTTP_ARG_MAX, WSI_TOKEN_HTTP_URI_ARGS, i);
         if (len < 0)
-            break;
-        char *eq = memchr(storage[n], '=', (size_t)len);
-        args[n].key = slice_make(storage[n], eq ? (size_t)(eq - storage[n]) : (size_t)len);
-        args[n].value = eq ? slice_make(eq + 1, (size_t)(len - (eq + 1 - storage[n])))
-                           : slice_make(storage[n] + len, 0);
-        n++;
+            return 0;
+        char *eq = memchr(p, '=', (size_t)len);
+        a->arg[a->n].key = slice_make(p, eq ? (size_t)(eq - p) : (size_t)len);
+        a->arg[a->n].value =
+            eq ? slice_make(eq + 1, (size_t)(len - (eq + 1 - p))) : slice_make(p + len, 0);
+        a->n++;
     }
-    return n;
 }
 
 /* The dashboard's pages run only our own scripts and styles and talk only to
@@ -654,6 +685,18 @@ static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, 
                                    int64_t now_ms)
 {
     (void)rest;
+    http_args_t args;
+    int rc;
+    if (http_query_args(wsi, c, &args, &rc))
+        return rc;
+    if (args.n) { /* the list takes none: say so rather than ignore it */
+        char key[65];
+        snprintf(key, sizeof key, "%.*s", (int)(args.arg[0].key.n > 64 ? 64 : args.arg[0].key.n),
+                 args.arg[0].key.p);
+        app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
+        query_write_error(&c->out, "/api/v1/series takes no query parameters", key);
+        return http_respond_json(wsi, c, 400);
+    }
     query_series_list(app->store, now_ms, &c->out);
     return http_respond_json(wsi, c, 200);
 }
@@ -661,10 +704,17 @@ static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, 
 static int http_handle_series_get(struct lws *wsi, http_conn_t *c, app_t *app, slice_t name,
                                   int64_t now_ms)
 {
-    char storage[HTTP_MAX_ARGS][256];
-    query_arg_t args[HTTP_MAX_ARGS];
-    size_t n_args = http_query_args(wsi, storage, args);
-    int status = query_series_get(app->store, name, args, n_args, now_ms, &c->out);
+    seriesname_check_t check = seriesname_check(name.p, name.n);
+    if (check != SERIESNAME_OK) {
+        char message[192];
+        snprintf(message, sizeof message, "the series name %s", seriesname_reason(check));
+        return http_refuse(wsi, c, 400, HTTP_REFUSED_BAD_QUERY, message, NULL);
+    }
+    http_args_t args;
+    int rc;
+    if (http_query_args(wsi, c, &args, &rc))
+        return rc;
+    int status = query_series_get(app->store, name, args.arg, args.n, now_ms, &c->out);
     if (status == 400)
         app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
     else if (status == 404)
@@ -787,8 +837,38 @@ int http_hosts_init(app_t *app, char *err, size_t err_len)
     return 0;
 }
 
+/* Whitespace between a header's name and its colon is forbidden (RFC
+ * 9112 5.1): lws keeps such a line as an unknown header, so a
+ * "Transfer-Encoding : chunked" would be ignored and its body taken for
+ * the next request. The names that frame a message are checked (lws
+ * stores unknown names lower-cased, up to and with the colon). */
+static int http_spaced_framing_header(struct lws *wsi)
+{
+    static const char *const names[] = {"transfer-encoding :",
+                                        "transfer-encoding\t:",
+                                        "content-length :",
+                                        "content-length\t:",
+                                        "host :",
+                                        "host\t:"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (lws_hdr_custom_length(wsi, names[i], (int)strlen(names[i])) >= 0)
+            return 1;
+    return 0;
+}
+
 static int http_policy(struct lws *wsi, http_conn_t *c, app_t *app, int *rc)
 {
+    if (http_spaced_framing_header(wsi)) {
+        app->metrics.http_refused[HTTP_REFUSED_BAD_HEADER]++;
+        c->close_after = 1; /* its body, if any, cannot be told from a request */
+        buf_reset(&c->out);
+        query_write_error(&c->out,
+                          "whitespace between a header name and its colon "
+                          "(Transfer-Encoding, Content-Length or Host) is not allowed",
+                          NULL);
+        *rc = http_respond_json(wsi, c, 400);
+        return 1;
+    }
     char host[HOSTALLOW_NAME_MAX];
     int ok = http_host_allowed(wsi, app, host, sizeof host);
     if (ok > 0)
@@ -827,6 +907,10 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
     int rc;
     if (http_policy(wsi, c, app, &rc))
         return rc;
+    /* HEAD is GET without the body (uptime checkers use it). */
+    c->head_only = method == LWSHUMETH_HEAD;
+    if (c->head_only)
+        method = LWSHUMETH_GET;
     const http_route_t *route = http_route_find(path);
     if (route) {
         if (method != route->method) {

@@ -36,6 +36,7 @@
 #endif
 
 #include "../core/error.h"
+#include "../core/seriesname.h"
 #include "../core/utf8.h"
 
 /* For the few helpers of the hot loop, where inlining is what makes the
@@ -325,7 +326,7 @@ static points_reject_t points_name(const char *s, const char *e, int escaped, ch
         *name = slice_make(s, n > POINTS_NAME_MAX ? POINTS_NAME_MAX : n);
         if (n == 0 || n > POINTS_NAME_MAX)
             return POINTS_BAD_NAME;
-        return utf8_is_name((const unsigned char *)s, n) ? POINTS_OK : POINTS_BAD_NAME;
+        return seriesname_check(s, n) == SERIESNAME_OK ? POINTS_OK : POINTS_BAD_NAME;
     }
     size_t n = 0;
     points_reject_t r = POINTS_OK;
@@ -394,7 +395,7 @@ static points_reject_t points_name(const char *s, const char *e, int escaped, ch
         }
     }
     *name = slice_make(buf, n);
-    if (r != POINTS_OK || n == 0 || !utf8_is_name((const unsigned char *)buf, n))
+    if (r != POINTS_OK || seriesname_check(buf, n) != SERIESNAME_OK)
         return POINTS_BAD_NAME;
     return POINTS_OK;
 too_long:

@@ -45,7 +45,7 @@
 
 typedef enum points_reject {
     POINTS_OK = 0,
-    POINTS_BAD_NAME,      /* empty, over POINTS_NAME_MAX, invalid UTF-8, control char */
+    POINTS_BAD_NAME,      /* not a name by core/seriesname.h (empty, long, ., .., ...) */
     POINTS_NEGATIVE,      /* duration < 0 */
     POINTS_NOT_FINITE,    /* duration overflows a double (e.g. 1e400) */
     POINTS_BAD_TIMESTAMP, /* unix_ms not a non-negative integer that fits int64 */

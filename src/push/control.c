@@ -27,6 +27,7 @@
 #include <cjson/cJSON.h>
 
 #include "../core/error.h"
+#include "../core/seriesname.h"
 #include "../core/utf8.h"
 
 /* The longest key echoed in "unknown key: ...", so the message stays well
@@ -163,10 +164,10 @@ static int control_add_name(const cJSON *item, unsigned idx, control_msg_t *out,
     if (utf8_valid_prefix((const unsigned char *)s, len) != len)
         return control_fail(err, CONTROL_ERR_UTF8, CONTROL_NO_OFFSET,
                             "series name %u is not valid UTF-8", idx);
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
-                                "series name %u contains a control character", idx);
+    seriesname_check_t check = seriesname_check(s, len);
+    if (check != SERIESNAME_OK)
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET, "series name %u %s", idx,
+                            seriesname_reason(check));
     if (control_msg_has(out, s, len))
         return 0; /* a duplicate: the first one stays */
     /* Fits: count < CONTROL_MAX_NAMES and every name before took at most

@@ -143,3 +143,23 @@ test('WebSocket clients leave the --max-connections count (they are under --max-
     await s.stop();
   }
 });
+
+test('a space before the colon of Transfer-Encoding, Content-Length or Host: 400 JSON, then closed', async () => {
+  const s = await startSpider();
+  try {
+    for (const line of ['Transfer-Encoding : chunked', 'Content-Length :5', 'transfer-encoding\t: chunked']) {
+      const c = new RawConn(s.port);
+      await c.ready();
+      await c.write(`POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n${line}\r\n\r\n5\r\n{"a":[1]}\r\n0\r\n\r\n`);
+      const r = await c.response(5000);
+      assert.equal(r.status, 400, line);
+      assert.match(JSON.parse(r.body).error, /whitespace between a header name and its colon/);
+      assert.ok(await c.closedWithin(3000), 'closed after the refusal');
+    }
+    const m = await get(s.url, '/metrics');
+    assert.match(m.body, /spider_http_refused_total\{reason="bad_header"\} 3\n/);
+    assert.equal((await get(s.url, '/api/v1/series')).json.series.length, 0);
+  } finally {
+    await s.stop();
+  }
+});

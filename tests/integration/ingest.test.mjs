@@ -53,7 +53,7 @@ test('per-sample rejects are counted and explained, the rest is kept', async () 
     'timestamp older than the window',
     'timestamp more than 60 s in the future',
     'timestamp is not a non-negative integer of unix ms',
-    'bad series name (1-200 bytes of UTF-8, no control characters)',
+    'bad series name (1-200 bytes of UTF-8, no control characters, no leading /, //, . or .. segment)',
   ]);
   for (const e of r.json.errors) assert.equal(typeof e.offset, 'number');
   assert.equal(r.json.errors[0].series, 'rej.ok');

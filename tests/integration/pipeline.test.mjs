@@ -122,3 +122,20 @@ test('metrics count the refusals as pipelined', async () => {
   const n = Number(m.body.match(/spider_http_refused_total\{reason="pipelined"\} (\d+)/)[1]);
   assert.ok(n >= 4, `pipelined refusals: ${n}`);
 });
+
+test('HEAD: the GET answer without its body, and the connection stays in step', async () => {
+  const c = new RawConn(s.port);
+  await c.ready();
+  await c.write(`HEAD /healthz HTTP/1.1\r\n${head(s.port)}\r\n`);
+  await new Promise((r) => setTimeout(r, 300));
+  const raw = c.buf.toString('latin1');
+  assert.match(raw, /^HTTP\/1\.1 200 /);
+  assert.match(raw, /content-length: \d+\r\n/);
+  assert.ok(raw.endsWith('\r\n\r\n'), `no body after the head: ${JSON.stringify(raw)}`);
+  c.buf = Buffer.alloc(0);
+  await c.write(getReq(s.port));
+  const r = await c.response(5000);
+  assert.equal(r.status, 200);
+  assert.equal(JSON.parse(r.body).status, 'ok');
+  c.sock.destroy();
+});

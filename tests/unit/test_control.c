@@ -426,6 +426,8 @@ static void test_escaped_control_chars(void **state)
     fails("{\"subscribe\":[\"a\\u001f\"]}", 1003, "series name 1 contains a control character");
     fails("{\"subscribe\":[\"a\\u007f\"]}", 1003, "series name 1 contains a control character");
     fails("{\"subscribe\":[\"a\x7f\"]}", 1003, "series name 1 contains a control character");
+    fails("{\"subscribe\":[\"ok\",\"a/../b\"]}", 1003,
+          "series name 2 has a leading /, //, or a . or .. segment (not queryable as a path)");
     /* C1 controls are not refused, as in ingest names. */
     ok("{\"subscribe\":[\"a\\u0085\"]}");
 }

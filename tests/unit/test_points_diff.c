@@ -133,6 +133,8 @@ static void name(gen_t *g)
         "\xC3",             /* truncated UTF-8: bad name */
         "\xED\xA0\x80",     /* UTF-8 surrogate: bad name */
         " ",
+        "/", /* with "." pieces: "/./", "//", "/..": bad names */
+        ".",
     };
     put(g, "\"");
     switch (rnd(20)) {
@@ -332,13 +334,27 @@ static int utf8_ok(const unsigned char *s, size_t n)
     return 1;
 }
 
+/* Names a path would fold (written apart from core/seriesname.c, by
+ * pattern): a leading "/", "//", or a "." or ".." segment. */
+static int path_folds(const char *k, size_t n)
+{
+    static const char *const inner[] = {"//", "/./", "/../"};
+    for (size_t i = 0; i < 3; i++)
+        if (strstr(k, inner[i]))
+            return 1;
+    return k[0] == '/' || strcmp(k, ".") == 0 || strcmp(k, "..") == 0 || strncmp(k, "./", 2) == 0 ||
+           strncmp(k, "../", 3) == 0 || (n >= 2 && strcmp(k + n - 2, "/.") == 0) ||
+           (n >= 3 && strcmp(k + n - 3, "/..") == 0);
+}
+
 static void oracle_sample(const char *key, const cJSON *ts, const cJSON *ms)
 {
     points_sample_t *s = &want.s[want.n];
     size_t len = strlen(key);
     memset(s, 0, sizeof *s);
     s->reject = POINTS_OK;
-    if (len == 0 || len > POINTS_NAME_MAX || !utf8_ok((const unsigned char *)key, len))
+    if (len == 0 || len > POINTS_NAME_MAX || !utf8_ok((const unsigned char *)key, len) ||
+        path_folds(key, len))
         s->reject = POINTS_BAD_NAME;
     if (s->reject == POINTS_OK)
         memcpy(want.names[want.n], key, len + 1);
