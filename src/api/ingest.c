@@ -24,8 +24,9 @@ typedef struct ingest_ctx {
 } ingest_ctx_t;
 
 static const char *const reject_reasons[INGEST_REJECT_COUNT] = {
-    [INGEST_REJECT_BAD_NAME] = "bad series name (1-200 bytes of UTF-8, no control characters, "
-                               "no leading /, //, . or .. segment)",
+    /* parenthesised: one string on two lines, not two elements */
+    [INGEST_REJECT_BAD_NAME] = ("bad series name (1-200 bytes of UTF-8, no control characters, "
+                                "no leading /, //, . or .. segment)"),
     [INGEST_REJECT_NEGATIVE] = "negative duration",
     [INGEST_REJECT_NOT_FINITE] = "duration is not a finite number",
     [INGEST_REJECT_BAD_TIMESTAMP] = "timestamp is not a non-negative integer of unix ms",
