@@ -99,11 +99,6 @@ int server_run(const config_t *cfg)
     app_t app;
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
-    char err[512];
-    if (http_hosts_init(&app, err, sizeof err) != 0) {
-        fprintf(stderr, "spider: %s\n", err);
-        return 2;
-    }
     app.metrics.started_wall_ms = clock_wall_ms();
     summary_cache_init(&app.summary_cache);
     app.push_groups = stagger_groups(cfg->push_interval_ms);
@@ -139,6 +134,12 @@ int server_run(const config_t *cfg)
              bracket ? "]" : "", cfg->listen_port);
     if (config_listen_resolve(cfg->listen_host, &addr, why, sizeof why) != 0) {
         fprintf(stderr, "spider: cannot listen on %s: %s\n", where, why);
+        goto out;
+    }
+    char err[512];
+    if (http_hosts_init(&app, addr.ip, err, sizeof err) != 0) {
+        fprintf(stderr, "spider: %s\n", err);
+        status = 2;
         goto out;
     }
     int named = strcmp(addr.ip, cfg->listen_host) != 0; /* a name, not an address */

@@ -802,19 +802,14 @@ static void http_hosts_add_interfaces(hostallow_t *h)
     freeifaddrs(list);
 }
 
-int http_hosts_init(app_t *app, char *err, size_t err_len)
+int http_hosts_init(app_t *app, const char *bound_ip, char *err, size_t err_len)
 {
     const char *listen = app->cfg.listen_host;
     hostallow_t *h = &app->hosts;
     hostallow_init(h);
-    /* A name answers to itself and to the address it resolves to (the
-     * one printed at start); if that fails, listening fails too. */
-    config_listen_addr_t addr;
-    char resolve_err[128];
-    if (listen[0] == '\0' ||
-        config_listen_resolve(listen, &addr, resolve_err, sizeof resolve_err) != 0)
-        addr.ip[0] = '\0';
-    const char *ip = addr.ip[0] ? addr.ip : listen;
+    /* A name answers to itself and to the address it resolved to (the one
+     * printed at start). */
+    const char *ip = bound_ip;
     int any = ip[0] == '\0' || strcmp(ip, "0.0.0.0") == 0 || strcmp(ip, "::") == 0;
     int loopback = any || strncmp(ip, "127.", 4) == 0 || strcmp(ip, "::1") == 0;
     if (!any && (hostallow_add(h, listen) != 0 || hostallow_add(h, ip) != 0)) {

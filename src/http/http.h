@@ -26,11 +26,12 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
  * without one is counted in http_closed_without_request. */
 void http_mark_request_head(struct lws *wsi);
 
-/* Fills app->hosts, the Host names answered: the listen address; with it
- * on loopback, localhost, 127.0.0.1 and [::1]; with it on all interfaces,
- * those and every address of this machine; and --allow-host. -1 with a
- * message in err if --allow-host (or --listen) holds a bad name. */
-int http_hosts_init(app_t *app, char *err, size_t err_len);
+/* Fills app->hosts, the Host names answered: the listen address as typed
+ * and bound_ip, what it resolved to; with that on loopback, localhost,
+ * 127.0.0.1 and [::1]; on all interfaces (0.0.0.0, ::), those and every
+ * address of this machine; and --allow-host. -1 with a message in err if
+ * --allow-host (or --listen) holds a bad name. */
+int http_hosts_init(app_t *app, const char *bound_ip, char *err, size_t err_len);
 
 /* Does this request's Host name this server? 1 yes, 0 no, -1 no Host
  * header. The value (cut to cap) is copied to host for the refusal. */
