@@ -1,0 +1,93 @@
+/* fuzz_statsd.c - libFuzzer target for the StatsD line parser.
+ *
+ * Splits the input into lines as a datagram and parses each; any violated
+ * invariant aborts (a crash for libFuzzer and for the corpus replay in the
+ * tests). The input comes in an exact-size buffer, so ASan catches a read
+ * past it. It checks that:
+ *   - the input is never written;
+ *   - lines lie inside the input, in order, non-empty, without '\n', and
+ *     the bytes between them are only '\n' and '\r';
+ *   - an accepted line's slices lie inside the line; a latency line has
+ *     n_values >= 1 finite values, and statsd_next_value() yields exactly
+ *     n_values of them; its rate is in (0, 1]; its name is non-empty
+ *     without control characters, '|' or ':';
+ *   - the verdict on a line does not depend on the bytes after it (the
+ *     line parsed again from a copy gives the same answer);
+ *   - the labels exist for every verdict and kind.
+ */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ingest/statsd.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (!(cond))                                                                               \
+            abort();                                                                               \
+    } while (0)
+
+static int inside(slice_t s, const char *p, size_t n)
+{
+    return s.n == 0 || (s.p >= p && s.p + s.n <= p + n);
+}
+
+static void check_line(const char *p, size_t n)
+{
+    statsd_line_t a, b;
+    statsd_error_t e = statsd_parse_line(p, n, &a);
+    CHECK((unsigned)e < STATSD_ERR_COUNT && statsd_error_label(e)[0]);
+    /* the same bytes alone, in a buffer of their own size */
+    char *copy = malloc(n ? n : 1);
+    memcpy(copy, p, n);
+    statsd_error_t e2 = statsd_parse_line(copy, n, &b);
+    CHECK(e2 == e);
+    if (e == STATSD_OK) {
+        CHECK((unsigned)a.kind < STATSD_KIND_COUNT && statsd_kind_label(a.kind)[0]);
+        CHECK(a.kind == b.kind && a.n_values == b.n_values);
+        CHECK(inside(a.name, p, n) && inside(a.values, p, n) && inside(a.tags, p, n));
+        if (a.kind == STATSD_LATENCY) {
+            CHECK(a.name.n > 0);
+            for (size_t i = 0; i < a.name.n; i++) {
+                unsigned char c = (unsigned char)a.name.p[i];
+                CHECK(c >= 0x20 && c != 0x7f && c != '|' && c != ':');
+            }
+            CHECK(a.rate > 0.0 && a.rate <= 1.0 && a.rate == b.rate);
+            CHECK(a.n_values >= 1);
+            slice_t rest = a.values, rest2 = b.values;
+            size_t count = 0;
+            double v, v2;
+            while (statsd_next_value(&rest, &v)) {
+                CHECK(statsd_next_value(&rest2, &v2));
+                CHECK(isfinite(v) && v == v2);
+                CHECK(++count <= a.n_values);
+            }
+            CHECK(count == a.n_values && rest.n == 0);
+        }
+    }
+    free(copy);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const char *p = (const char *)data, *end = p + size, *cur = p, *prev_end = p;
+    uint8_t *before = malloc(size ? size : 1);
+    memcpy(before, data, size);
+    slice_t line;
+    while (statsd_next_line(&cur, end, &line)) {
+        CHECK(line.n > 0 && line.p >= prev_end && line.p + line.n <= end);
+        CHECK(memchr(line.p, '\n', line.n) == NULL);
+        for (const char *q = prev_end; q < line.p; q++)
+            CHECK(*q == '\n' || *q == '\r');
+        check_line(line.p, line.n);
+        prev_end = line.p + line.n;
+    }
+    for (const char *q = prev_end; q < end; q++)
+        CHECK(*q == '\n' || *q == '\r');
+    CHECK(memcmp(before, data, size) == 0);
+    free(before);
+    return 0;
+}

@@ -1,0 +1,176 @@
+/* test_statsd.c - the StatsD / DogStatsD line parser. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ingest/statsd.h"
+
+static statsd_line_t line;
+
+static statsd_error_t parse(const char *s)
+{
+    return statsd_parse_line(s, strlen(s), &line);
+}
+
+static void assert_slice(slice_t s, const char *want)
+{
+    assert_int_equal(s.n, strlen(want));
+    assert_memory_equal(s.p, want, s.n);
+}
+
+/* Every value of the parsed line, in order, into v; returns how many. */
+static size_t values(double *v, size_t cap)
+{
+    slice_t rest = line.values;
+    size_t n = 0;
+    double x;
+    while (n < cap && statsd_next_value(&rest, &x))
+        v[n++] = x;
+    return n;
+}
+
+static void test_latency_types(void **state)
+{
+    (void)state;
+    double v[8];
+    assert_int_equal(parse("checkout.db:12.5|ms"), STATSD_OK);
+    assert_int_equal(line.kind, STATSD_LATENCY);
+    assert_slice(line.name, "checkout.db");
+    assert_int_equal(values(v, 8), 1);
+    assert_true(v[0] == 12.5);
+    assert_true(line.rate == 1.0);
+    assert_int_equal(line.tags.n, 0);
+    assert_int_equal(parse("a:3|h"), STATSD_OK);
+    assert_int_equal(line.kind, STATSD_LATENCY);
+    assert_int_equal(parse("a:3|d"), STATSD_OK);
+    assert_int_equal(line.kind, STATSD_LATENCY);
+    /* numbers as clients print them */
+    assert_int_equal(parse("a:0.001|ms"), STATSD_OK);
+    assert_int_equal(parse("a:1e3|ms"), STATSD_OK);
+    assert_int_equal(values(v, 8), 1);
+    assert_true(v[0] == 1000.0);
+    assert_int_equal(parse("a:.5|ms"), STATSD_OK);
+    assert_int_equal(parse("a:5.|ms"), STATSD_OK);
+    assert_int_equal(parse("a:-1|ms"), STATSD_OK); /* the sink refuses a negative per sample */
+}
+
+static void test_packed_rate_tags_and_skipped_fields(void **state)
+{
+    (void)state;
+    double v[8];
+    assert_int_equal(
+        parse("api.latency:1:2.5:3|d|@0.25|#env:prod,region:eu,canary|c:abc123|T1764160000"),
+        STATSD_OK);
+    assert_slice(line.name, "api.latency");
+    assert_int_equal(line.n_values, 3);
+    assert_int_equal(values(v, 8), 3);
+    assert_true(v[0] == 1.0 && v[1] == 2.5 && v[2] == 3.0);
+    assert_true(line.rate == 0.25);
+    assert_slice(line.tags, "env:prod,region:eu,canary");
+    /* fields in any order; unknown ones skipped; only the first tag field kept */
+    assert_int_equal(parse("a:1|ms|#x:1|card:low|e:it-123|@1|#y:2|zzz"), STATSD_OK);
+    assert_slice(line.tags, "x:1");
+    assert_true(line.rate == 1.0);
+    assert_int_equal(parse("a:1|ms||"), STATSD_OK); /* empty fields */
+}
+
+static void test_other_kinds(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("logins:1|c"), STATSD_OK);
+    assert_int_equal(line.kind, STATSD_COUNTER);
+    assert_int_equal(parse("queue:-3|g"), STATSD_OK);
+    assert_int_equal(line.kind, STATSD_GAUGE);
+    assert_int_equal(parse("users:alice|s"), STATSD_OK); /* set members need not be numbers */
+    assert_int_equal(line.kind, STATSD_SET);
+    assert_int_equal(parse("_e{5,4}:title|text|#a:b"), STATSD_OK);
+    assert_int_equal(line.kind, STATSD_EVENT);
+    assert_int_equal(parse("_sc|db.up|0|#env:prod"), STATSD_OK);
+    assert_int_equal(line.kind, STATSD_SERVICE_CHECK);
+    assert_string_equal(statsd_kind_label(STATSD_SERVICE_CHECK), "service_check");
+}
+
+static void test_malformed(void **state)
+{
+    (void)state;
+    assert_int_equal(parse("noval"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("noval|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse(":1|ms"), STATSD_ERR_NAME);
+    assert_int_equal(parse("a|b:1|ms"), STATSD_ERR_NAME);
+    assert_int_equal(parse("a\tb:1|ms"), STATSD_ERR_NAME);
+    assert_int_equal(parse("a:1"), STATSD_ERR_TYPE);
+    assert_int_equal(parse("a:1|"), STATSD_ERR_TYPE);
+    assert_int_equal(parse("a:1|x"), STATSD_ERR_TYPE);
+    assert_int_equal(parse("a:1|MS"), STATSD_ERR_TYPE);
+    assert_int_equal(parse("a:|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:1::2|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:1:|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:abc|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:nan|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:inf|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:1e999|ms"), STATSD_ERR_VALUE); /* not finite */
+    assert_int_equal(parse("a:1e|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:0x10|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a: 1|ms"), STATSD_ERR_VALUE);
+    assert_int_equal(parse("a:1|ms|@0"), STATSD_ERR_RATE);
+    assert_int_equal(parse("a:1|ms|@1.5"), STATSD_ERR_RATE);
+    assert_int_equal(parse("a:1|ms|@-0.5"), STATSD_ERR_RATE);
+    assert_int_equal(parse("a:1|ms|@"), STATSD_ERR_RATE);
+    char longnum[STATSD_NUMBER_MAX + 16] = "a:";
+    memset(longnum + 2, '1', STATSD_NUMBER_MAX + 1);
+    strcpy(longnum + 2 + STATSD_NUMBER_MAX + 1, "|ms");
+    assert_int_equal(parse(longnum), STATSD_ERR_VALUE);
+    assert_string_equal(statsd_error_label(STATSD_ERR_RATE), "bad_rate");
+}
+
+static void test_lines_of_a_datagram(void **state)
+{
+    (void)state;
+    static const char dgram[] = "a:1|ms\nbad line\r\n\n\nb:2|d\r\nc:3|h";
+    const char *cur = dgram, *end = dgram + sizeof dgram - 1;
+    slice_t l;
+    const char *want[] = {"a:1|ms", "bad line", "b:2|d", "c:3|h"};
+    size_t n = 0;
+    while (statsd_next_line(&cur, end, &l)) {
+        assert_true(n < 4);
+        assert_slice(l, want[n++]);
+    }
+    assert_int_equal(n, 4);
+    /* a bad line does not stop the others */
+    cur = dgram;
+    int ok = 0, bad = 0;
+    while (statsd_next_line(&cur, end, &l))
+        *(statsd_parse_line(l.p, l.n, &line) == STATSD_OK ? &ok : &bad) += 1;
+    assert_int_equal(ok, 3);
+    assert_int_equal(bad, 1);
+    cur = end;
+    assert_int_equal(statsd_next_line(&cur, end, &l), 0);
+}
+
+static void test_never_reads_past_the_line(void **state)
+{
+    (void)state;
+    /* the line is a prefix of a longer buffer: what follows must not count */
+    static const char buf[] = "a:1|ms|@0.5XYZ";
+    assert_int_equal(statsd_parse_line(buf, 11, &line), STATSD_OK);
+    assert_true(line.rate == 0.5);
+    assert_int_equal(statsd_parse_line(buf, 5, &line), STATSD_ERR_TYPE); /* "a:1|m" */
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_latency_types),
+        cmocka_unit_test(test_packed_rate_tags_and_skipped_fields),
+        cmocka_unit_test(test_other_kinds),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_lines_of_a_datagram),
+        cmocka_unit_test(test_never_reads_past_the_line),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
