@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "slice.h"
+
 void hostallow_init(hostallow_t *h)
 {
     memset(h, 0, sizeof *h);
@@ -105,22 +107,14 @@ int hostallow_add(hostallow_t *h, const char *name)
 int hostallow_add_list(hostallow_t *h, const char *list)
 {
     char name[HOSTALLOW_NAME_MAX];
-    while (*list) {
-        while (*list == ' ' || *list == ',')
-            list++;
-        size_t n = strcspn(list, ",");
-        size_t trimmed = n;
-        while (trimmed && list[trimmed - 1] == ' ')
-            trimmed--;
-        if (trimmed) {
-            if (trimmed >= sizeof name)
-                return -1;
-            memcpy(name, list, trimmed);
-            name[trimmed] = '\0';
-            if (hostallow_add(h, name) != 0)
-                return -1;
-        }
-        list += n;
+    slice_t item;
+    while (slice_next_item(&list, &item)) {
+        if (item.n >= sizeof name)
+            return -1;
+        memcpy(name, item.p, item.n);
+        name[item.n] = '\0';
+        if (hostallow_add(h, name) != 0)
+            return -1;
     }
     return 0;
 }

@@ -31,4 +31,25 @@ static inline int slice_eq_cstr(slice_t s, const char *c)
     return s.n == n && memcmp(s.p, c, n) == 0;
 }
 
+/* Takes the next item of a comma-separated list in a C string (the flags'
+ * and headers' lists): spaces around an item are dropped, empty items
+ * skipped. Returns 1 with *item set and *list moved past it, 0 at the end. */
+static inline int slice_next_item(const char **list, slice_t *item)
+{
+    const char *p = *list;
+    while (*p == ' ' || *p == ',')
+        p++;
+    if (!*p) {
+        *list = p;
+        return 0;
+    }
+    size_t n = strcspn(p, ",");
+    size_t trimmed = n;
+    while (trimmed && p[trimmed - 1] == ' ')
+        trimmed--;
+    *item = slice_make(p, trimmed);
+    *list = p + n;
+    return 1;
+}
+
 #endif

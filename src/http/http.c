@@ -542,22 +542,12 @@ static int http_read_web_file(const char *dir, slice_t path, buf_t *out)
  * (W/"..."), or "*": does one of them name this entity? */
 static int http_etag_matches(const char *list, const char *etag)
 {
-    size_t elen = strlen(etag);
-    for (const char *p = list; *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t n = strcspn(p, ",");
-        size_t t = n;
-        while (t && p[t - 1] == ' ')
-            t--;
-        const char *tag = p;
-        if (t >= 2 && tag[0] == 'W' && tag[1] == '/') {
-            tag += 2;
-            t -= 2;
-        }
-        if ((t == 1 && tag[0] == '*') || (t == elen && memcmp(tag, etag, elen) == 0))
+    slice_t tag;
+    while (slice_next_item(&list, &tag)) {
+        if (tag.n >= 2 && tag.p[0] == 'W' && tag.p[1] == '/')
+            tag = slice_make(tag.p + 2, tag.n - 2);
+        if (slice_eq_cstr(tag, "*") || slice_eq_cstr(tag, etag))
             return 1;
-        p += n;
     }
     return 0;
 }

@@ -115,18 +115,11 @@ static int ws_origin_allowed(struct lws *wsi, const app_t *app)
     if (hostallow_origin_ok(&app->hosts, origin, (size_t)olen))
         return 1;
     const char *list = app->cfg.allow_origin;
-    while (*list) {
-        while (*list == ' ' || *list == ',')
-            list++;
-        size_t n = strcspn(list, ",");
-        size_t trimmed = n;
-        while (trimmed && list[trimmed - 1] == ' ')
-            trimmed--;
-        if ((trimmed == 1 && list[0] == '*') ||
-            (trimmed == (size_t)olen && memcmp(list, origin, trimmed) == 0))
+    slice_t item;
+    while (slice_next_item(&list, &item))
+        if (slice_eq_cstr(item, "*") ||
+            (item.n == (size_t)olen && memcmp(item.p, origin, item.n) == 0))
             return 1;
-        list += n;
-    }
     return 0;
 }
 

@@ -66,7 +66,7 @@ const IDLE_MS = 120 * SLOW;
 const CASE_MS = 3000 * SLOW;
 const ANCHOR = 'robust.anchor';
 const ANCHOR_N = 250;
-const ANCHOR_EVERY = 20; // cases between anchor checks
+const ANCHOR_EVERY = 1; // cases between anchor checks: after every case
 const MAX_CONCURRENT = 4; // connections of one case (plus one probe)
 const SAN_RE = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
 
