@@ -57,12 +57,18 @@ export function stopSpider(proc) {
 // POSTs a JSON body (string or object); resolves {status, body, json}.
 export async function post(base, body, headers = {}) {
   const text = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
-  const res = await fetch(`${base}/api/v1/points`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: text,
-    signal: AbortSignal.timeout(20000),
-  });
+  let res;
+  try {
+    res = await fetch(`${base}/api/v1/points`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: text,
+      signal: AbortSignal.timeout(20000),
+    });
+  } catch (e) {
+    // fetch says only "fetch failed": name the cause (reset, refused, ...)
+    throw new Error(`POST ${base}/api/v1/points (${text.length} bytes): ${e.message}: ${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`);
+  }
   return answer(res);
 }
 
