@@ -72,7 +72,8 @@ typedef enum http_state {
  * sets that pointer itself after WSI_CREATE, so it cannot be made there. */
 typedef struct http_link {
     /* Bytes the process had read from the socket when the previous answer
-     * was complete (0: no request answered yet). */
+     * was complete (0: no request answered yet; HTTP_MARK_UNKNOWN: the
+     * kernel could not say). */
     uint64_t read_mark;
     int upgraded; /* a WebSocket client now: counted in --max-clients instead */
 } http_link_t;
@@ -143,31 +144,53 @@ void http_link_release(struct lws *wsi)
     lws_set_opaque_user_data(wsi, NULL);
 }
 
+/* read_mark when the count could not be read: the next request with a
+ * body is then taken as buffered (refused, never misread). */
+#define HTTP_MARK_UNKNOWN UINT64_MAX
+
 /* Bytes of the connection's stream the process has read from the socket
  * so far (into lws' buffers or ours): what the kernel received in order
- * minus what still waits in the socket. 0 if the kernel cannot say. */
-static uint64_t http_socket_bytes_read(struct lws *wsi)
+ * minus what still waits in the socket. Two syscalls, and data may arrive
+ * between them (it raises both figures): the waiting bytes are read
+ * before and after, and only an equal pair is trusted (no other thread
+ * reads this socket). 0, or -1 if the kernel cannot say. */
+static int http_socket_bytes_read(struct lws *wsi, uint64_t *out)
 {
     int fd = lws_get_socket_fd(wsi);
-    struct tcp_info ti;
-    socklen_t ti_len = sizeof ti;
-    int unread = 0;
-    memset(&ti, 0, sizeof ti);
-    if (fd < 0 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &ti_len) != 0 ||
-        ioctl(fd, SIOCINQ, &unread) != 0 || unread < 0)
-        return 0;
-    return ti.tcpi_bytes_received - (uint64_t)unread;
+    if (fd < 0)
+        return -1;
+    for (int attempt = 0; attempt < 8; attempt++) {
+        struct tcp_info ti;
+        socklen_t ti_len = sizeof ti;
+        int before = 0, after = 0;
+        memset(&ti, 0, sizeof ti);
+        if (ioctl(fd, SIOCINQ, &before) != 0 ||
+            getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &ti_len) != 0 ||
+            ioctl(fd, SIOCINQ, &after) != 0 || after < 0)
+            return -1;
+        if (before == after) {
+            *out = ti.tcpi_bytes_received - (uint64_t)after;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* Did lws take this request's head from what it had buffered, rather than
  * from a read of the socket? lws reads the socket only when its buffer is
  * empty, so a head completed without any read since the previous answer
  * was complete came wholly from the buffer, and that buffer still holds it
- * (lws drops consumed bytes only when its read call returns). */
+ * (lws drops consumed bytes only when its read call returns). When the
+ * count is unknown the answer is yes: a refusal, never lws' endless loop. */
 static int http_head_was_buffered(struct lws *wsi)
 {
     const http_link_t *link = lws_get_opaque_user_data(wsi);
-    return link && link->read_mark && http_socket_bytes_read(wsi) == link->read_mark;
+    uint64_t now;
+    if (!link || !link->read_mark)
+        return 0; /* the connection's first request */
+    if (link->read_mark == HTTP_MARK_UNKNOWN || http_socket_bytes_read(wsi, &now) != 0)
+        return 1;
+    return now == link->read_mark;
 }
 
 static void http_unlink_receiving(app_t *app, http_conn_t *c)
@@ -303,7 +326,8 @@ static int http_complete(struct lws *wsi, http_conn_t *c)
     /* Frees c: lws re-creates the per-session data for the next request. */
     if (lws_http_transaction_completed(wsi))
         return -1;
-    http_link(wsi)->read_mark = http_socket_bytes_read(wsi);
+    uint64_t read;
+    http_link(wsi)->read_mark = http_socket_bytes_read(wsi, &read) == 0 ? read : HTTP_MARK_UNKNOWN;
     return 0;
 }
 

@@ -6,7 +6,7 @@
 // the head of a POST in the same read spun the loop at 100% CPU forever.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSpider, get, RawConn } from './helpers.mjs';
+import { startSpider, get, post, RawConn } from './helpers.mjs';
 
 let s;
 before(async () => {
@@ -138,4 +138,26 @@ test('HEAD: the GET answer without its body, and the connection stays in step', 
   assert.equal(r.status, 200);
   assert.equal(JSON.parse(r.body).status, 'ok');
   c.sock.destroy();
+});
+
+test('large keep-alive uploads one after another are never taken for pipelined ones', async () => {
+  // Regression: the read mark came from two syscalls, and bytes arriving
+  // between them (a large upload streams in) made a fresh head look
+  // buffered: such POSTs were refused 503 and reset mid-upload.
+  const s2 = await startSpider();
+  try {
+    const body = `{"pipe.large":[${Array.from({ length: 40000 }, (_, k) => (k % 997) + 0.5).join(',')}]}`;
+    let posts = 0;
+    const t0 = Date.now();
+    while (posts < 400 && Date.now() - t0 < 15000) {
+      const r = await post(s2.url, body);
+      assert.equal(r.status, 200, r.body.slice(0, 200));
+      posts++;
+    }
+    const m = (await get(s2.url, '/metrics')).body;
+    assert.match(m, /spider_http_refused_total\{reason="pipelined"\} 0\n/);
+    assert.equal((await get(s2.url, '/api/v1/series/pipe.large')).json.summary.count, posts * 40000);
+  } finally {
+    await s2.stop();
+  }
 });
