@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/serieskey.h"
 #include "ingest/points.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -36,6 +37,22 @@ typedef struct fuzz_ctx {
 
 static points_sample_t kept[KEEP];
 static char kept_names[KEEP][POINTS_NAME_MAX];
+
+/* The ingest door reads every name as a key: a canonical key reads back
+ * as itself, within the length bound, and passes the name rule or not as
+ * the door says. */
+static void check_key(slice_t name)
+{
+    char out[SERIESNAME_MAX], again_buf[SERIESNAME_MAX];
+    slice_t key, again;
+    if (serieskey_canonical(name.p, name.n, out, &key) != SERIESKEY_OK)
+        return;
+    if (key.n > name.n || key.n > SERIESNAME_MAX)
+        abort(); /* canonical never grows */
+    if (serieskey_canonical(key.p, key.n, again_buf, &again) != SERIESKEY_OK || again.n != key.n ||
+        memcmp(again.p, key.p, key.n) != 0)
+        abort(); /* idempotent */
+}
 
 static void check_sample(void *ctx, const points_sample_t *s)
 {
@@ -58,9 +75,9 @@ static void check_sample(void *ctx, const points_sample_t *s)
         abort();
     if ((s->has_ts != 0 && s->has_ts != 1) || (!s->has_ts && s->ts_ms != 0) || s->ts_ms < 0)
         abort();
-    if (s->reject == POINTS_OK &&
-        (s->name.n == 0 || !isfinite(s->ms) || s->ms < 0 || signbit(s->ms)))
+    if (s->reject == POINTS_OK && (!isfinite(s->ms) || s->ms < 0 || signbit(s->ms)))
         abort();
+    check_key(s->name);
     if (s->reject == POINTS_NEGATIVE && !(s->ms < 0))
         abort();
     if (s->reject == POINTS_NOT_FINITE && isfinite(s->ms))

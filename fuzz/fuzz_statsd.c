@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "ingest/statsd.h"
+#include "ingest/statsd_feed.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -71,6 +72,35 @@ static void check_line(const char *p, size_t n)
     free(copy);
 }
 
+/* The whole datagram through the ingest door into a small store: every
+ * line is counted once, as a value kept or refused, or as ignored, and no
+ * key the door builds breaks the store's invariants (ASan/UBSan watch). */
+static void check_feed(const char *p, size_t n)
+{
+    static store_t *store;
+    if (!store) {
+        store_config_t cfg = {
+            .window_s = 60, .raw_per_second = 4, .max_series = 64, .memory_limit = 8u << 20};
+        store = store_new(&cfg);
+    }
+    ingest_counts_t counts;
+    statsd_counts_t sc;
+    memset(&counts, 0, sizeof counts);
+    memset(&sc, 0, sizeof sc);
+    ingest_sink_t sink = {
+        .store = store, .counts = &counts, .protocol = INGEST_STATSD, .now_ms = 1764160000000LL};
+    statsd_feed_datagram(&sink, &sc, p, n);
+    uint64_t outcomes = counts.accepted[INGEST_STATSD];
+    for (int r = 0; r < INGEST_REJECT_COUNT; r++)
+        outcomes += counts.rejected[INGEST_STATSD][r];
+    for (int k = 0; k < STATSD_KIND_COUNT; k++)
+        outcomes += sc.ignored[k];
+    CHECK(sc.datagrams == 1 && sc.bytes == n);
+    CHECK(outcomes >= sc.lines); /* a latency line may hold several values */
+    for (int p2 = 0; p2 < INGEST_PROTOCOL_COUNT; p2++)
+        CHECK(p2 == INGEST_STATSD || counts.accepted[p2] == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const char *p = (const char *)data, *end = p + size, *cur = p, *prev_end = p;
@@ -87,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (const char *q = prev_end; q < end; q++)
         CHECK(*q == '\n' || *q == '\r');
+    check_feed(p, size);
     CHECK(memcmp(before, data, size) == 0);
     free(before);
     return 0;

@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian packages: libraries we link, test/bench tools, the browser for e2e tests,
-# python3-statsd (a StatsD client nobody here wrote; tests run it with /usr/bin/python3)
-# (Debian chromium, driven by playwright-core from npm: no browser download).
+# Debian packages: libraries we link, test/bench tools, the browser for e2e tests
+# (Debian chromium, driven by playwright-core from npm: no browser download), and
+# python3-statsd (a StatsD client nobody here wrote; tests run it with /usr/bin/python3).
 packages=(
   build-essential cmake pkg-config clang clang-format
   libwebsockets-dev libcjson-dev libcmocka-dev zlib1g-dev

@@ -56,6 +56,8 @@ typedef struct app {
     buf_t ws_batch;
     /* The summary rows, reused by the sub-ticks of one second. */
     summary_cache_t summary_cache;
+    /* StatsD receive buffers (net/statsd_socket), NULL without StatsD. */
+    struct statsd_rx *statsd;
 } app_t;
 
 #endif

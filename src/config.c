@@ -11,7 +11,14 @@
 #include "core/error.h"
 #include "core/units.h"
 
-typedef enum option_kind { OPT_ADDRESS, OPT_DURATION, OPT_SIZE, OPT_COUNT, OPT_TEXT } option_kind_t;
+typedef enum option_kind {
+    OPT_ADDRESS,
+    OPT_ENDPOINT,
+    OPT_DURATION,
+    OPT_SIZE,
+    OPT_COUNT,
+    OPT_TEXT
+} option_kind_t;
 
 /* One setting. `min`/`max` bound the parsed value (ms, bytes or count). */
 typedef struct option {
@@ -84,6 +91,15 @@ static const option_t options[] = {
      sizeof(((config_t *)0)->web_dir) - 1,
      "serve the dashboard from this folder instead of the copy built into the binary "
      "(development)"},
+    {"statsd-listen", "SPIDER_STATSD_LISTEN", OPT_ENDPOINT, CFG_AT(statsd_listen), "127.0.0.1:8125",
+     0, 0, "HOST:PORT for StatsD/DogStatsD over UDP, or off"},
+    {"statsd-unix", "SPIDER_STATSD_UNIX", OPT_TEXT, CFG_AT(statsd_unix), "", 0,
+     sizeof(((config_t *)0)->statsd_unix) - 1,
+     "path of a Unix datagram socket for DogStatsD (created; its file mode is its access control)"},
+    {"statsd-buffer", "SPIDER_STATSD_BUFFER", OPT_SIZE, CFG_AT(statsd_buffer), "4MiB", 4096,
+     1ll << 30,
+     "receive buffer (SO_RCVBUF) of each StatsD socket: datagrams that arrive while it is full "
+     "are dropped by the kernel"},
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -91,7 +107,7 @@ static const option_t options[] = {
 /* Parses "host:port", "[v6]:port" or ":port" into cfg. The host is kept as
  * typed (a name or an address); config_listen_resolve() resolves it. An IPv6
  * address needs its brackets: in "::1:8080" the port would be a guess. */
-static int config_parse_address(config_t *cfg, const char *v)
+static int config_parse_host_port(const char *v, char *host_out, size_t host_cap, int *port_out)
 {
     const char *colon = strrchr(v, ':');
     if (!colon)
@@ -103,21 +119,30 @@ static int config_parse_address(config_t *cfg, const char *v)
         host++;
         host_len -= 2;
     }
-    if (host_len >= sizeof cfg->listen_host || (bracketed && host_len == 0) ||
-        memchr(host, '[', host_len) || memchr(host, ']', host_len) ||
-        (!bracketed && memchr(host, ':', host_len)))
+    if (host_len >= host_cap || (bracketed && host_len == 0) || memchr(host, '[', host_len) ||
+        memchr(host, ']', host_len) || (!bracketed && memchr(host, ':', host_len)))
         return SPIDER_EINVAL;
     char *end;
     errno = 0;
     long port = strtol(colon + 1, &end, 10);
     if (errno || colon[1] < '0' || colon[1] > '9' || *end != '\0' || port < 0 || port > 65535)
         return SPIDER_EINVAL;
-    memcpy(cfg->listen_host, host, host_len);
-    cfg->listen_host[host_len] = '\0';
+    memcpy(host_out, host, host_len);
+    host_out[host_len] = '\0';
     if (host_len == 0)
-        strcpy(cfg->listen_host, "0.0.0.0");
-    cfg->listen_port = (int)port;
+        strcpy(host_out, "0.0.0.0");
+    *port_out = (int)port;
     return 0;
+}
+
+static int config_parse_endpoint(config_endpoint_t *e, const char *v, int explicit)
+{
+    memset(e, 0, sizeof *e);
+    e->explicit = explicit;
+    if (strcmp(v, "off") == 0)
+        return 0;
+    e->enabled = 1;
+    return config_parse_host_port(v, e->host, sizeof e->host, &e->port);
 }
 
 /* Parses value v for option o into cfg; on error writes a message. */
@@ -130,8 +155,14 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
     const char *expect = "";
     switch (o->kind) {
     case OPT_ADDRESS:
-        rc = config_parse_address(cfg, v);
+        rc =
+            config_parse_host_port(v, cfg->listen_host, sizeof cfg->listen_host, &cfg->listen_port);
         expect = "HOST:PORT or [IPV6]:PORT, e.g. 127.0.0.1:8080";
+        break;
+    case OPT_ENDPOINT:
+        rc = config_parse_endpoint((config_endpoint_t *)((char *)cfg + o->offset), v,
+                                   strcmp(source, "default") != 0);
+        expect = "HOST:PORT, [IPV6]:PORT or off";
         break;
     case OPT_DURATION:
         rc = units_parse_duration(v, strlen(v), &value);
@@ -162,7 +193,7 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
         snprintf(err, err_len, "%s --%s '%s': expected %s", source, o->flag, v, expect);
         return CONFIG_ERROR;
     }
-    if (o->kind == OPT_ADDRESS)
+    if (o->kind == OPT_ADDRESS || o->kind == OPT_ENDPOINT)
         return CONFIG_RUN;
     if (value < o->min || value > o->max) {
         snprintf(err, err_len, "%s --%s '%s': out of range (%lld to %lld%s)", source, o->flag, v,

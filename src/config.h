@@ -13,6 +13,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A second listen address (--statsd-listen, ...): HOST:PORT or "off". */
+typedef struct config_endpoint {
+    int enabled;    /* 0: "off" */
+    int explicit;   /* 1: set by a flag or the environment, not the default */
+    char host[256]; /* as typed, like listen_host */
+    int port;       /* 0 = ephemeral (tests) */
+} config_endpoint_t;
+
 typedef struct config {
     char listen_host[256];        /* as typed: 127.0.0.1, 0.0.0.0, ::1, localhost, ... */
     int listen_port;              /* 0 = pick an ephemeral port (tests) */
@@ -37,6 +45,9 @@ typedef struct config {
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */
     char allow_host[1024];        /* Host names answered besides the listen address; "*" = any */
     char web_dir[1024]; /* "" = the dashboard embedded in the binary; else serve this folder */
+    config_endpoint_t statsd_listen; /* StatsD over UDP */
+    char statsd_unix[108];           /* StatsD over a Unix datagram socket: a path, "" = none */
+    uint64_t statsd_buffer;          /* SO_RCVBUF of the StatsD sockets, bytes */
 } config_t;
 
 enum config_result {

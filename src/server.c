@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "http/http.h"
 #include "http/ws.h"
+#include "net/statsd_socket.h"
 
 /* How long a stop waits for answers already being written. */
 #define SERVER_DRAIN_MS 3000
@@ -84,6 +85,7 @@ static void server_second(app_t *app, int64_t now_mono_ms)
 static const struct lws_protocols server_protocols[] = {
     {"http", http_callback, 0, 0, 0, NULL, 0},
     {WS_PROTOCOL, ws_callback, 0, 0, 0, NULL, 0},
+    {STATSD_PROTOCOL, statsd_socket_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -114,10 +116,11 @@ int server_run(const config_t *cfg)
     fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
                 LWS_PRE);
 
-    struct lws_protocols protocols[3];
+    struct lws_protocols protocols[4];
     memcpy(protocols, server_protocols, sizeof protocols);
     protocols[0].per_session_data_size = http_conn_size();
     protocols[1].per_session_data_size = ws_client_size();
+    protocols[2].per_session_data_size = statsd_socket_size();
     /* No lws validity pings: ws_keepalive() does it (see why there). A
      * zero hang-up time turns lws' timers off; without a policy lws would
      * use its own default one. Kept by pointer: it lives as long as the
@@ -188,6 +191,12 @@ int server_run(const config_t *cfg)
                 where);
         goto out;
     }
+    if (statsd_socket_open(&app, vhost, err, sizeof err) != 0) {
+        fprintf(stderr, "spider: %s\n", err);
+        lws_context_destroy(context);
+        statsd_socket_close(&app);
+        goto out;
+    }
     server_context = context;
     /* The URL to open: the loopback address when bound to every interface. */
     const char *host = strcmp(addr.ip, "0.0.0.0") == 0 ? "127.0.0.1"
@@ -229,6 +238,7 @@ int server_run(const config_t *cfg)
     lws_sul_cancel(&push.sul);
     server_context = NULL;
     lws_context_destroy(context);
+    statsd_socket_close(&app);
     ws_dispose(&app);
     buf_dispose(&app.ws_batch);
     status = 0;

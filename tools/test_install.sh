@@ -9,6 +9,10 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 for f in bin/spider bin/spider-load share/man/man1/spider.1; do
   [ -f "$prefix/$f" ] || { echo "not installed: $f" >&2; exit 1; }
 done
-"$prefix/bin/spider" --help | grep -q -- '--memory-limit' || { echo "installed spider does not run" >&2; exit 1; }
-"$prefix/bin/spider-load" --help | grep -q -- '--stalled' || { echo "installed spider-load does not run" >&2; exit 1; }
+# Captured first: grep -q stops reading at the match, and under pipefail the
+# writer's SIGPIPE would fail the check once the help outgrows a pipe buffer.
+help=$("$prefix/bin/spider" --help) && grep -q -- '--memory-limit' <<<"$help" ||
+  { echo "installed spider does not run" >&2; exit 1; }
+help=$("$prefix/bin/spider-load" --help) && grep -q -- '--stalled' <<<"$help" ||
+  { echo "installed spider-load does not run" >&2; exit 1; }
 echo "installed: spider, spider-load, spider.1"

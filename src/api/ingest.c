@@ -5,6 +5,7 @@
 
 #include "../core/error.h"
 #include "../ingest/points.h"
+#include "../ingest/sink.h"
 
 /* One rejected sample worth telling the client about. */
 typedef struct ingest_error {
@@ -15,30 +16,24 @@ typedef struct ingest_error {
 } ingest_error_t;
 
 typedef struct ingest_ctx {
-    store_t *store;
-    metrics_t *metrics;
-    int64_t now_ms;
+    ingest_sink_t sink;
     uint64_t accepted, rejected;
+    uint32_t key_index; /* of the key in `key` */
+    ingest_key_t key;
     size_t n_errors;
     ingest_error_t errors[INGEST_MAX_ERRORS];
 } ingest_ctx_t;
 
-static const char *const reject_reasons[INGEST_REJECT_COUNT] = {
-    /* parenthesised: one string on two lines, not two elements */
-    [INGEST_REJECT_BAD_NAME] = ("bad series name (1-200 bytes of UTF-8, no control characters, "
-                                "no leading /, //, . or .. segment)"),
-    [INGEST_REJECT_NEGATIVE] = "negative duration",
-    [INGEST_REJECT_NOT_FINITE] = "duration is not a finite number",
-    [INGEST_REJECT_BAD_TIMESTAMP] = "timestamp is not a non-negative integer of unix ms",
-    [INGEST_REJECT_TOO_OLD] = "timestamp older than the window",
-    [INGEST_REJECT_TOO_NEW] = "timestamp more than 60 s in the future",
-    [INGEST_REJECT_SERIES_LIMIT] = "series limit reached (--max-series)",
-    [INGEST_REJECT_MEMORY] = "memory budget reached (--memory-limit)",
-};
-
-const char *ingest_reject_reason(ingest_reject_t r)
+static void ingest_note(ingest_ctx_t *c, const points_sample_t *s, ingest_reject_t why)
 {
-    return (unsigned)r < INGEST_REJECT_COUNT ? reject_reasons[r] : "unknown";
+    c->rejected++;
+    if (c->n_errors < INGEST_MAX_ERRORS) {
+        ingest_error_t *e = &c->errors[c->n_errors++];
+        e->offset = s->offset;
+        e->reason = why;
+        e->name_len = s->name.n < sizeof e->name ? s->name.n : sizeof e->name;
+        memcpy(e->name, s->name.p, e->name_len);
+    }
 }
 
 static ingest_reject_t ingest_from_points(points_reject_t r)
@@ -55,57 +50,33 @@ static ingest_reject_t ingest_from_points(points_reject_t r)
     }
 }
 
-static ingest_reject_t ingest_from_store(store_reject_t r)
-{
-    switch (r) {
-    case STORE_REJECT_TOO_OLD:
-        return INGEST_REJECT_TOO_OLD;
-    case STORE_REJECT_TOO_NEW:
-        return INGEST_REJECT_TOO_NEW;
-    case STORE_REJECT_SERIES_LIMIT:
-        return INGEST_REJECT_SERIES_LIMIT;
-    case STORE_REJECT_MEMORY:
-        return INGEST_REJECT_MEMORY;
-    default:
-        /* The parser already refuses negative and non-finite durations. */
-        return INGEST_REJECT_NOT_FINITE;
-    }
-}
-
-static void ingest_reject(ingest_ctx_t *c, const points_sample_t *s, ingest_reject_t why)
-{
-    c->rejected++;
-    c->metrics->samples_rejected[why]++;
-    if (c->n_errors < INGEST_MAX_ERRORS) {
-        ingest_error_t *e = &c->errors[c->n_errors++];
-        e->offset = s->offset;
-        e->reason = why;
-        e->name_len = s->name.n < sizeof e->name ? s->name.n : sizeof e->name;
-        memcpy(e->name, s->name.p, e->name_len);
-    }
-}
-
-/* Parser sink: one sample of a batch already known to be well-formed. */
+/* Parser sink: one sample of a batch already known to be well-formed. The
+ * key is checked once per key of the batch (key_index), not per sample. */
 static void ingest_sample(void *ctx, const points_sample_t *s)
 {
     ingest_ctx_t *c = ctx;
-    if (s->reject != POINTS_OK) {
-        ingest_reject(c, s, ingest_from_points(s->reject));
-        return;
+    if (s->key_index != c->key_index) {
+        c->key_index = s->key_index;
+        ingest_key_from_name(&c->key, s->name);
     }
-    int64_t ts = s->has_ts ? s->ts_ms : c->now_ms;
-    store_reject_t r = store_record(c->store, s->name, ts, s->ms, c->now_ms);
-    if (r != STORE_OK) {
-        ingest_reject(c, s, ingest_from_store(r));
-        return;
+    ingest_reject_t why;
+    if (c->key.reject == INGEST_OK && s->reject != POINTS_OK) {
+        why = ingest_from_points(s->reject);
+        ingest_count_reject(&c->sink, why, 1);
+    } else {
+        why = ingest_record(&c->sink, &c->key, s->has_ts, s->ts_ms, s->ms, 1);
     }
-    c->accepted++;
-    c->metrics->samples_accepted++;
+    if (why != INGEST_OK)
+        ingest_note(c, s, why);
+    else
+        c->accepted++;
 }
 
 int ingest_handle(store_t *store, metrics_t *m, const char *p, size_t n, int64_t now_ms, buf_t *out)
 {
-    ingest_ctx_t c = {.store = store, .metrics = m, .now_ms = now_ms};
+    ingest_ctx_t c = {
+        .sink = {.store = store, .counts = &m->ingest, .protocol = INGEST_JSON, .now_ms = now_ms},
+    };
     points_error_t err = {0, NULL};
     if (points_parse(p, n, ingest_sample, &c, &err) != 0) {
         m->http_refused[HTTP_REFUSED_BAD_JSON]++;
@@ -125,12 +96,13 @@ int ingest_handle(store_t *store, metrics_t *m, const char *p, size_t n, int64_t
     buf_append_cstr(out, ",\"errors\":[");
     for (size_t i = 0; i < c.n_errors; i++) {
         const ingest_error_t *e = &c.errors[i];
+        const char *why = ingest_reject_reason(e->reason);
         buf_append_cstr(out, i ? ",{\"series\":" : "{\"series\":");
         buf_json_string(out, e->name, e->name_len);
         buf_append_cstr(out, ",\"offset\":");
         buf_json_int(out, (int64_t)e->offset);
         buf_append_cstr(out, ",\"reason\":");
-        buf_json_string(out, reject_reasons[e->reason], strlen(reject_reasons[e->reason]));
+        buf_json_string(out, why, strlen(why));
         buf_append_cstr(out, "}");
     }
     buf_append_cstr(out, "]}");

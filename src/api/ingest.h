@@ -1,8 +1,8 @@
 /* ingest.h - POST /api/v1/points: a parsed batch applied to the store.
  *
- * Glue between the parser (ingest/points) and the store: maps every sample
- * to a store_record() call, counts accepted and rejected samples by reason
- * in metrics_t, and writes the JSON answer. Pure (no I/O), service thread.
+ * Glue between the parser (ingest/points) and the ingest door (ingest/sink,
+ * which checks keys, stamps, counts and stores), and the JSON answer. Pure
+ * (no I/O), service thread.
  */
 #ifndef SPIDER_API_INGEST_H
 #define SPIDER_API_INGEST_H
@@ -22,8 +22,5 @@
  * explained) or 400 (malformed: nothing applied, error and byte offset). */
 int ingest_handle(store_t *store, metrics_t *m, const char *p, size_t n, int64_t now_ms,
                   buf_t *out);
-
-/* English phrase for a reject reason, used in answers and docs. */
-const char *ingest_reject_reason(ingest_reject_t r);
 
 #endif

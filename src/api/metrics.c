@@ -1,13 +1,6 @@
 /* metrics.c - Prometheus text exposition of Spider's counters. */
 #include "metrics.h"
 
-static const char *const reject_labels[INGEST_REJECT_COUNT] = {
-    [INGEST_REJECT_BAD_NAME] = "bad_name",         [INGEST_REJECT_NEGATIVE] = "negative",
-    [INGEST_REJECT_NOT_FINITE] = "not_finite",     [INGEST_REJECT_BAD_TIMESTAMP] = "bad_timestamp",
-    [INGEST_REJECT_TOO_OLD] = "too_old",           [INGEST_REJECT_TOO_NEW] = "too_new",
-    [INGEST_REJECT_SERIES_LIMIT] = "series_limit", [INGEST_REJECT_MEMORY] = "memory_budget",
-};
-
 static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_BAD_JSON] = "bad_json",
     [HTTP_REFUSED_BAD_QUERY] = "bad_query",
@@ -37,9 +30,12 @@ const char *metrics_ws_refusal_label(ws_refusal_t r)
     return (unsigned)r < WS_REFUSED_COUNT ? ws_refusal_labels[r] : "unknown";
 }
 
-const char *metrics_reject_label(ingest_reject_t r)
+uint64_t metrics_samples_accepted(const metrics_t *m)
 {
-    return (unsigned)r < INGEST_REJECT_COUNT ? reject_labels[r] : "unknown";
+    uint64_t n = 0;
+    for (int p = 0; p < INGEST_PROTOCOL_COUNT; p++)
+        n += m->ingest.accepted[p];
+    return n;
 }
 
 const char *metrics_refusal_label(http_refusal_t r)
@@ -65,6 +61,51 @@ static void metrics_by_reason(buf_t *out, const char *name, const char *help,
     metrics_header(out, name, "counter", help);
     for (int r = 0; r < n; r++)
         buf_printf(out, "%s{reason=\"%s\"} %llu\n", name, labels[r], (unsigned long long)values[r]);
+}
+
+/* The ingest door's counters: accepted by protocol, refused by protocol
+ * and reason (every pair, zeros included, so a rate() never misses one). */
+static void metrics_ingest(buf_t *out, const ingest_counts_t *c)
+{
+    metrics_header(out, "spider_samples_accepted_total", "counter",
+                   "Samples kept in the store, by protocol (a StatsD value with a sample rate "
+                   "counts once here).");
+    for (int p = 0; p < INGEST_PROTOCOL_COUNT; p++)
+        buf_printf(out, "spider_samples_accepted_total{protocol=\"%s\"} %llu\n",
+                   ingest_protocol_label((ingest_protocol_t)p), (unsigned long long)c->accepted[p]);
+    metrics_header(out, "spider_samples_rejected_total", "counter",
+                   "Samples not kept (for StatsD also lines that could not be read), by protocol "
+                   "and reason.");
+    for (int p = 0; p < INGEST_PROTOCOL_COUNT; p++)
+        for (int r = INGEST_OK + 1; r < INGEST_REJECT_COUNT; r++)
+            buf_printf(out, "spider_samples_rejected_total{protocol=\"%s\",reason=\"%s\"} %llu\n",
+                       ingest_protocol_label((ingest_protocol_t)p),
+                       ingest_reject_label((ingest_reject_t)r),
+                       (unsigned long long)c->rejected[p][r]);
+}
+
+static void metrics_statsd(buf_t *out, const metrics_t *m)
+{
+    metrics_counter(out, "spider_statsd_datagrams_total", "StatsD datagrams received.",
+                    m->statsd.datagrams);
+    metrics_counter(out, "spider_statsd_bytes_total", "Bytes of StatsD datagrams received.",
+                    m->statsd.bytes);
+    metrics_counter(out, "spider_statsd_lines_total", "StatsD lines read.", m->statsd.lines);
+    metrics_header(out, "spider_statsd_ignored_total", "counter",
+                   "StatsD lines that are not latencies (counters, gauges, sets, events, service "
+                   "checks), by type.");
+    for (int k = STATSD_LATENCY + 1; k < STATSD_KIND_COUNT; k++)
+        buf_printf(out, "spider_statsd_ignored_total{type=\"%s\"} %llu\n",
+                   statsd_kind_label((statsd_kind_t)k), (unsigned long long)m->statsd.ignored[k]);
+    metrics_counter(out, "spider_statsd_kernel_drops_total",
+                    "StatsD datagrams the kernel dropped because the receive buffer was full "
+                    "(--statsd-buffer; UDP only: Unix datagram senders wait or fail instead).",
+                    m->statsd_kernel_drops);
+    metrics_counter(out, "spider_statsd_truncated_total",
+                    "StatsD datagrams over 64 KiB, dropped whole.", m->statsd_truncated);
+    metrics_counter(out, "spider_statsd_receive_errors_total",
+                    "Failed StatsD socket reads (other than nothing waiting).",
+                    m->statsd_receive_errors);
 }
 
 static void metrics_gauge(buf_t *out, const char *name, const char *help, double v)
@@ -93,11 +134,8 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
                     m->ingest_requests);
     metrics_counter(out, "spider_ingest_bytes_total", "Body bytes of parsed point batches.",
                     m->ingest_bytes);
-    metrics_counter(out, "spider_samples_accepted_total", "Samples kept in the store.",
-                    m->samples_accepted);
-    metrics_by_reason(out, "spider_samples_rejected_total",
-                      "Samples of valid batches that were not kept, by reason.", reject_labels,
-                      m->samples_rejected, INGEST_REJECT_COUNT);
+    metrics_ingest(out, &m->ingest);
+    metrics_statsd(out, m);
     metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);
     metrics_counter(out, "spider_ws_updates_sent_total",
                     "Updates (a summary and its detail messages) sent to dashboards.",

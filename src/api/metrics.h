@@ -12,20 +12,9 @@
 #include <stdint.h>
 
 #include "../core/buf.h"
+#include "../ingest/sink.h"
+#include "../ingest/statsd_feed.h"
 #include "../store/store.h"
-
-/* Why a sample of an otherwise valid batch was not kept. */
-typedef enum ingest_reject {
-    INGEST_REJECT_BAD_NAME,
-    INGEST_REJECT_NEGATIVE,
-    INGEST_REJECT_NOT_FINITE,
-    INGEST_REJECT_BAD_TIMESTAMP,
-    INGEST_REJECT_TOO_OLD,
-    INGEST_REJECT_TOO_NEW,
-    INGEST_REJECT_SERIES_LIMIT,
-    INGEST_REJECT_MEMORY,
-    INGEST_REJECT_COUNT
-} ingest_reject_t;
 
 /* HTTP-level refusals, each the result of a limit or a protocol rule. */
 typedef enum http_refusal {
@@ -63,8 +52,12 @@ typedef struct metrics {
     uint64_t http_connections_refused; /* connections closed at accept: --max-connections */
     uint64_t ingest_requests;          /* POST /api/v1/points that were parsed */
     uint64_t ingest_bytes;             /* body bytes of those */
-    uint64_t samples_accepted;
-    uint64_t samples_rejected[INGEST_REJECT_COUNT];
+    ingest_counts_t ingest;            /* samples accepted and refused, by protocol and reason */
+    /* StatsD input. */
+    statsd_counts_t statsd;         /* datagrams, bytes, lines, ignored by type */
+    uint64_t statsd_kernel_drops;   /* datagrams the kernel dropped: receive buffer full */
+    uint64_t statsd_truncated;      /* datagrams longer than the receive buffer: dropped */
+    uint64_t statsd_receive_errors; /* recvmmsg() failures other than "nothing waiting" */
     uint64_t http_refused[HTTP_REFUSED_COUNT];
     int64_t started_wall_ms;
     /* Live push. */
@@ -82,10 +75,13 @@ typedef struct metrics {
     uint64_t ws_push_bytes;      /* gauge: bytes of detail messages alive (--push-buffer) */
 } metrics_t;
 
-/* Stable snake_case label values, e.g. "too_old". */
-const char *metrics_reject_label(ingest_reject_t r);
+/* Stable snake_case label values, e.g. "bad_json" (reject reasons:
+ * ingest_reject_label() in ingest/sink.h). */
 const char *metrics_refusal_label(http_refusal_t r);
 const char *metrics_ws_refusal_label(ws_refusal_t r);
+
+/* Samples accepted by every protocol, e.g. for the live ingest rate. */
+uint64_t metrics_samples_accepted(const metrics_t *m);
 
 /* Appends the Prometheus text exposition of m and the store's figures to out. */
 void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out);

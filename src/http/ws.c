@@ -356,10 +356,11 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
      * push_groups sub-ticks ago is in this slot (kept current even with
      * nobody watching, so the first update is right). */
     summary_server_t server = {.clients = app->metrics.ws_clients, .ingest_per_s = 0};
+    uint64_t accepted = metrics_samples_accepted(&app->metrics);
     if (now_mono_ms > app->push_mono_ms[group])
-        server.ingest_per_s = (double)(app->metrics.samples_accepted - app->push_accepted[group]) *
-                              1000.0 / (double)(now_mono_ms - app->push_mono_ms[group]);
-    app->push_accepted[group] = app->metrics.samples_accepted;
+        server.ingest_per_s = (double)(accepted - app->push_accepted[group]) * 1000.0 /
+                              (double)(now_mono_ms - app->push_mono_ms[group]);
+    app->push_accepted[group] = accepted;
     app->push_mono_ms[group] = now_mono_ms;
     frame_t *f = NULL; /* encoded when the group has a client that takes it */
     for (ws_client_t *c = app->clients; c; c = c->next) {

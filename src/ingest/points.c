@@ -36,7 +36,6 @@
 #endif
 
 #include "../core/error.h"
-#include "../core/seriesname.h"
 #include "../core/utf8.h"
 
 /* For the few helpers of the hot loop, where inlining is what makes the
@@ -317,16 +316,15 @@ static unsigned points_hex4(const char *s)
  *
  * Escapes always decode to complete UTF-8 sequences that begin with a lead
  * byte or ASCII, never a continuation byte, so validating the decoded bytes
- * as a whole gives the same answer as validating each raw run on its own. */
+ * as a whole (the sink does) gives the same answer as validating each raw
+ * run on its own. */
 static points_reject_t points_name(const char *s, const char *e, int escaped, char *buf,
                                    slice_t *name)
 {
     if (!escaped) {
         size_t n = (size_t)(e - s);
         *name = slice_make(s, n > POINTS_NAME_MAX ? POINTS_NAME_MAX : n);
-        if (n == 0 || n > POINTS_NAME_MAX)
-            return POINTS_BAD_NAME;
-        return seriesname_check(s, n) == SERIESNAME_OK ? POINTS_OK : POINTS_BAD_NAME;
+        return n > POINTS_NAME_MAX ? POINTS_BAD_NAME : POINTS_OK;
     }
     size_t n = 0;
     points_reject_t r = POINTS_OK;
@@ -395,9 +393,7 @@ static points_reject_t points_name(const char *s, const char *e, int escaped, ch
         }
     }
     *name = slice_make(buf, n);
-    if (r != POINTS_OK || seriesname_check(buf, n) != SERIESNAME_OK)
-        return POINTS_BAD_NAME;
-    return POINTS_OK;
+    return r;
 too_long:
     *name = slice_make(buf, n);
     return POINTS_BAD_NAME;
@@ -811,8 +807,10 @@ POINTS_HOT int points_walk(points_walk_t *w, int deliver)
         if (!(s = points_scan_string(w, key, &escaped)))
             return SPIDER_EINVAL;
         points_reject_t name_reject = POINTS_OK;
-        if (deliver)
+        if (deliver) {
             name_reject = points_name(key, s - 1, escaped, namebuf, &smp.name);
+            smp.key_index++;
+        }
         s = points_ws(s, end);
         if (s == end || *s != ':')
             return points_fail(w, s, "expected ':' after a key");

@@ -12,7 +12,11 @@
  * applied nothing. The parser never needs a NUL, never writes into its input
  * and never allocates; it is safe on any byte sequence (it is fuzzed).
  *
- * Problems with one sample that leave the JSON well-formed (a bad series
+ * The parser decodes names; the name rule and labels are the ingest sink's
+ * (ingest/sink.h), except what decoding itself refuses: a name over
+ * POINTS_NAME_MAX bytes or with a lone UTF-16 surrogate escape.
+ *
+ * Problems with one sample that leave the JSON well-formed (an undecodable
  * name, a negative or non-finite duration, a bad timestamp) are not
  * structural: the sample is still handed to the sink, with `reject` set, so
  * the caller can count and explain it. A sample gets one reason, the first
@@ -45,7 +49,7 @@
 
 typedef enum points_reject {
     POINTS_OK = 0,
-    POINTS_BAD_NAME,      /* not a name by core/seriesname.h (empty, long, ., .., ...) */
+    POINTS_BAD_NAME,      /* cannot be a name: over POINTS_NAME_MAX bytes, or a lone surrogate */
     POINTS_NEGATIVE,      /* duration < 0 */
     POINTS_NOT_FINITE,    /* duration overflows a double (e.g. 1e400) */
     POINTS_BAD_TIMESTAMP, /* unix_ms not a non-negative integer that fits int64 */
@@ -61,6 +65,8 @@ typedef struct points_sample {
     double ms;              /* duration in ms (-0 is handed out as 0) */
     points_reject_t reject; /* POINTS_OK, or why this sample cannot be used */
     size_t offset;          /* byte offset of the sample in the body */
+    uint32_t key_index;     /* 1 for the samples of the first key, 2 for the second, ...:
+                               a sink prepares a key once, when this changes */
 } points_sample_t;
 
 /* Receives one sample of the second pass. Must not retain s->name.p. */

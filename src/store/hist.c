@@ -258,7 +258,7 @@ void hist_open_free(hist_open_t *h)
     free(h);
 }
 
-int hist_open_add(hist_open_t *h, uint32_t b)
+int hist_open_add(hist_open_t *h, uint32_t b, uint32_t n)
 {
     uint32_t k = b + HIST_OCT_BIAS;
     uint32_t blk = h->idx[k >> HIST_OCT_SHIFT];
@@ -268,9 +268,9 @@ int hist_open_add(hist_open_t *h, uint32_t b)
         return -1;
     c = &h->c[(blk - 1) * HIST_SUB + (k & (HIST_SUB - 1))];
     /* Never taken at any real ingest rate (see hist.h); refuse, never wrap. */
-    if (*c == UINT32_MAX)
+    if (*c > UINT32_MAX - n)
         return -1;
-    (*c)++;
+    *c += n;
     return 0;
 }
 

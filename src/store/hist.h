@@ -118,10 +118,10 @@ size_t hist_open_bytes(const hist_open_t *h);
 hist_open_t *hist_open_new(uint32_t b);
 void hist_open_free(hist_open_t *h);
 
-/* Adds one value of bucket b (< HIST_BUCKETS). Returns 0, or -1 if b's
- * octave has no block yet (hist_open_grow() and retry) or, in theory, its
- * counter is at UINT32_MAX; nothing changes then. O(1). */
-int hist_open_add(hist_open_t *h, uint32_t b);
+/* Adds n >= 1 values of bucket b (< HIST_BUCKETS). Returns 0, or -1 if b's
+ * octave has no block yet (hist_open_grow() and retry) or its counter
+ * would pass UINT32_MAX; nothing changes then. O(1). */
+int hist_open_add(hist_open_t *h, uint32_t b, uint32_t n);
 
 /* 1 if bucket b's octave has a block (hist_open_add(h, b) needs no growth). */
 int hist_open_has(const hist_open_t *h, uint32_t b);

@@ -481,7 +481,8 @@ replace:
     }
 }
 
-store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, double ms)
+store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, double ms,
+                             uint32_t weight)
 {
     int64_t sec = series_floor_div(ts_ms, 1000);
     uint32_t b = hist_bucket(ms);
@@ -500,10 +501,10 @@ store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, dou
     }
     /* O(1): a new or unsealed slot already has b's block; an open one may
      * need one more (256 bytes, at most 43 times per second). */
-    if (hist_open_add(sl->hist, b) != 0) {
+    if (hist_open_add(sl->hist, b, weight) != 0) {
         if (hist_open_has(sl->hist, b) || series_hist_grow(env, sl, b) != 0)
             return STORE_REJECT_MEMORY; /* full counter (see hist.h) or budget */
-        hist_open_add(sl->hist, b);
+        hist_open_add(sl->hist, b, weight);
     }
 
     /* Phase 2: the sample is accepted; nothing below can fail. */
@@ -511,8 +512,8 @@ store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, dou
         sl->min = ms;
     if (sl->count == 0 || ms > sl->max)
         sl->max = ms;
-    sl->count++;
-    sl->sum += ms;
+    sl->count += weight;
+    sl->sum += ms * weight;
     series_raw_offer(env, sl, (uint16_t)(ts_ms - sec * 1000), ms);
     if (ts_ms > se->last_seen_ms)
         se->last_seen_ms = ts_ms;

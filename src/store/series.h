@@ -102,14 +102,16 @@ int series_is_empty(const series_t *se);
 uint32_t series_nseconds(const series_t *se);
 int64_t series_first_sec(const series_t *se);
 
-/* Records ms at ts_ms. The caller has validated both and expired seconds
+/* Records ms at ts_ms, standing for weight >= 1 samples (see
+ * store_record_weighted). The caller has validated both and expired seconds
  * that left the window (series_expire), so the slot count stays bounded.
  * Returns STORE_OK, or STORE_REJECT_MEMORY when the aggregates need memory
  * the budget refuses (then nothing visible changed). A raw point that finds
  * no memory is not kept (env->raw_dropped). O(1) for the newest second
  * (the histogram is an octave index and counter blocks), O(log slots) for
  * an older one. */
-store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, double ms);
+store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, double ms,
+                             uint32_t weight);
 
 /* Frees every second < first_sec. O(expired seconds). */
 void series_expire(series_t *se, series_env_t *env, int64_t first_sec);

@@ -438,14 +438,17 @@ const series_t **store_sorted(store_t *s, size_t *n)
 
 /* ---- recording and time --------------------------------------------------- */
 
-store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, int64_t now_ms)
+/* The body of store_record and store_record_weighted (inlined into both:
+ * the weight of 1 stays a constant on the hot path). */
+static inline __attribute__((always_inline)) store_reject_t
+store_record_n(store_t *s, slice_t name, int64_t ts_ms, double ms, uint32_t weight, int64_t now_ms)
 {
     uint64_t h = 0;
     series_t *se;
     store_reject_t r;
     int created = 0;
 
-    if (!(ms >= 0.0) || isinf(ms))
+    if (!(ms >= 0.0) || isinf(ms) || weight == 0)
         return STORE_REJECT_BAD_VALUE;
     /* Slots keep the second in 32 bits (series.c): unix time 0 .. 2106. */
     if (ts_ms < 0)
@@ -475,12 +478,23 @@ store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, 
          * store_advance() is late. O(1) unless seconds expire. */
         series_expire(se, &s->env, series_window_first(s->now_ms, s->cfg.window_s));
     }
-    r = series_record(se, &s->env, ts_ms, ms);
+    r = series_record(se, &s->env, ts_ms, ms, weight);
     if (r == STORE_OK && series_floor_div(ts_ms, 1000) < series_floor_div(s->now_ms, 1000))
         s->summary_gen++; /* a late sample: a closed second changed */
     if (r != STORE_OK && created)
         store_remove(s, s->n - 1); /* a rejected sample leaves no series behind */
     return r;
+}
+
+store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, int64_t now_ms)
+{
+    return store_record_n(s, name, ts_ms, ms, 1, now_ms);
+}
+
+store_reject_t store_record_weighted(store_t *s, slice_t name, int64_t ts_ms, double ms,
+                                     uint32_t weight, int64_t now_ms)
+{
+    return store_record_n(s, name, ts_ms, ms, weight, now_ms);
 }
 
 /* Sets raw_limit for the second that starts: so that a window of seconds

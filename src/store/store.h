@@ -85,6 +85,16 @@ void store_free(store_t *s);
  * newest second, else O(log seconds); plus O(log buckets). */
 store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, int64_t now_ms);
 
+/* store_record() of one sample that stands for `weight` (>= 1) samples of
+ * the same value, as a StatsD sample rate of 1/weight says: the second's
+ * count and histogram grow by weight, its sum by ms * weight, min and max
+ * see ms once, and one raw point is offered (the reservoir draws by count,
+ * so a weighted point is as likely to stay as the samples it stands for).
+ * weight 0 is STORE_REJECT_BAD_VALUE; a weight that would overflow a
+ * histogram counter is STORE_REJECT_MEMORY (hist.h: counters). */
+store_reject_t store_record_weighted(store_t *s, slice_t name, int64_t ts_ms, double ms,
+                                     uint32_t weight, int64_t now_ms);
+
 /* Moves time to now_ms: expires seconds that left the window and removes
  * series with no sample left in it, seals closed seconds (compact
  * histograms) and tunes raw retention to the budget. Call at least once a

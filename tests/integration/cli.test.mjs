@@ -14,7 +14,8 @@ test('--help lists every flag with its variable and default; --version', () => {
   const h = run(['--help']);
   assert.equal(h.status, 0);
   for (const flag of ['listen', 'window', 'raw-per-second', 'max-series', 'memory-limit', 'max-body', 'ingest-buffer', 'answer-buffer',
-    'header-timeout', 'body-timeout', 'keepalive-timeout', 'max-connections', 'allow-host']) {
+    'header-timeout', 'body-timeout', 'keepalive-timeout', 'max-connections', 'allow-host', 'statsd-listen',
+    'statsd-unix', 'statsd-buffer']) {
     assert.match(h.stdout, new RegExp(`--${flag} +SPIDER_${flag.toUpperCase().replace(/-/g, '_')}`));
   }
   assert.match(h.stdout, /\(default 30m\)/);
@@ -29,6 +30,7 @@ test('bad flag values exit 2 with a message naming the flag', () => {
     [['--memory-limit', 'huge'], /--memory-limit 'huge'/],
     [['--window', '48h'], /out of range/],
     [['--bogus'], /unknown option '--bogus'/],
+    [['--statsd-listen', 'nope'], /--statsd-listen 'nope'.*or off/],
   ]) {
     const r = run(args);
     assert.equal(r.status, 2, args.join(' '));
@@ -51,7 +53,7 @@ test('environment variables configure the server; flags win', async () => {
     assert.equal(r.json.accepted, 3);
     assert.equal(r.json.errors[0].reason, 'series limit reached (--max-series)');
     const m = await get(s.url, '/metrics');
-    assert.match(m.body, /spider_samples_rejected_total\{reason="series_limit"\} 1/);
+    assert.match(m.body, /spider_samples_rejected_total\{protocol="json",reason="series_limit"\} 1/);
   } finally {
     assert.equal(await s.stop(), 0);
   }

@@ -7,10 +7,12 @@ import net from 'node:net';
 export const BIN = process.env.SPIDER_BIN;
 if (!BIN) throw new Error('SPIDER_BIN must name the spider binary (ctest sets it)');
 
-// Starts spider with extra args; resolves once it logs its URL.
+// Starts spider with extra args; resolves once it logs its URL. StatsD
+// listens on an ephemeral UDP port unless args say otherwise (statsdPort).
 export function startSpider(args = [], env = {}) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(BIN, ['--listen', '127.0.0.1:0', ...args], {
+    const statsd = args.includes('--statsd-listen') ? [] : ['--statsd-listen', '127.0.0.1:0'];
+    const proc = spawn(BIN, ['--listen', '127.0.0.1:0', ...statsd, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -22,9 +24,11 @@ export function startSpider(args = [], env = {}) {
       if (m && !proc.port) {
         clearTimeout(timer);
         proc.port = Number(m[1]);
+        const udp = log.match(/statsd listening on udp:\/\/127\.0\.0\.1:(\d+)/);
         resolve({
           proc,
           port: proc.port,
+          statsdPort: udp ? Number(udp[1]) : undefined,
           url: `http://127.0.0.1:${proc.port}`,
           log: () => log,
           stop: () => stopSpider(proc),
@@ -171,3 +175,55 @@ export function postRequest(body, extraHeaders = '') {
 }
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Nearest-rank quantile, the definition Spider's percentiles approximate.
+export function exactQuantile(sorted, q) {
+  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+}
+
+// Deterministic lognormal-ish durations.
+export function durations(n, seed) {
+  let x = seed;
+  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const out = [];
+  for (let i = 0; i < n; i++) {
+    const g = Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
+    out.push(Math.round(Math.exp(3 + 0.8 * g) * 1000) / 1000);
+  }
+  return out;
+}
+
+// The value of one sample of /metrics, e.g. metric(url, 'spider_statsd_lines_total')
+// or metric(url, 'spider_samples_accepted_total{protocol="statsd"}'); 0 if absent.
+export async function metric(base, sample) {
+  const text = (await get(base, '/metrics')).body;
+  for (const line of text.split('\n'))
+    if (line.startsWith(`${sample} `)) return Number(line.slice(sample.length + 1));
+  return 0;
+}
+
+// Polls fn() until it returns a truthy value; fails after ms with what.
+export async function waitFor(fn, what, ms = 20000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await sleep(50);
+  }
+}
+
+// Checks a series' summary against the exact figures of its samples: count
+// and sum exact (sum to rounding), percentiles within 1% of nearest-rank.
+export function assertSummaryMatches(assert, summary, samples, what) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  assert.equal(summary.count, sorted.length, `${what}: count`);
+  const sum = sorted.reduce((a, b) => a + b, 0);
+  assert.ok(Math.abs(summary.sum - sum) <= 1e-6 * Math.max(1, sum), `${what}: sum ${summary.sum} vs ${sum}`);
+  assert.equal(summary.min, sorted[0], `${what}: min`);
+  assert.equal(summary.max, sorted[sorted.length - 1], `${what}: max`);
+  for (const [key, q] of [['p50', 0.5], ['p90', 0.9], ['p99', 0.99]]) {
+    const exact = exactQuantile(sorted, q);
+    assert.ok(Math.abs(summary[key] - exact) <= 0.01 * exact, `${what}: ${key} ${summary[key]} vs exact ${exact}`);
+  }
+}

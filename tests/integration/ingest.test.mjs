@@ -59,8 +59,8 @@ test('per-sample rejects are counted and explained, the rest is kept', async () 
   assert.equal(r.json.errors[0].series, 'rej.ok');
   assert.equal(await seriesCount('rej.ok'), 2);
   const m = await get(spider.url, '/metrics');
-  assert.match(m.body, /spider_samples_rejected_total\{reason="negative"\} [1-9]/);
-  assert.match(m.body, /spider_samples_rejected_total\{reason="too_old"\} [1-9]/);
+  assert.match(m.body, /spider_samples_rejected_total\{protocol="json",reason="negative"\} [1-9]/);
+  assert.match(m.body, /spider_samples_rejected_total\{protocol="json",reason="too_old"\} [1-9]/);
 });
 
 test('malformed JSON: 400 with message and offset, nothing applied', async () => {

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { startSpider, post, get, sleep, RawConn } from './helpers.mjs';
+import { startSpider, post, get, sleep, RawConn, exactQuantile, durations } from './helpers.mjs';
 
 let spider;
 before(async () => {
@@ -13,22 +13,6 @@ after(async () => {
   await spider.stop();
 });
 
-// Nearest-rank quantile, the definition Spider's percentiles approximate.
-function exactQuantile(sorted, q) {
-  return sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
-}
-
-// Deterministic lognormal-ish durations.
-function durations(n, seed) {
-  let x = seed;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
-  const out = [];
-  for (let i = 0; i < n; i++) {
-    const g = Math.sqrt(-2 * Math.log(rnd() + 1e-12)) * Math.cos(2 * Math.PI * rnd());
-    out.push(Math.round(Math.exp(3 + 0.8 * g) * 1000) / 1000);
-  }
-  return out;
-}
 
 test('percentiles over a range are within 1% of the exact ones', async () => {
   const now = Date.now();
@@ -148,7 +132,7 @@ test('the memory budget holds under a flood of series and seconds', async () => 
     const m = (await get(s.url, '/metrics')).body;
     const bytes = Number(m.match(/^spider_store_bytes (\S+)$/m)[1]);
     assert.ok(bytes <= 8 * 1024 * 1024, `store bytes ${bytes} within the 8 MiB budget`);
-    assert.match(m, /spider_samples_rejected_total\{reason="memory_budget"\} [1-9]/);
+    assert.match(m, /spider_samples_rejected_total\{protocol="json",reason="memory_budget"\} [1-9]/);
     // RSS is only meaningful without ASan (its shadow memory and quarantine).
     if (process.env.SPIDER_SANITIZED !== '1') {
       const status = readFileSync(`/proc/${s.proc.pid}/status`, 'utf8');

@@ -117,12 +117,12 @@ static void open_add_bucket(open_hist_t *h, uint32_t b)
         h->h = hist_open_new(b);
         assert_int_equal(hist_open_bytes(h->h), HIST_OPEN_HEADER + HIST_OPEN_BLOCK);
     }
-    if (hist_open_add(h->h, b) != 0) {
+    if (hist_open_add(h->h, b, 1) != 0) {
         size_t before = hist_open_bytes(h->h);
         assert_false(hist_open_has(h->h, b));
         h->h = hist_open_grow(h->h, b);
         assert_int_equal(hist_open_bytes(h->h), before + HIST_OPEN_BLOCK);
-        assert_int_equal(hist_open_add(h->h, b), 0);
+        assert_int_equal(hist_open_add(h->h, b, 1), 0);
     }
 }
 
@@ -486,30 +486,30 @@ static void test_open_add(void **state)
     assert_int_equal(hist_open_bytes_for(0), HIST_OPEN_HEADER);
     /* 10 and 12 ms share the octave [8, 16): no growth for either. */
     assert_true(hist_open_has(h, b10) && hist_open_has(h, b12));
-    assert_int_equal(hist_open_add(h, b12), 0);
-    assert_int_equal(hist_open_add(h, b10), 0);
-    assert_int_equal(hist_open_add(h, b12), 0);
+    assert_int_equal(hist_open_add(h, b12, 1), 0);
+    assert_int_equal(hist_open_add(h, b10, 1), 0);
+    assert_int_equal(hist_open_add(h, b12, 1), 0);
     /* Bucket 0, the top bucket, 100 ms: octaves without a block: refused,
      * nothing changed. */
     assert_false(hist_open_has(h, 0));
-    assert_int_equal(hist_open_add(h, 0), -1);
-    assert_int_equal(hist_open_add(h, top), -1);
-    assert_int_equal(hist_open_add(h, hist_bucket(100.0)), -1);
+    assert_int_equal(hist_open_add(h, 0, 1), -1);
+    assert_int_equal(hist_open_add(h, top, 1), -1);
+    assert_int_equal(hist_open_add(h, hist_bucket(100.0), 1), -1);
     assert_int_equal(open_entries(h, e), 2);
     assert_true(e[0] == HIST_ENTRY(b10, 1) && e[1] == HIST_ENTRY(b12, 2));
     /* Blocks come in arrival order (top, then 0); buckets still iterate in
      * ascending order. */
     h = hist_open_grow(h, top);
-    assert_int_equal(hist_open_add(h, top), 0);
+    assert_int_equal(hist_open_add(h, top, 1), 0);
     h = hist_open_grow(h, 0);
-    assert_int_equal(hist_open_add(h, 0), 0);
-    assert_int_equal(hist_open_add(h, 0), 0);
+    assert_int_equal(hist_open_add(h, 0, 1), 0);
+    assert_int_equal(hist_open_add(h, 0, 1), 0);
     assert_int_equal(hist_open_bytes(h), HIST_OPEN_HEADER + 3 * HIST_OPEN_BLOCK);
     assert_int_equal(open_entries(h, e), 4);
     assert_true(e[0] == HIST_ENTRY(0, 2) && e[1] == HIST_ENTRY(b10, 1) &&
                 e[2] == HIST_ENTRY(b12, 2) && e[3] == HIST_ENTRY(top, 1));
     /* Bucket 1 and 64 are octave 1's edges, 65 starts octave 2. */
-    assert_int_equal(hist_open_add(h, 1), -1);
+    assert_int_equal(hist_open_add(h, 1, 1), -1);
     h = hist_open_grow(h, 1);
     assert_true(hist_open_has(h, 64));
     assert_false(hist_open_has(h, 65));
@@ -581,7 +581,7 @@ static void test_open_unseal(void **state)
     assert_int_equal(hist_open_seal(u, again), len);
     assert_memory_equal(again, p, len);
     /* The late bucket's block is there: the add cannot be refused. */
-    assert_int_equal(hist_open_add(u, late), 0);
+    assert_int_equal(hist_open_add(u, late, 1), 0);
     hist_open_free(u);
     free(again);
     free(p);
@@ -604,10 +604,15 @@ static void test_open_counter_limit(void **state)
     hist_open_t *h = hist_open_unseal(p, len, 5);
 
     (void)state;
-    assert_int_equal(hist_open_add(h, 5), -1);
-    assert_int_equal(hist_open_add(h, 6), 0);
+    assert_int_equal(hist_open_add(h, 5, 1), -1);
+    assert_int_equal(hist_open_add(h, 6, 1), 0);
     assert_int_equal(open_entries(h, back), 2);
     assert_true(back[0] == HIST_ENTRY(5, UINT32_MAX) && back[1] == HIST_ENTRY(6, 2));
+    /* A weighted add (StatsD sample rates) that would pass the top is refused whole. */
+    assert_int_equal(hist_open_add(h, 6, UINT32_MAX - 2), 0);
+    assert_int_equal(hist_open_add(h, 6, 1), -1);
+    assert_int_equal(open_entries(h, back), 2);
+    assert_true(back[1] == HIST_ENTRY(6, UINT32_MAX));
     hist_open_free(h);
 }
 

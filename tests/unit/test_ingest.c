@@ -57,7 +57,7 @@ static void test_accepts_and_counts(void **state)
     assert_int_equal(number(j, "rejected"), 0);
     assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(j, "errors")), 0);
     cJSON_Delete(j);
-    assert_int_equal(m.samples_accepted, 4);
+    assert_int_equal(m.ingest.accepted[INGEST_JSON], 4);
     assert_int_equal(m.ingest_requests, 1);
     assert_int_equal(series_count(s), 2);
     store_free(s);
@@ -87,10 +87,10 @@ static void test_rejects_are_explained_in_order(void **state)
     assert_string_equal(cJSON_GetObjectItem(cJSON_GetArrayItem(errors, 3), "series")->valuestring,
                         "b");
     cJSON_Delete(j);
-    assert_int_equal(m.samples_rejected[INGEST_REJECT_NEGATIVE], 1);
-    assert_int_equal(m.samples_rejected[INGEST_REJECT_TOO_OLD], 1);
-    assert_int_equal(m.samples_rejected[INGEST_REJECT_TOO_NEW], 1);
-    assert_int_equal(m.samples_rejected[INGEST_REJECT_SERIES_LIMIT], 1);
+    assert_int_equal(m.ingest.rejected[INGEST_JSON][INGEST_REJECT_NEGATIVE], 1);
+    assert_int_equal(m.ingest.rejected[INGEST_JSON][INGEST_REJECT_TOO_OLD], 1);
+    assert_int_equal(m.ingest.rejected[INGEST_JSON][INGEST_REJECT_TOO_NEW], 1);
+    assert_int_equal(m.ingest.rejected[INGEST_JSON][INGEST_REJECT_SERIES_LIMIT], 1);
     store_free(s);
 }
 
@@ -122,8 +122,48 @@ static void test_malformed_applies_nothing(void **state)
     assert_int_equal(number(j, "offset"), 20);
     cJSON_Delete(j);
     assert_int_equal(series_count(s), 0);
-    assert_int_equal(m.samples_accepted, 0);
+    assert_int_equal(m.ingest.accepted[INGEST_JSON], 0);
     assert_int_equal(m.http_refused[HTTP_REFUSED_BAD_JSON], 1);
+    store_free(s);
+}
+
+/* Keys with labels: one series per label set, whatever the order or the
+ * spacing; bad labels and bad names refused with their own reasons. */
+static void test_labels_make_one_series_per_set(void **state)
+{
+    (void)state;
+    store_t *s = new_store(10);
+    metrics_t m = {0};
+    cJSON *j;
+    const char *body = "{\"req{status=\\\"200\\\",route=\\\"/a\\\"}\":[1],"
+                       "\"req{ route = \\\"/a\\\", status=\\\"200\\\", }\":[2],"
+                       "\"req{route=\\\"/a\\\",status=\\\"500\\\"}\":[3],"
+                       "\"req{route=\\\"/a\\\",status=200}\":[4],"
+                       "\"req{route=\\\"/a\\\",route=\\\"/b\\\"}\":[5],"
+                       "\"{route=\\\"/a\\\"}\":[6],"
+                       "\"GET /users/{id}\":[7]}";
+    assert_int_equal(apply(s, &m, body, &j), 200);
+    assert_int_equal(number(j, "accepted"), 4);
+    assert_int_equal(number(j, "rejected"), 3);
+    cJSON *errors = cJSON_GetObjectItem(j, "errors");
+    assert_int_equal(cJSON_GetArraySize(errors), 3);
+    const char *want[] = {"bad labels", "bad labels", "bad series name"};
+    for (int i = 0; i < 3; i++) {
+        const char *reason =
+            cJSON_GetObjectItem(cJSON_GetArrayItem(errors, i), "reason")->valuestring;
+        assert_memory_equal(reason, want[i], strlen(want[i]));
+    }
+    cJSON_Delete(j);
+    assert_int_equal(series_count(s), 3);
+    const series_t *se = store_find(s, slice_cstr("req{route=\"/a\",status=\"200\"}"));
+    assert_non_null(se);
+    series_summary_t sum;
+    series_summarize(s, se, NOW - 60000, NOW + 1000, &sum);
+    assert_int_equal(sum.count, 2);
+    assert_non_null(store_find(s, slice_cstr("req{route=\"/a\",status=\"500\"}")));
+    assert_non_null(store_find(s, slice_cstr("GET /users/{id}")));
+    assert_int_equal(m.ingest.rejected[INGEST_JSON][INGEST_REJECT_BAD_LABELS], 2);
+    assert_int_equal(m.ingest.rejected[INGEST_JSON][INGEST_REJECT_BAD_NAME], 1);
     store_free(s);
 }
 
@@ -134,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_rejects_are_explained_in_order),
         cmocka_unit_test(test_errors_list_is_capped),
         cmocka_unit_test(test_malformed_applies_nothing),
+        cmocka_unit_test(test_labels_make_one_series_per_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

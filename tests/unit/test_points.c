@@ -19,6 +19,7 @@
 
 #include "../support/test_rng.h"
 #include "core/error.h"
+#include "core/seriesname.h"
 #include "ingest/points.h"
 
 #define GOT_MAX 64
@@ -38,6 +39,11 @@ static void collect(void *ctx, const points_sample_t *s)
     assert_true(s->name.n <= POINTS_NAME_MAX);
     if (g->n < GOT_MAX) {
         g->s[g->n] = *s;
+        /* The parser decodes; the name rule is the ingest door's
+         * (ingest/sink), applied here as it applies it (name first), so
+         * these tests pin decoding and rule together. */
+        if (seriesname_check(s->name.p, s->name.n) != SERIESNAME_OK)
+            g->s[g->n].reject = POINTS_BAD_NAME;
         memcpy(g->names[g->n], s->name.p, s->name.n);
         g->names[g->n][s->name.n] = '\0';
         g->s[g->n].name.p = g->names[g->n];

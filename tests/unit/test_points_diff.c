@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/seriesname.h"
 #include "ingest/points.h"
 
 #define BODY_MAX (64 * 1024)
@@ -428,6 +429,10 @@ static void collect(void *ctx, const points_sample_t *s)
     (void)ctx;
     assert_true(have.n < sizeof have.s / sizeof have.s[0]);
     have.s[have.n] = *s;
+    /* The parser decodes; the name rule is the ingest door's (ingest/sink),
+     * applied as it applies it: the name's reason comes first. */
+    if (seriesname_check(s->name.p, s->name.n) != SERIESNAME_OK)
+        have.s[have.n].reject = POINTS_BAD_NAME;
     memcpy(have.names[have.n], s->name.p, s->name.n);
     have.names[have.n][s->name.n] = '\0';
     have.n++;

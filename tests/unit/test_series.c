@@ -128,7 +128,7 @@ static void test_exact_aggregates(void **state)
         for (int s = NSEC - 1; s >= 0; s--) {
             double v = test_rng_lognormal(&rng);
             vals[s][i] = v;
-            assert_int_equal(series_record(f->se, &f->env, (T0 + s) * 1000 + i % 1000, v),
+            assert_int_equal(series_record(f->se, &f->env, (T0 + s) * 1000 + i % 1000, v, 1),
                              STORE_OK);
         }
     }
@@ -184,7 +184,7 @@ static void test_out_of_order_seconds(void **state)
     }
     for (int i = 0; i < NSEC; i++)
         for (int k = 0; k <= order[i] % 3; k++)
-            series_record(f->se, &f->env, (T0 + order[i]) * 1000 + 1, 1.0 + order[i]);
+            series_record(f->se, &f->env, (T0 + order[i]) * 1000 + 1, 1.0 + order[i], 1);
     assert_int_equal(series_nseconds(f->se), NSEC);
     assert_int_equal(series_first_sec(f->se), T0);
     memset(&got, 0, sizeof got);
@@ -216,7 +216,7 @@ static void test_reservoir_bound_and_max(void **state)
             for (int i = 0; i < per; i++) {
                 double v = test_rng_lognormal(&rng);
                 mx = fmax(mx, v);
-                series_record(f->se, &f->env, (T0 + s) * 1000 + (i * 7) % 1000, v);
+                series_record(f->se, &f->env, (T0 + s) * 1000 + (i * 7) % 1000, v, 1);
             }
             memset(&r, 0, sizeof r);
             series_foreach_raw(f->se, (T0 + s) * 1000, (T0 + s + 1) * 1000, collect_raw, &r);
@@ -261,7 +261,7 @@ static void test_reservoir_uniform(void **state)
             perm[j] = t;
         }
         for (int i = 0; i < PER; i++)
-            series_record(f->se, &f->env, (T0 + s) * 1000 + i, (double)perm[i]);
+            series_record(f->se, &f->env, (T0 + s) * 1000 + i, (double)perm[i], 1);
     }
     memset(&r, 0, sizeof r);
     series_foreach_raw(f->se, INT64_MIN, INT64_MAX, collect_raw, &r);
@@ -295,7 +295,7 @@ static void test_seal_and_late_sample(void **state)
     (void)state;
     test_rng_seed(&rng, 5);
     for (int i = 0; i < 1000; i++)
-        series_record(f->se, &f->env, T0 * 1000 + i, test_rng_lognormal(&rng));
+        series_record(f->se, &f->env, T0 * 1000 + i, test_rng_lognormal(&rng), 1);
     memset(&got, 0, sizeof got);
     series_seconds(f->se, T0, T0 + 1, collect_second, &got);
     series_second_t before = got.row[0];
@@ -311,12 +311,12 @@ static void test_seal_and_late_sample(void **state)
     assert_memory_equal(&got.row[0], &before, sizeof before);
 
     /* A second not yet closed is left open. */
-    series_record(f->se, &f->env, (T0 + 1) * 1000, 5.0);
+    series_record(f->se, &f->env, (T0 + 1) * 1000, 5.0, 1);
     series_seal(f->se, &f->env, T0 + 1);
     assert_true(f->budget.kind[SERIES_MEM_HIST] > hist_sealed);
 
     /* A late sample reopens a sealed second and is counted. */
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 999, 1e6), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 999, 1e6, 1), STORE_OK);
     memset(&got, 0, sizeof got);
     series_seconds(f->se, T0, T0 + 1, collect_second, &got);
     assert_int_equal(got.row[0].count, 1001);
@@ -340,7 +340,7 @@ static void test_expire_gives_memory_back(void **state)
     test_rng_seed(&rng, 8);
     for (int s = 0; s < 100; s++) {
         for (int i = 0; i < 200; i++)
-            series_record(f->se, &f->env, (T0 + s) * 1000 + i, test_rng_lognormal(&rng));
+            series_record(f->se, &f->env, (T0 + s) * 1000 + i, test_rng_lognormal(&rng), 1);
         series_seal(f->se, &f->env, T0 + s);
     }
     size_t full = f->budget.total;
@@ -366,23 +366,23 @@ static void test_budget_refusals(void **state)
 
     (void)state;
     for (int i = 0; i < 20; i++)
-        series_record(f->se, &f->env, T0 * 1000 + i, 10.0);
+        series_record(f->se, &f->env, T0 * 1000 + i, 10.0, 1);
     /* Freeze the budget where it is. */
     f->budget.limit = f->budget.total;
     uint64_t dropped = f->env.raw_dropped;
 
     /* A new second needs memory: refused, and nothing changed. */
-    assert_int_equal(series_record(f->se, &f->env, (T0 + 1) * 1000, 10.0), STORE_REJECT_MEMORY);
+    assert_int_equal(series_record(f->se, &f->env, (T0 + 1) * 1000, 10.0, 1), STORE_REJECT_MEMORY);
     assert_int_equal(series_nseconds(f->se), 1);
     /* Same bucket, same second: no new aggregate memory, accepted; the raw
      * point finds no room to grow and is sampled in place. */
     for (int i = 0; i < 100; i++)
-        assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 500, 10.0), STORE_OK);
+        assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 500, 10.0, 1), STORE_OK);
     assert_true(f->env.raw_dropped > dropped);
     /* New buckets fill the open histogram's spare room, then are refused. */
     int refused = 0;
     for (int i = 1; i < 100 && !refused; i++)
-        refused = series_record(f->se, &f->env, T0 * 1000, 10.0 * (1 + i)) != STORE_OK;
+        refused = series_record(f->se, &f->env, T0 * 1000, 10.0 * (1 + i), 1) != STORE_OK;
     assert_true(refused);
     assert_true(f->budget.total <= f->budget.limit);
     memset(&got, 0, sizeof got);
@@ -426,21 +426,21 @@ static void test_open_block_budget(void **state)
 
     (void)state;
     assert_int_equal(hist0, 0);
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000, 10.0), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000, 10.0, 1), STORE_OK);
     assert_int_equal(f->budget.kind[SERIES_MEM_HIST], hist_open_bytes_for(1));
     /* Freeze the budget: new buckets of a present octave need nothing. */
     f->budget.limit = total = f->budget.total;
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 1, 12.0), STORE_OK);
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 2, 15.9), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 1, 12.0, 1), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 2, 15.9, 1), STORE_OK);
     assert_int_equal(f->budget.total, total);
-    hist_open_add(ref, hist_bucket(10.0));
-    hist_open_add(ref, hist_bucket(12.0));
-    hist_open_add(ref, hist_bucket(15.9));
+    hist_open_add(ref, hist_bucket(10.0), 1);
+    hist_open_add(ref, hist_bucket(12.0), 1);
+    hist_open_add(ref, hist_bucket(15.9), 1);
 
     /* 100 ms is in a new octave: its block is refused, nothing changes. */
     series_seconds(f->se, T0, T0 + 1, collect_second, &before);
     series_buckets(f->se, T0, collect_bucket_row, &rb);
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 3, 100.0), STORE_REJECT_MEMORY);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 3, 100.0, 1), STORE_REJECT_MEMORY);
     series_seconds(f->se, T0, T0 + 1, collect_second, &after);
     series_buckets(f->se, T0, collect_bucket_row, &ra);
     assert_memory_equal(&after, &before, sizeof before);
@@ -449,10 +449,10 @@ static void test_open_block_budget(void **state)
 
     /* Exactly one block more is enough. */
     f->budget.limit += HIST_OPEN_BLOCK;
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 3, 100.0), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 3, 100.0, 1), STORE_OK);
     assert_int_equal(f->budget.kind[SERIES_MEM_HIST], hist_open_bytes_for(2));
     ref = hist_open_grow(ref, hist_bucket(100.0));
-    hist_open_add(ref, hist_bucket(100.0));
+    hist_open_add(ref, hist_bucket(100.0), 1);
 
     /* Sealed: exactly the bytes of the sealed form. */
     series_seal(f->se, &f->env, T0 + 1);
@@ -466,14 +466,14 @@ static void test_open_block_budget(void **state)
     f->budget.limit = total = f->budget.total;
     memset(&before, 0, sizeof before);
     series_seconds(f->se, T0, T0 + 1, collect_second, &before);
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 4, 11.0), STORE_REJECT_MEMORY);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 4, 11.0, 1), STORE_REJECT_MEMORY);
     assert_int_equal(f->budget.total, total);
     assert_int_equal(f->budget.kind[SERIES_MEM_HIST], sealed);
     memset(&after, 0, sizeof after);
     series_seconds(f->se, T0, T0 + 1, collect_second, &after);
     assert_memory_equal(&after, &before, sizeof before);
     f->budget.limit = SIZE_MAX / 2;
-    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 4, 11.0), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, T0 * 1000 + 4, 11.0, 1), STORE_OK);
     assert_int_equal(f->budget.kind[SERIES_MEM_HIST],
                      hist_open_bytes_for(hist_open_unseal_blocks(p, sealed, hist_bucket(11.0))));
     assert_int_equal(f->budget.kind[SERIES_MEM_HIST], hist_open_bytes_for(2));
@@ -483,7 +483,7 @@ static void test_open_block_budget(void **state)
 
     /* A second open in the future too; expiry of open seconds gives every
      * histogram byte back. */
-    assert_int_equal(series_record(f->se, &f->env, (T0 + 5) * 1000, 0.5), STORE_OK);
+    assert_int_equal(series_record(f->se, &f->env, (T0 + 5) * 1000, 0.5, 1), STORE_OK);
     assert_int_equal(f->budget.kind[SERIES_MEM_HIST], 2 * hist_open_bytes_for(2) - HIST_OPEN_BLOCK);
     series_expire(f->se, &f->env, T0 + 6);
     assert_true(series_is_empty(f->se));
@@ -502,7 +502,7 @@ static void test_raw_floor_and_eviction(void **state)
     (void)state;
     for (int s = 0; s < 3; s++)
         for (int i = 0; i < 20; i++)
-            series_record(f->se, &f->env, (T0 + s) * 1000 + i, 1.0 + i);
+            series_record(f->se, &f->env, (T0 + s) * 1000 + i, 1.0 + i, 1);
     assert_int_equal(f->budget.kind[SERIES_MEM_RAW], 3 * 10 * SERIES_RAW_BYTES);
     series_evict_raw(f->se, &f->env, T0);
     series_evict_raw(f->se, &f->env, T0 + 7); /* no such second: nothing */
@@ -510,7 +510,7 @@ static void test_raw_floor_and_eviction(void **state)
     assert_int_equal(f->budget.kind[SERIES_MEM_RAW], 2 * 10 * SERIES_RAW_BYTES);
     /* Below the floor, no raw point is kept again; aggregates still count. */
     f->env.raw_floor_sec = T0 + 1;
-    series_record(f->se, &f->env, T0 * 1000 + 999, 50.0);
+    series_record(f->se, &f->env, T0 * 1000 + 999, 50.0, 1);
     memset(&r, 0, sizeof r);
     series_foreach_raw(f->se, T0 * 1000, (T0 + 1) * 1000, collect_raw, &r);
     assert_int_equal(r.n, 0);
@@ -549,8 +549,8 @@ static void test_buckets_and_raw_range(void **state)
     (void)state;
     test_rng_seed(&rng, 31);
     for (int i = 0; i < 300; i++)
-        series_record(f->se, &f->env, T0 * 1000 + i, test_rng_lognormal(&rng));
-    series_record(f->se, &f->env, T0 * 1000 + 5, 0.0);
+        series_record(f->se, &f->env, T0 * 1000 + i, test_rng_lognormal(&rng), 1);
+    series_record(f->se, &f->env, T0 * 1000 + 5, 0.0, 1);
     assert_true(series_buckets(f->se, T0, collect_bucket, &rows) > 10);
     assert_int_equal(rows.total, 301);
     series_seal(f->se, &f->env, T0 + 1);

@@ -108,6 +108,33 @@ static void test_reject_validation(void **state)
 
 /* ---- time --------------------------------------------------------------- */
 
+/* A sample that stands for `weight` samples (a StatsD rate): count, sum and
+ * histogram grow by the weight, min and max see the value, one raw point. */
+static void test_weighted_samples(void **state)
+{
+    (void)state;
+    store_t *s = new_store(W, 100, 10, 64 << 20);
+    slice_t name = slice_cstr("w");
+    assert_int_equal(store_record_weighted(s, name, T0 + 10, 4.0, 10, T0 + 500), STORE_OK);
+    assert_int_equal(store_record_weighted(s, name, T0 + 20, 100.0, 1, T0 + 500), STORE_OK);
+    assert_int_equal(store_record_weighted(s, name, T0 + 30, 5.0, 0, T0 + 500),
+                     STORE_REJECT_BAD_VALUE);
+    const series_t *se = store_find(s, name);
+    series_summary_t sum;
+    series_summarize(s, se, T0, T0 + 1000, &sum);
+    assert_int_equal(sum.count, 11);
+    assert_true(sum.sum == 140.0);
+    assert_true(sum.min == 4.0 && sum.max == 100.0);
+    /* p50 and p90 are 4 ms (10 of 11 samples), p99 is the 100 ms one */
+    assert_true(sum.p50 >= 3.96 && sum.p50 <= 4.04);
+    assert_true(sum.p90 >= 3.96 && sum.p90 <= 4.04);
+    assert_true(sum.p99 >= 99 && sum.p99 <= 101);
+    size_t raw = 0;
+    series_foreach_raw(se, T0, T0 + 1000, count_raw, &raw);
+    assert_int_equal(raw, 2);
+    store_free(s);
+}
+
 static void test_rollover_and_expiry(void **state)
 {
     store_t *s = new_store(W, 100, 10, 64 << 20);
@@ -588,6 +615,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reject_validation),
+        cmocka_unit_test(test_weighted_samples),
         cmocka_unit_test(test_rollover_and_expiry),
         cmocka_unit_test(test_second_starts_empty_after_expiry),
         cmocka_unit_test(test_future_samples),

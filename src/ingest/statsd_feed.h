@@ -1,0 +1,43 @@
+/* statsd_feed.h - StatsD datagrams through the ingest door.
+ *
+ * Takes one datagram (several lines), parses each line (ingest/statsd),
+ * and hands every latency value to the sink (ingest/sink) under the key
+ * `name{tag labels}`. Lines never affect each other: a malformed line is
+ * counted by reason (INGEST_REJECT_BAD_NAME/VALUE/TYPE/RATE) and the next
+ * line is read. What is not a latency is counted as ignored by type.
+ *
+ * Mapping (docs/protocol.md, "StatsD"):
+ *   - `ms`, `h` and `d` values are durations in ms, stamped with the
+ *     receive time (the DogStatsD `|T` timestamp field is skipped);
+ *   - `|@rate` makes each value stand for round(1/rate) samples in the
+ *     count, sum and histogram; min and max see the value once; one raw
+ *     point is kept. Rates below STATSD_FEED_MIN_RATE are refused (bad_rate)
+ *     so that one datagram cannot claim an unbounded count;
+ *   - `|#k:v,flag` tags become labels k="v" and flag="true"; a tag name is
+ *     mapped onto the label name rule (core/serieskey.h) and a tag name
+ *     given twice refuses the line (bad_labels).
+ *
+ * Pure (sink + parser), no allocation, service thread.
+ */
+#ifndef SPIDER_INGEST_STATSD_FEED_H
+#define SPIDER_INGEST_STATSD_FEED_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sink.h"
+#include "statsd.h"
+
+#define STATSD_FEED_MIN_RATE 1e-6
+
+/* What the StatsD input saw, beyond the sink's accepted/refused counts. */
+typedef struct statsd_counts {
+    uint64_t datagrams, bytes, lines;
+    uint64_t ignored[STATSD_KIND_COUNT]; /* [STATSD_LATENCY] unused */
+} statsd_counts_t;
+
+/* Feeds one datagram (p, n) to the sink (whose protocol should be
+ * INGEST_STATSD). O(n). */
+void statsd_feed_datagram(ingest_sink_t *sink, statsd_counts_t *counts, const char *p, size_t n);
+
+#endif
