@@ -14,11 +14,9 @@
 static char out[SERIESNAME_MAX];
 static char text[SERIESNAME_MAX + 1];
 
-/* Canonical form of s as a C string in `text`, or NULL with *why set. */
-static const char *canon(const char *s, serieskey_check_t *why)
+/* The key as a C string in `text` if r is OK, else NULL; *why = r. */
+static const char *as_text(serieskey_check_t r, slice_t key, serieskey_check_t *why)
 {
-    slice_t key;
-    serieskey_check_t r = serieskey_canonical(s, strlen(s), out, &key);
     if (why)
         *why = r;
     if (r != SERIESKEY_OK)
@@ -26,6 +24,14 @@ static const char *canon(const char *s, serieskey_check_t *why)
     memcpy(text, key.p, key.n);
     text[key.n] = '\0';
     return text;
+}
+
+/* Canonical form of s as a C string in `text`, or NULL with *why set. */
+static const char *canon(const char *s, serieskey_check_t *why)
+{
+    slice_t key;
+    serieskey_check_t r = serieskey_canonical(s, strlen(s), out, &key);
+    return as_text(r, key, why);
 }
 
 static void expect(const char *in, const char *want)
@@ -120,13 +126,7 @@ static const char *build(const char *name, const char *const *pairs, size_t n,
         serieskey_builder_add(&b, slice_cstr(pairs[i]), slice_cstr(pairs[i + 1]));
     slice_t key;
     serieskey_check_t r = serieskey_build(&b, out, &key);
-    if (why)
-        *why = r;
-    if (r != SERIESKEY_OK)
-        return NULL;
-    memcpy(text, key.p, key.n);
-    text[key.n] = '\0';
-    return text;
+    return as_text(r, key, why);
 }
 
 static void test_builder(void **state)
