@@ -3,6 +3,7 @@
 
 static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_BAD_JSON] = "bad_json",
+    [HTTP_REFUSED_BAD_OTLP] = "bad_otlp",
     [HTTP_REFUSED_BAD_QUERY] = "bad_query",
     [HTTP_REFUSED_NOT_FOUND] = "not_found",
     [HTTP_REFUSED_METHOD] = "method_not_allowed",
@@ -134,6 +135,10 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
                     m->ingest_requests);
     metrics_counter(out, "spider_ingest_bytes_total", "Body bytes of parsed point batches.",
                     m->ingest_bytes);
+    metrics_counter(out, "spider_otlp_requests_total", "OTLP trace exports decoded.",
+                    m->otlp_requests);
+    metrics_counter(out, "spider_otlp_bytes_total",
+                    "Body bytes of decoded OTLP exports (after gunzip).", m->otlp_bytes);
     metrics_ingest(out, &m->ingest);
     metrics_statsd(out, m);
     metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);

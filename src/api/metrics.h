@@ -19,6 +19,7 @@
 /* HTTP-level refusals, each the result of a limit or a protocol rule. */
 typedef enum http_refusal {
     HTTP_REFUSED_BAD_JSON,         /* 400: body is not a valid batch */
+    HTTP_REFUSED_BAD_OTLP,         /* 400: an OTLP body that does not decode (or bad gzip) */
     HTTP_REFUSED_BAD_QUERY,        /* 400: bad query parameter */
     HTTP_REFUSED_NOT_FOUND,        /* 404 */
     HTTP_REFUSED_METHOD,           /* 405 */
@@ -52,6 +53,8 @@ typedef struct metrics {
     uint64_t http_connections_refused; /* connections closed at accept: --max-connections */
     uint64_t ingest_requests;          /* POST /api/v1/points that were parsed */
     uint64_t ingest_bytes;             /* body bytes of those */
+    uint64_t otlp_requests;            /* POST /v1/traces that decoded */
+    uint64_t otlp_bytes;               /* their body bytes, after gunzip */
     ingest_counts_t ingest;            /* samples accepted and refused, by protocol and reason */
     /* StatsD input. */
     statsd_counts_t statsd;         /* datagrams, bytes, lines, ignored by type */

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "../api/ingest.h"
+#include "../api/otlp.h"
 #include "../api/query.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
@@ -51,6 +52,7 @@
 #include "../core/mime.h"
 #include "../core/seriesname.h"
 #include "../core/xmalloc.h"
+#include "../ingest/gunzip.h"
 #include "web/assets.h"
 
 /* Largest piece of an answer handed to lws at once (matches pt_serv_buf_size). */
@@ -60,7 +62,7 @@
 
 typedef enum http_state {
     HTTP_IDLE,       /* between requests */
-    HTTP_RECEIVING,  /* reading a points body */
+    HTTP_RECEIVING,  /* reading an upload's body (points or OTLP) */
     HTTP_RESPONDING, /* answer headers sent, body being written */
     HTTP_FLUSHING,   /* all written; lws still holds part of it */
 } http_state_t;
@@ -91,6 +93,8 @@ struct http_conn {
     size_t out_sent;
     size_t out_counted; /* bytes of out counted in app->answer_bytes */
     int close_after;    /* the request body was not consumed: close after answering */
+    int upload;         /* HTTP_UPLOAD_*: what the body being received is */
+    int gzip;           /* the body is Content-Encoding: gzip (OTLP) */
     int head_only;      /* a HEAD request: the GET answer's headers, no body */
 };
 
@@ -393,21 +397,58 @@ static int http_header(struct lws *wsi, enum lws_token_indexes token, char *dst,
     return lws_hdr_copy(wsi, dst, cap, token);
 }
 
-/* Content-Type must be JSON: application/json, optionally with parameters. */
-static int http_is_json(struct lws *wsi)
+/* What an upload's body is, decided from its path and Content-Type. */
+enum {
+    HTTP_UPLOAD_POINTS,    /* POST /api/v1/points: application/json */
+    HTTP_UPLOAD_OTLP_PB,   /* POST /v1/traces: application/x-protobuf */
+    HTTP_UPLOAD_OTLP_JSON, /* POST /v1/traces: application/json */
+};
+
+/* Is the Content-Type `want`, optionally with parameters? */
+static int http_content_type_is(struct lws *wsi, const char *want)
 {
     char type[128];
     int n = http_header(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, type, sizeof type);
     if (n < 0)
         return 0;
-    static const char json[] = "application/json";
-    size_t jl = sizeof json - 1;
-    return (size_t)n >= jl && strncasecmp(type, json, jl) == 0 &&
-           (type[jl] == '\0' || type[jl] == ';' || type[jl] == ' ');
+    size_t wl = strlen(want);
+    return (size_t)n >= wl && strncasecmp(type, want, wl) == 0 &&
+           (type[wl] == '\0' || type[wl] == ';' || type[wl] == ' ');
 }
 
-/* Headers of POST /api/v1/points are in: decide whether to read the body. */
-static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
+/* The upload's kind from its Content-Type, or -1 with the refusal written:
+ * 415 for another type, or (OTLP only accepts it) another encoding than
+ * gzip or identity. */
+static int http_upload_kind(struct lws *wsi, http_conn_t *c, int otlp, int *rc)
+{
+    char enc[32];
+    int n = http_header(wsi, WSI_TOKEN_HTTP_CONTENT_ENCODING, enc, sizeof enc);
+    c->gzip = otlp && n > 0 && strcasecmp(enc, "gzip") == 0;
+    if (n > 0 && !c->gzip && strcasecmp(enc, "identity") != 0) {
+        c->close_after = 1;
+        *rc = http_refuse(wsi, c, 415, HTTP_REFUSED_MEDIA_TYPE,
+                          otlp ? "Content-Encoding must be gzip or identity"
+                               : "Content-Encoding is not supported here: send the body as it is",
+                          NULL);
+        return -1;
+    }
+    if (!otlp && http_content_type_is(wsi, "application/json"))
+        return HTTP_UPLOAD_POINTS;
+    if (otlp && http_content_type_is(wsi, "application/x-protobuf"))
+        return HTTP_UPLOAD_OTLP_PB;
+    if (otlp && http_content_type_is(wsi, "application/json"))
+        return HTTP_UPLOAD_OTLP_JSON;
+    c->close_after = 1;
+    *rc = http_refuse(wsi, c, 415, HTTP_REFUSED_MEDIA_TYPE,
+                      otlp ? "Content-Type must be application/x-protobuf or application/json"
+                           : "Content-Type must be application/json",
+                      NULL);
+    return -1;
+}
+
+/* Headers of an upload (POST /api/v1/points, /v1/traces) are in: decide
+ * whether to read the body. */
+static int http_begin_upload(struct lws *wsi, http_conn_t *c, app_t *app, int otlp)
 {
     char value[64];
     /* lws does not de-chunk request bodies; a chunked body would be misread. */
@@ -429,11 +470,10 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
         return http_refuse(wsi, c, 400, HTTP_REFUSED_LENGTH_REQUIRED,
                            "Content-Length is not a number", NULL);
     }
-    if (!http_is_json(wsi)) {
-        c->close_after = 1;
-        return http_refuse(wsi, c, 415, HTTP_REFUSED_MEDIA_TYPE,
-                           "Content-Type must be application/json", NULL);
-    }
+    int rc;
+    c->upload = http_upload_kind(wsi, c, otlp, &rc);
+    if (c->upload < 0)
+        return rc;
     if (length > app->cfg.max_body) {
         /* Refused from the header alone: the body is never read, the
          * connection closes after the answer. */
@@ -477,6 +517,45 @@ static int http_begin_points(struct lws *wsi, http_conn_t *c, app_t *app)
     c->deadline_mono_ms = clock_mono_ms() + app->cfg.body_timeout_ms;
     http_link_receiving(app, c);
     return 0;
+}
+
+/* An OTLP upload is complete: gunzip it if it says so (the inflated bytes
+ * count against --max-body while inflating: a bomb stops there, 413), then
+ * decode and apply it. Writes the answer to c->out; returns the status and
+ * the answer's Content-Type in *type. */
+static int http_otlp_body(app_t *app, http_conn_t *c, buf_t *body, const char **type)
+{
+    otlp_encoding_t enc = c->upload == HTTP_UPLOAD_OTLP_JSON ? OTLP_JSON : OTLP_PROTOBUF;
+    buf_t inflated;
+    buf_init(&inflated);
+    const buf_t *data = body;
+    int status;
+    if (c->gzip) {
+        gunzip_result_t r =
+            gunzip_body((const uint8_t *)body->p, body->len, (size_t)app->cfg.max_body, &inflated);
+        if (r != GUNZIP_OK) {
+            *type = "application/json";
+            if (r == GUNZIP_TOO_LARGE) {
+                app->metrics.http_refused[HTTP_REFUSED_TOO_LARGE]++;
+                buf_printf(&c->out,
+                           "{\"error\":\"inflated body over the limit\",\"limit_bytes\":%llu}",
+                           (unsigned long long)app->cfg.max_body);
+                status = 413;
+            } else {
+                app->metrics.http_refused[HTTP_REFUSED_BAD_OTLP]++;
+                buf_append_cstr(&c->out, "{\"error\":\"the body is not a valid gzip stream\"}");
+                status = 400;
+            }
+            buf_dispose(&inflated);
+            return status;
+        }
+        data = &inflated;
+    }
+    *type = otlp_content_type(enc);
+    status = otlp_handle_traces(app->store, &app->metrics, enc, (const uint8_t *)data->p, data->len,
+                                clock_wall_ms(), &c->out);
+    buf_dispose(&inflated);
+    return status;
 }
 
 /* Query parameters read per request, each at most HTTP_ARG_MAX - 1
@@ -692,7 +771,16 @@ static int http_handle_points(struct lws *wsi, http_conn_t *c, app_t *app, slice
     (void)rest;
     (void)now_ms;
     c->close_after = 0; /* the body is read, so the connection may stay */
-    return http_begin_points(wsi, c, app);
+    return http_begin_upload(wsi, c, app, 0);
+}
+
+static int http_handle_otlp_traces(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                                   int64_t now_ms)
+{
+    (void)rest;
+    (void)now_ms;
+    c->close_after = 0;
+    return http_begin_upload(wsi, c, app, 1);
 }
 
 static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
@@ -762,6 +850,7 @@ static int http_handle_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slic
 /* Every API path. Any other GET is a dashboard file or a 404. */
 static const http_route_t http_routes[] = {
     {"/api/v1/points", 0, LWSHUMETH_POST, "POST", http_handle_points},
+    {"/v1/traces", 0, LWSHUMETH_POST, "POST", http_handle_otlp_traces},
     {"/api/v1/series", 0, LWSHUMETH_GET, "GET", http_handle_series_list},
     {"/api/v1/series/", 1, LWSHUMETH_GET, "GET", http_handle_series_get},
     {"/healthz", 0, LWSHUMETH_GET, "GET", http_handle_healthz},
@@ -1012,13 +1101,16 @@ int http_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             buf_t body = c->body;
             buf_init(&c->body);
             buf_reset(&c->out);
-            int status = ingest_handle(app->store, &app->metrics, body.p, body.len, clock_wall_ms(),
-                                       &c->out);
+            const char *type = "application/json";
+            int status = c->upload == HTTP_UPLOAD_POINTS
+                             ? ingest_handle(app->store, &app->metrics, body.p, body.len,
+                                             clock_wall_ms(), &c->out)
+                             : http_otlp_body(app, c, &body, &type);
             buf_dispose(&body);
             /* Answered before returning: lws stays in its body state until
              * the transaction completes, and would meanwhile call us here
              * again for any byte that follows the body. */
-            if (http_respond_json(wsi, c, (unsigned)status))
+            if (http_respond(wsi, c, (unsigned)status, type, NULL))
                 return -1;
             return http_answer_now(wsi, c);
         }

@@ -164,7 +164,7 @@ int pb_next(pb_reader_t *r, pb_field_t *f)
     f->data = NULL;
     f->len = 0;
     int rc = 0;
-    uint32_t v32;
+    uint32_t v32 = 0;
     switch (f->wire) {
     case PB_VARINT:
         rc = pb_read_varint(r, &f->u64);
@@ -239,7 +239,7 @@ int pb_scalars_next(pb_scalars_t *it, uint64_t *v)
     if (!pb_more(&it->r))
         return 0;
     int rc;
-    uint32_t v32;
+    uint32_t v32 = 0;
     switch (it->elem) {
     case PB_VARINT:
         rc = pb_read_varint(&it->r, v);

@@ -58,20 +58,22 @@ export function stopSpider(proc) {
   });
 }
 
-// POSTs a JSON body (string or object); resolves {status, body, json}.
-export async function post(base, body, headers = {}) {
+// POSTs a JSON body (string or object) to path (the points API by default);
+// resolves {status, body, json}. Header names are case-insensitive.
+export async function post(base, body, headers = {}, path = '/api/v1/points') {
   const text = typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body);
+  const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   let res;
   try {
-    res = await fetch(`${base}/api/v1/points`, {
+    res = await fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...lower },
       body: text,
       signal: AbortSignal.timeout(20000),
     });
   } catch (e) {
     // fetch says only "fetch failed": name the cause (reset, refused, ...)
-    throw new Error(`POST ${base}/api/v1/points (${text.length} bytes): ${e.message}: ${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`);
+    throw new Error(`POST ${base}${path} (${text.length} bytes): ${e.message}: ${e.cause?.code ?? ''} ${e.cause?.message ?? ''}`);
   }
   return answer(res);
 }

@@ -1,0 +1,174 @@
+/* otlp.c - OTLP/HTTP trace exports through the ingest door (see otlp.h). */
+#include "otlp.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../ingest/otlp_trace.h"
+#include "../ingest/sink.h"
+
+typedef struct otlp_ctx {
+    ingest_sink_t sink;
+    uint64_t accepted, rejected;
+    ingest_reject_t first_reason;
+    /* The key of the previous span: spans of one request mostly repeat a
+     * few names and services, so a key is built once per run of them. */
+    int have_key;
+    char last_name[SERIESNAME_MAX], last_service[SERIESNAME_MAX];
+    size_t last_name_n, last_service_n;
+    ingest_key_t key;
+} otlp_ctx_t;
+
+static int otlp_same(const char *kept, size_t kept_n, slice_t s)
+{
+    return kept_n == s.n && memcmp(kept, s.p, s.n) == 0;
+}
+
+static void otlp_span_key(otlp_ctx_t *c, const otlp_span_t *span)
+{
+    if (c->have_key && otlp_same(c->last_name, c->last_name_n, span->name) &&
+        otlp_same(c->last_service, c->last_service_n, span->service))
+        return;
+    serieskey_builder_t b;
+    serieskey_builder_init(&b, span->name);
+    serieskey_builder_add(&b, slice_cstr("service"), span->service);
+    ingest_key_from_builder(&c->key, &b);
+    /* Remember the parts only when they fit; longer ones are never equal. */
+    c->have_key = span->name.n <= sizeof c->last_name && span->service.n <= sizeof c->last_service;
+    if (c->have_key) {
+        memcpy(c->last_name, span->name.p, span->name.n);
+        memcpy(c->last_service, span->service.p, span->service.n);
+        c->last_name_n = span->name.n;
+        c->last_service_n = span->service.n;
+    }
+}
+
+static void otlp_span(void *ctx, const otlp_span_t *span)
+{
+    otlp_ctx_t *c = ctx;
+    ingest_reject_t why;
+    if (span->end_ns < span->start_ns) {
+        why = INGEST_REJECT_END_BEFORE_START;
+        ingest_count_reject(&c->sink, why, 1);
+    } else {
+        otlp_span_key(c, span);
+        double ms = (double)(span->end_ns - span->start_ns) / 1e6;
+        /* Past INT64_MAX ms is beyond any window: refused as too new. */
+        int64_t end_ms = (int64_t)(span->end_ns / 1000000u);
+        why = ingest_record(&c->sink, &c->key, 1, end_ms, ms, 1);
+    }
+    if (why == INGEST_OK) {
+        c->accepted++;
+    } else {
+        if (!c->rejected)
+            c->first_reason = why;
+        c->rejected++;
+    }
+}
+
+/* ---- protobuf answers ------------------------------------------------------ */
+
+static void otlp_pb_varint(buf_t *out, uint64_t v)
+{
+    uint8_t b[10];
+    size_t n = 0;
+    do {
+        b[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+        v >>= 7;
+    } while (v);
+    buf_append(out, b, n);
+}
+
+/* A length-delimited field whose payload is already in (p, n). */
+static void otlp_pb_bytes(buf_t *out, uint32_t field, const void *p, size_t n)
+{
+    otlp_pb_varint(out, (uint64_t)field << 3 | 2);
+    otlp_pb_varint(out, n);
+    buf_append(out, p, n);
+}
+
+/* The message explaining a partial success or an error. */
+static size_t otlp_message(char *msg, size_t cap, const otlp_ctx_t *c)
+{
+    int n = snprintf(
+        msg, cap, "%llu of %llu spans refused; the first: %s", (unsigned long long)c->rejected,
+        (unsigned long long)(c->rejected + c->accepted), ingest_reject_reason(c->first_reason));
+    return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
+static void otlp_answer_ok(otlp_encoding_t enc, const otlp_ctx_t *c, buf_t *out)
+{
+    char msg[512];
+    size_t msg_n = c->rejected ? otlp_message(msg, sizeof msg, c) : 0;
+    if (enc == OTLP_JSON) {
+        if (!c->rejected) {
+            buf_append_cstr(out, "{}");
+            return;
+        }
+        /* proto3 JSON: int64 as a string */
+        buf_printf(out, "{\"partialSuccess\":{\"rejectedSpans\":\"%llu\",\"errorMessage\":",
+                   (unsigned long long)c->rejected);
+        buf_json_string(out, msg, msg_n);
+        buf_append_cstr(out, "}}");
+        return;
+    }
+    if (!c->rejected)
+        return; /* an empty ExportTraceServiceResponse */
+    /* ExportTracePartialSuccess: rejected_spans = 1 (int64), error_message = 2 */
+    buf_t inner;
+    buf_init(&inner);
+    otlp_pb_varint(&inner, 1 << 3 | 0);
+    otlp_pb_varint(&inner, c->rejected);
+    otlp_pb_bytes(&inner, 2, msg, msg_n);
+    otlp_pb_bytes(out, 1, inner.p, inner.len); /* partial_success = 1 */
+    buf_dispose(&inner);
+}
+
+static void otlp_answer_error(otlp_encoding_t enc, const otlp_error_t *err, buf_t *out)
+{
+    char msg[256];
+    int n = snprintf(msg, sizeof msg, "%s at byte %zu", err->message, err->offset);
+    size_t msg_n = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
+    if (enc == OTLP_JSON) {
+        /* google.rpc.Status in JSON, plus Spider's usual error and offset */
+        buf_append_cstr(out, "{\"code\":3,\"message\":");
+        buf_json_string(out, msg, msg_n);
+        buf_append_cstr(out, ",\"error\":");
+        buf_json_string(out, err->message, strlen(err->message));
+        buf_printf(out, ",\"offset\":%zu}", err->offset);
+        return;
+    }
+    otlp_pb_varint(out, 1 << 3 | 0); /* Status.code = 3: INVALID_ARGUMENT */
+    otlp_pb_varint(out, 3);
+    otlp_pb_bytes(out, 2, msg, msg_n); /* Status.message */
+}
+
+int otlp_handle_traces(store_t *store, metrics_t *m, otlp_encoding_t enc, const uint8_t *p,
+                       size_t n, int64_t now_ms, buf_t *out)
+{
+    otlp_ctx_t c;
+    c.sink = (ingest_sink_t){
+        .store = store, .counts = &m->ingest, .protocol = INGEST_OTLP, .now_ms = now_ms};
+    c.accepted = c.rejected = 0;
+    c.first_reason = INGEST_OK;
+    c.have_key = 0;
+    otlp_error_t err = {0, NULL};
+    size_t spans = 0;
+    int rc = enc == OTLP_JSON
+                 ? otlp_traces_decode_json((const char *)p, n, otlp_span, &c, &spans, &err)
+                 : otlp_traces_decode_pb(p, n, otlp_span, &c, &spans, &err);
+    if (rc != 0) {
+        m->http_refused[HTTP_REFUSED_BAD_OTLP]++;
+        otlp_answer_error(enc, &err, out);
+        return 400;
+    }
+    m->otlp_requests++;
+    m->otlp_bytes += n;
+    otlp_answer_ok(enc, &c, out);
+    return 200;
+}
+
+const char *otlp_content_type(otlp_encoding_t enc)
+{
+    return enc == OTLP_JSON ? "application/json" : "application/x-protobuf";
+}
