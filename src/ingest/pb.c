@@ -7,6 +7,8 @@
  */
 #include "pb.h"
 
+#include <string.h>
+
 #include "../core/error.h"
 
 static int pb_fail(pb_reader_t *r, pb_err_t e, const uint8_t *at)
@@ -28,47 +30,87 @@ void pb_reader_init(pb_reader_t *r, const uint8_t *p, size_t n)
     r->err_at = p;
 }
 
-int pb_read_varint(pb_reader_t *r, uint64_t *v)
+/* The varint at [*pp, end): PB_OK with *v and *pp moved past it, or why
+ * not (*pp unchanged). */
+static pb_err_t pb_varint_slow(const uint8_t **pp, const uint8_t *end, uint64_t *v)
 {
-    const uint8_t *p = r->p;
-    size_t avail = (size_t)(r->end - p);
-    /* The common case first: one byte. */
-    if (avail && p[0] < 0x80) {
-        *v = p[0];
-        r->p = p + 1;
-        return 0;
-    }
+    const uint8_t *p = *pp;
+    size_t avail = (size_t)(end - p);
     uint64_t x = 0;
     for (unsigned i = 0; i < PB_VARINT_MAX; i++) {
         if (i == avail)
-            return pb_fail(r, PB_ERR_TRUNCATED_VARINT, p);
+            return PB_ERR_TRUNCATED_VARINT;
         uint8_t b = p[i];
         if (i == PB_VARINT_MAX - 1 && b > 1) {
             /* Byte 10 carries bit 63 only: a continuation means an 11th
              * byte, anything else bits that do not exist. */
-            return pb_fail(r, b & 0x80 ? PB_ERR_VARINT_LONG : PB_ERR_VARINT_OVERFLOW, p);
+            return b & 0x80 ? PB_ERR_VARINT_LONG : PB_ERR_VARINT_OVERFLOW;
         }
         x |= (uint64_t)(b & 0x7f) << (7 * i);
         if (b < 0x80) {
             *v = x;
-            r->p = p + i + 1;
-            return 0;
+            *pp = p + i + 1;
+            return PB_OK;
         }
     }
-    return pb_fail(r, PB_ERR_VARINT_LONG, p); /* not reached: byte 10 decides */
+    return PB_ERR_VARINT_LONG; /* not reached: byte 10 decides */
 }
 
-static uint64_t pb_le64(const uint8_t *p)
+/* The same, with the one- and two-byte cases (nearly every tag and length)
+ * inline. */
+static inline __attribute__((always_inline)) pb_err_t pb_varint(const uint8_t **pp,
+                                                                const uint8_t *end, uint64_t *v)
 {
-    uint64_t v = 0;
+    const uint8_t *p = *pp;
+    if (p < end && p[0] < 0x80) {
+        *v = p[0];
+        *pp = p + 1;
+        return PB_OK;
+    }
+    if (end - p >= 2 && p[1] < 0x80) { /* and p[0] >= 0x80 */
+        *v = (uint64_t)(p[0] & 0x7f) | (uint64_t)p[1] << 7;
+        *pp = p + 2;
+        return PB_OK;
+    }
+    return pb_varint_slow(pp, end, v);
+}
+
+static inline uint64_t pb_le64(const uint8_t *p)
+{
+    uint64_t v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(&v, p, 8);
+#else
+    v = 0;
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
+#endif
     return v;
 }
 
-static uint32_t pb_le32(const uint8_t *p)
+static inline uint32_t pb_le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Why a tag value is not acceptable, or PB_OK. */
+static inline pb_err_t pb_tag_check(uint64_t tag)
+{
+    unsigned w = (unsigned)(tag & 7);
+    /* wire types 0, 1, 2 and 5 are bits 0, 1, 2 and 5 of 0x27 */
+    if ((0x27u >> w & 1) && tag >> 3 != 0 && tag >> 3 <= PB_FIELD_MAX)
+        return PB_OK;
+    if (tag >> 3 == 0)
+        return PB_ERR_FIELD_ZERO;
+    if (tag >> 3 > PB_FIELD_MAX)
+        return PB_ERR_FIELD_RANGE;
+    return w == PB_SGROUP || w == PB_EGROUP ? PB_ERR_GROUP : PB_ERR_WIRE_TYPE;
+}
+
+int pb_read_varint(pb_reader_t *r, uint64_t *v)
+{
+    pb_err_t e = pb_varint(&r->p, r->end, v);
+    return e == PB_OK ? 0 : pb_fail(r, e, r->p);
 }
 
 int pb_read_fixed64(pb_reader_t *r, uint64_t *v)
@@ -91,42 +133,31 @@ int pb_read_fixed32(pb_reader_t *r, uint32_t *v)
 
 int pb_read_tag(pb_reader_t *r, uint32_t *number, pb_wire_t *wire)
 {
-    const uint8_t *at = r->p;
+    const uint8_t *q = r->p;
     uint64_t tag;
-    if (pb_read_varint(r, &tag) != 0)
-        return SPIDER_EINVAL;
-    unsigned w = (unsigned)(tag & 7);
-    pb_err_t e = PB_OK;
-    if (tag >> 3 == 0)
-        e = PB_ERR_FIELD_ZERO;
-    else if (tag >> 3 > PB_FIELD_MAX)
-        e = PB_ERR_FIELD_RANGE;
-    else if (w == PB_SGROUP || w == PB_EGROUP)
-        e = PB_ERR_GROUP;
-    else if (w > PB_I32)
-        e = PB_ERR_WIRE_TYPE;
-    if (e != PB_OK) {
-        r->p = at;
-        return pb_fail(r, e, at);
-    }
+    pb_err_t e = pb_varint(&q, r->end, &tag);
+    if (e == PB_OK)
+        e = pb_tag_check(tag);
+    if (e != PB_OK)
+        return pb_fail(r, e, r->p);
     *number = (uint32_t)(tag >> 3);
-    *wire = (pb_wire_t)w;
+    *wire = (pb_wire_t)(tag & 7);
+    r->p = q;
     return 0;
 }
 
 int pb_read_len(pb_reader_t *r, const uint8_t **data, size_t *len)
 {
-    const uint8_t *at = r->p;
+    const uint8_t *q = r->p;
     uint64_t n;
-    if (pb_read_varint(r, &n) != 0)
-        return SPIDER_EINVAL;
-    if (n > (uint64_t)(r->end - r->p)) {
-        r->p = at;
-        return pb_fail(r, PB_ERR_LENGTH, at);
-    }
-    *data = r->p;
+    pb_err_t e = pb_varint(&q, r->end, &n);
+    if (e == PB_OK && n > (uint64_t)(r->end - q))
+        e = PB_ERR_LENGTH;
+    if (e != PB_OK)
+        return pb_fail(r, e, r->p);
+    *data = q;
     *len = (size_t)n;
-    r->p += n;
+    r->p = q + n;
     return 0;
 }
 
@@ -152,41 +183,61 @@ int pb_skip(pb_reader_t *r, pb_wire_t wire)
     return pb_fail(r, PB_ERR_WIRE_TYPE, r->p);
 }
 
-int pb_next(pb_reader_t *r, pb_field_t *f)
+/* Every case of pb_next() (see pb.h for the inline common ones). */
+int pb_next_slow(pb_reader_t *r, pb_field_t *f)
 {
-    if (r->p >= r->end)
+    const uint8_t *p = r->p, *end = r->end, *q = p;
+    if (p >= end)
         return 0;
-    const uint8_t *at = r->p;
-    if (pb_read_tag(r, &f->number, &f->wire) != 0)
-        return SPIDER_EINVAL;
-    f->at = at;
+    uint64_t tag;
+    pb_err_t e = pb_varint(&q, end, &tag);
+    if (e == PB_OK)
+        e = pb_tag_check(tag);
+    if (e != PB_OK)
+        return pb_fail(r, e, p);
+    f->number = (uint32_t)(tag >> 3);
+    f->wire = (pb_wire_t)(tag & 7);
+    f->at = p;
     f->u64 = 0;
     f->data = NULL;
     f->len = 0;
-    int rc = 0;
-    uint32_t v32 = 0;
+    const uint8_t *value = q;
     switch (f->wire) {
     case PB_VARINT:
-        rc = pb_read_varint(r, &f->u64);
+        e = pb_varint(&q, end, &f->u64);
         break;
     case PB_I64:
-        rc = pb_read_fixed64(r, &f->u64);
+        if (end - q < 8) {
+            e = PB_ERR_TRUNCATED_FIXED64;
+            break;
+        }
+        f->u64 = pb_le64(q);
+        q += 8;
         break;
     case PB_I32:
-        rc = pb_read_fixed32(r, &v32);
-        f->u64 = v32;
+        if (end - q < 4) {
+            e = PB_ERR_TRUNCATED_FIXED32;
+            break;
+        }
+        f->u64 = pb_le32(q);
+        q += 4;
         break;
-    case PB_LEN:
-        rc = pb_read_len(r, &f->data, &f->len);
-        break;
-    default: /* pb_read_tag let none other through */
-        rc = pb_fail(r, PB_ERR_WIRE_TYPE, at);
+    default: { /* PB_LEN: pb_tag_check let no other through */
+        uint64_t n;
+        e = pb_varint(&q, end, &n);
+        if (e == PB_OK && n > (uint64_t)(end - q))
+            e = PB_ERR_LENGTH;
+        if (e == PB_OK) {
+            f->data = q;
+            f->len = (size_t)n;
+            q += n;
+        }
         break;
     }
-    if (rc != 0) {
-        r->p = at; /* the field as a whole was not read */
-        return SPIDER_EINVAL;
     }
+    if (e != PB_OK) /* the field as a whole was not read: r->p stays */
+        return pb_fail(r, e, value);
+    r->p = q;
     return 1;
 }
 

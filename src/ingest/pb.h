@@ -130,9 +130,75 @@ int pb_read_len(pb_reader_t *r, const uint8_t **data, size_t *len);
 int pb_skip(pb_reader_t *r, pb_wire_t wire);
 
 /* Reads the next field, tag and value, into *f. Returns 1, 0 at the end of
- * the message, or SPIDER_EINVAL (r->err says why). A caller that does not
- * know f->number just ignores it: that is the skip of an unknown field. */
-int pb_next(pb_reader_t *r, pb_field_t *f);
+ * the message, or SPIDER_EINVAL (r->err says why; r->p does not move). A
+ * caller that does not know f->number just ignores it: that is the skip of
+ * an unknown field. O(1).
+ *
+ * It is inline because it runs once per field of every message: the common
+ * case (a one-byte tag, so field 1..15, with a value whose varint or length
+ * takes at most two bytes, or a fixed value, and at least 11 bytes left in
+ * the message) is read here; everything else, every error included, by
+ * pb_next_slow(), which does the whole job and is the reference. */
+int pb_next_slow(pb_reader_t *r, pb_field_t *f);
+
+static inline int pb_next(pb_reader_t *r, pb_field_t *f)
+{
+    const uint8_t *p = r->p;
+    if (r->end - p >= 11 && p[0] >= 8 && p[0] < 0x80) { /* p[0..10] can be read */
+        const uint8_t *data;
+        size_t n;
+        f->number = p[0] >> 3;
+        f->at = p;
+        f->u64 = 0;
+        f->data = NULL;
+        f->len = 0;
+        switch (p[0] & 7) {
+        case PB_VARINT:
+            if (p[1] < 0x80) {
+                f->wire = PB_VARINT;
+                f->u64 = p[1];
+                r->p = p + 2;
+                return 1;
+            }
+            break;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        case PB_I64:
+            f->wire = PB_I64;
+            memcpy(&f->u64, p + 1, 8);
+            r->p = p + 9;
+            return 1;
+        case PB_I32: {
+            uint32_t v;
+            memcpy(&v, p + 1, 4);
+            f->wire = PB_I32;
+            f->u64 = v;
+            r->p = p + 5;
+            return 1;
+        }
+#endif
+        case PB_LEN:
+            if (p[1] < 0x80) {
+                n = p[1];
+                data = p + 2;
+            } else if (p[2] < 0x80) {
+                n = (size_t)(p[1] & 0x7f) | (size_t)p[2] << 7;
+                data = p + 3;
+            } else {
+                break;
+            }
+            if (n > (size_t)(r->end - data))
+                break; /* the slow path says why */
+            f->wire = PB_LEN;
+            f->data = data;
+            f->len = n;
+            r->p = data + n;
+            return 1;
+        default:
+            break;
+        }
+    }
+    return pb_next_slow(r, f);
+}
 
 /* Is f of the wire type its field is declared with? 0, or SPIDER_EINVAL with
  * r->err = PB_ERR_WRONG_TYPE at f's tag. */

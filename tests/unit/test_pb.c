@@ -4,10 +4,12 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "../support/test_rng.h"
 #include "core/error.h"
 #include "ingest/pb.h"
 
@@ -445,6 +447,122 @@ static void test_empty_and_null(void **state)
     assert_string_equal(pb_strerror(PB_ERR_COUNT), "unknown error");
 }
 
+/* pb_next() on r and pb_next_slow() on a copy give the same answer. */
+static int both_paths(pb_reader_t *r)
+{
+    pb_reader_t slow = *r;
+    pb_field_t f, g;
+    memset(&f, 0xaa, sizeof f);
+    memset(&g, 0x55, sizeof g);
+    int rc = pb_next(r, &f), rc2 = pb_next_slow(&slow, &g);
+    assert_int_equal(rc, rc2);
+    assert_true(r->p == slow.p);
+    if (rc == 1) {
+        assert_int_equal(f.number, g.number);
+        assert_int_equal(f.wire, g.wire);
+        assert_true(f.at == g.at && f.u64 == g.u64 && f.data == g.data && f.len == g.len);
+    } else if (rc < 0) {
+        assert_int_equal(r->err, slow.err);
+        assert_true(r->err_at == slow.err_at);
+    }
+    return rc;
+}
+
+/* The inline common case of pb_next() (one-byte tag, short varint or
+ * length, fixed values, 11+ bytes left) agrees with the full reader, right
+ * at the edges of what it takes. */
+static void test_inline_path_agrees(void **state)
+{
+    (void)state;
+    static uint8_t buf[400];
+    static const struct {
+        const char *head;
+        size_t n;  /* bytes of head */
+        size_t at; /* total message length: head, then 0x08 0x01 pairs */
+    } cases[] = {
+        {"\x08\x05", 2, 13},     /* varint, 1 byte */
+        {"\x08\x96\x01", 3, 13}, /* varint, 2 bytes: the slow path */
+        {"\x78\x7f", 2, 11},     /* field 15, exactly 11 bytes left */
+        {"\x78\x7f", 2, 10},     /* 10 bytes left: the slow path */
+        {"\x09\x01\x02\x03\x04\x05\x06\x07\x08", 9, 11},
+        {"\x0d\x01\x02\x03\x04", 5, 11},
+        {"\x12\x03"
+         "abc",
+         5, 13},
+        {"\x12\x09", 2, 11},      /* LEN 9 with exactly 9 after the length */
+        {"\x12\x0a", 2, 11},      /* LEN 10 with 9: refused */
+        {"\x12\x80\x01", 3, 131}, /* LEN 128, a two-byte length */
+        {"\x12\x80\x01", 3, 130}, /* one byte short: refused */
+        {"\x12\x81\x02", 3, 400}, /* LEN 257: bit 7 of byte 1 is no value bit */
+        {"\x12\x81\x02", 3, 259},
+        {"\x09\x01\x02\x03", 4, 4},  /* a fixed64 cut at the end */
+        {"\x0d\x01\x02", 3, 3},      /* a fixed32 cut at the end */
+        {"\x12\x81", 2, 2},          /* a length cut at the end */
+        {"\x12\xff\x7f", 3, 40},     /* LEN 16383: refused */
+        {"\x12\x80\x80\x01", 4, 40}, /* three-byte length: the slow path */
+        {"\x0b", 1, 13},             /* group */
+        {"\x0c", 1, 13},
+        {"\x0e", 1, 13},     /* wire type 6 */
+        {"\x07", 1, 13},     /* field 0 */
+        {"\x80\x01", 2, 13}, /* two-byte tag: field 16, the slow path */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        memset(buf, 0, sizeof buf);
+        memcpy(buf, cases[i].head, cases[i].n);
+        for (size_t k = cases[i].n; k + 1 < cases[i].at; k += 2) {
+            buf[k] = 0x08;
+            buf[k + 1] = 0x01;
+        }
+        /* an exact-size copy: ASan sees any read past the message */
+        uint8_t *copy = malloc(cases[i].at);
+        memcpy(copy, buf, cases[i].at);
+        pb_reader_t r;
+        pb_reader_init(&r, copy, cases[i].at);
+        while (both_paths(&r) == 1)
+            ;
+        free(copy);
+    }
+    /* and on seeded random messages: mostly valid fields of random numbers,
+     * wire types and sizes, with now and then a wrong byte */
+    test_rng_t rng = {TEST_RNG_XORSHIFT64, 0x9e3779b97f4a7c15u};
+    size_t fields = 0;
+    for (int round = 0; round < 2000; round++) {
+        size_t n = 0;
+        while (n < sizeof buf - 40) {
+            uint64_t x = test_rng_next(&rng);
+            static const unsigned wires[] = {0, 1, 2, 5};
+            unsigned field = (unsigned)(x % 20 + 1), wire = wires[x >> 8 & 3];
+            uint64_t tag = (uint64_t)field << 3 | wire, v = x >> 16;
+            do {
+                buf[n++] = (uint8_t)((tag & 0x7f) | (tag > 0x7f ? 0x80 : 0));
+                tag >>= 7;
+            } while (tag);
+            if (wire == 0 || wire == 2) {
+                v = wire == 2 ? v % 40 : x % 3 ? v % 300 : v;
+                size_t len = (size_t)v;
+                do {
+                    buf[n++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0));
+                    v >>= 7;
+                } while (v);
+                if (wire == 2)
+                    for (size_t k = 0; k < len; k++)
+                        buf[n++] = (uint8_t)(x >> (k % 8) * 8);
+            } else {
+                for (unsigned k = 0; k < (wire == 1 ? 8u : 4u); k++)
+                    buf[n++] = (uint8_t)(x >> k * 8);
+            }
+            if (x % 97 == 0 && n >= 3)
+                buf[n - 1 - (x >> 32) % 3] = (uint8_t)(x >> 40); /* a wrong byte */
+        }
+        n -= test_rng_next(&rng) % 12; /* cut anywhere near the end */
+        pb_reader_t r;
+        pb_reader_init(&r, buf, n);
+        while (both_paths(&r) == 1)
+            fields++;
+    }
+    assert_true(fields > 20000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_packed_and_unpacked),
         cmocka_unit_test(test_last_one_wins),
         cmocka_unit_test(test_empty_and_null),
+        cmocka_unit_test(test_inline_path_agrees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
