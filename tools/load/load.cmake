@@ -2,14 +2,15 @@
 # 90-second soak that runs with the tests. Included by CMakeLists.txt.
 
 # The pure parts: the parsers of the server's bytes (WebSocket frame headers,
-# HTTP response heads, JSON field scans, Prometheus text, OTLP answers) and the encoders of what
-# the tool sends (protobuf writer, OTLP requests). libc and spider_core only, so the unit tests
+# HTTP response heads, JSON field scans, Prometheus text, OTLP answers) and the
+# encoders of what the tool sends (protobuf writer, OTLP requests, StatsD
+# datagrams). libc and spider_core only, so the unit tests
 # tests/unit/test_load_*.c and the fuzz targets fuzz/fuzz_{wsframe,httpresp,scan}.c
 # link them alone.
 set(SPIDER_LOAD_PARSER_SOURCES ${CMAKE_SOURCE_DIR}/tools/load/wsframe.c
     ${CMAKE_SOURCE_DIR}/tools/load/httpresp.c ${CMAKE_SOURCE_DIR}/tools/load/scan.c
     ${CMAKE_SOURCE_DIR}/tools/load/promtext.c ${CMAKE_SOURCE_DIR}/tools/load/pbwrite.c
-    ${CMAKE_SOURCE_DIR}/tools/load/otlp.c)
+    ${CMAKE_SOURCE_DIR}/tools/load/otlp.c ${CMAKE_SOURCE_DIR}/tools/load/sdgen.c)
 add_library(spider_load_parsers STATIC ${SPIDER_LOAD_PARSER_SOURCES})
 # spider_core for core/error.h, core/slice.h and core/buf.h.
 target_include_directories(spider_load_parsers PUBLIC ${CMAKE_SOURCE_DIR}/tools/load)
