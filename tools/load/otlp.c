@@ -183,8 +183,10 @@ static int otlp_find(const uint8_t *p, const uint8_t *end, uint64_t want, unsign
 
 int otlp_parse_response(const uint8_t *p, size_t n, int64_t *rejected)
 {
-    const uint8_t *end = p + n, *ps = NULL, *ps_end = NULL, *rej = NULL, *rej_end = NULL;
     *rejected = 0;
+    if (n == 0) /* the empty message (and no arithmetic on a NULL p) */
+        return 0;
+    const uint8_t *end = p + n, *ps = NULL, *ps_end = NULL, *rej = NULL, *rej_end = NULL;
     if (otlp_find(p, end, F_RESP_PARTIAL_SUCCESS, PB_LEN, &ps, &ps_end) != 0)
         return SPIDER_EINVAL;
     if (!ps)

@@ -169,6 +169,8 @@ static int promtext_line(const char *p, const char *end, const char *name, const
 int promtext_sum(const char *p, size_t n, const char *name, const char *label, const char *value,
                  double *sum)
 {
+    if (n == 0) /* nothing to find (and no arithmetic on a NULL p) */
+        return SPIDER_ENOENT;
     const char *end = p + n;
     int found = 0;
     double total = 0;
