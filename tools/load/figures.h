@@ -11,6 +11,8 @@
 
 #include "poster.h"
 #include "probe.h"
+#include "scrape.h"
+#include "sdsend.h"
 #include "stats.h"
 #include "wsclient.h"
 
@@ -36,6 +38,15 @@ typedef struct load_figures {
     /* probes */
     probe_figures_t probe;
     int64_t probe_interval_ms;
+    int http_clients; /* posters + dashboards + the probe poster, configured */
+    /* the StatsD sender */
+    int statsd_on;
+    char statsd_target[300];
+    size_t statsd_longest, statsd_max_bytes; /* bytes of a datagram */
+    sdsend_counts_t statsd;
+    /* the server's counters (GET /metrics) before and after the run */
+    int metrics_on;
+    scrape_t scrape_start, scrape_end;
     /* the server, with --pid */
     int have_server, server_gone;
     server_sample_t *samples;

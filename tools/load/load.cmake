@@ -21,7 +21,9 @@ list(REMOVE_ITEM SPIDER_LOAD_SOURCES ${SPIDER_LOAD_PARSER_SOURCES})
 add_executable(spider-load ${SPIDER_LOAD_SOURCES})
 # spider_core for units (the same size/duration syntax as the server), buf,
 # xmalloc; it also brings libm.
-target_link_libraries(spider-load PRIVATE spider_load_parsers spider_core)
+# Threads for the StatsD sender (sdsend.c).
+find_package(Threads REQUIRED)
+target_link_libraries(spider-load PRIVATE spider_load_parsers spider_core Threads::Threads)
 
 # The unit test, corpus replays and libFuzzer targets of those parsers are
 # created by the loops of CMakeLists.txt (which link spider_core only); this

@@ -15,6 +15,7 @@
 #include "options.h"
 #include "report.h"
 #include "run.h"
+#include "sdsend.h"
 
 static volatile sig_atomic_t main_stop;
 
@@ -52,6 +53,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "spider-load: --server: %s\n", err);
         return 2;
     }
+    run_targets_t targets = {.http = &addr, .metrics = o.server_given ? &addr : NULL};
+    if (o.statsd || o.statsd_unix) {
+        sdsend_config_t sc = {
+            .udp = o.statsd,
+            .unix_path = o.statsd_unix,
+            .shape = {.prefix = o.prefix,
+                      .series = o.statsd_series,
+                      .lines = o.statsd_lines,
+                      .tags = o.statsd_tags},
+            .rate = o.statsd_rate,
+        };
+        targets.statsd = sdsend_new(&sc, err, sizeof err);
+        if (!targets.statsd) {
+            fprintf(stderr, "spider-load: %s: %s\n", o.statsd ? "--statsd" : "--statsd-unix", err);
+            return 2;
+        }
+    }
     main_raise_nofile();
     struct rlimit rl;
     uint64_t conns = (uint64_t)o.posters + 1 + (uint64_t)o.live + (uint64_t)o.slow + o.stalled;
@@ -68,7 +86,8 @@ int main(int argc, char **argv)
 
     /* ~0.5 MiB of histograms: on the heap, not the stack. */
     load_figures_t *f = xcalloc(1, sizeof *f);
-    run_load(&o, &addr, &main_stop, f);
+    run_load(&o, &targets, &main_stop, f);
+    sdsend_free(targets.statsd);
     check_result_t checks[CHECK_MAX];
     int nchecks = 0;
     int failed = check_eval(&o, f, checks, &nchecks);

@@ -28,6 +28,13 @@ typedef struct load_opts {
     /* probe series */
     int64_t probe_interval_ms; /* 0 = no probes */
     int64_t probe_timeout_ms;
+    /* StatsD sender: one thread, sendmmsg over UDP or a Unix datagram socket */
+    const char *statsd;      /* host:port (UDP) */
+    const char *statsd_unix; /* or the path of a Unix datagram socket */
+    int statsd_lines;        /* lines per datagram */
+    double statsd_rate;      /* lines per second in total; 0 = flat out */
+    int statsd_series;       /* distinct series, PREFIX.s<k> */
+    int statsd_tags;         /* append |#env:load,shard:N */
     /* observation and output */
     int pid; /* server process, 0 = none */
     const char *json_path;
@@ -39,11 +46,16 @@ typedef struct load_opts {
     int64_t check_probe_p99_ms;
     int64_t check_stall_close_ms;
     int check_ticks, check_posts, check_probes;
+    double check_statsd_loss; /* fraction of lines; -1 = off */
+    /* which options were given (defaults that depend on them) */
+    int server_given, probe_given;
 } load_opts_t;
 
 void options_defaults(load_opts_t *o);
 /* Parses argv into o. Returns 0; 1 when --help was printed to out; or
- * SPIDER_EINVAL with a message in err naming the flag. */
+ * SPIDER_EINVAL with a message in err naming the flag. With a StatsD
+ * sender the probe is off unless --probe-interval is given (a probe needs
+ * an HTTP server the sender may not have). */
 int options_parse(load_opts_t *o, int argc, char **argv, FILE *out, char *err, size_t err_len);
 
 #endif

@@ -15,10 +15,12 @@ typedef struct report_prev {
     double t_s;
     uint64_t accepted, posts, failed;
     uint64_t updates[WS_KINDS], bytes[WS_KINDS];
+    uint64_t statsd_lines, statsd_datagrams;
 } report_prev_t;
 
 /* One line: the last second's rates, post latency of that second (second
- * is reset by the caller), dashboards, probes, server. */
+ * is reset by the caller), dashboards, probes (these only when the run has
+ * HTTP clients), the StatsD sender, the server. */
 void report_progress(FILE *out, const load_figures_t *f, const stats_hist_t *second,
                      report_prev_t *prev);
 /* The summary after the run, then the checks. */

@@ -3,7 +3,9 @@
  * One thread: epoll for the sockets, and a pass over the timers after
  * every wait (posters due, the probe, slow readers, the per-second
  * sample). Connections are opened at --connect-rate so that thousands of
- * dashboards do not overflow the server's listen backlog at once.
+ * dashboards do not overflow the server's listen backlog at once. The
+ * StatsD sender is its own thread (sdsend.c): flat out it would starve
+ * this loop's timers; this thread only reads its counters each second.
  */
 #include "run.h"
 
@@ -25,6 +27,12 @@
 #define RUN_LATE_US 100000
 /* After the duration, posts under way get this long to finish. */
 #define RUN_DRAIN_US 3000000
+/* GET /metrics: each try's timeout; after a StatsD run, how long the
+ * server's count may keep rising (it drains its socket buffer) and how
+ * often it is read meanwhile. */
+#define RUN_SCRAPE_TIMEOUT_MS 2000
+#define RUN_SETTLE_US         5000000
+#define RUN_SETTLE_STEP_US    250000
 
 typedef struct run {
     const load_opts_t *o;
@@ -205,6 +213,30 @@ static void run_probe(run_t *run, int64_t now_us, int64_t *next_probe_us)
     probe_sent(run->probe, run->probe_id, now_us, (uint32_t)run->f->dash[WS_LIVE].open_now);
 }
 
+/* The server's counters after the run. StatsD lines sent in the last
+ * moments may still wait in the server's socket buffer: read until the
+ * accepted count stops moving (two reads RUN_SETTLE_STEP_US apart agree),
+ * at most RUN_SETTLE_US. */
+static void run_scrape_end(load_figures_t *f, const net_addr_t *metrics)
+{
+    scrape_read(metrics, RUN_SCRAPE_TIMEOUT_MS, &f->scrape_end);
+    if (!f->statsd_on)
+        return;
+    int64_t until = loop_now_us() + RUN_SETTLE_US;
+    while (f->scrape_end.ok && f->scrape_end.have[SCRAPE_STATSD_ACCEPTED] &&
+           loop_now_us() < until) {
+        usleep(RUN_SETTLE_STEP_US);
+        scrape_t again;
+        scrape_read(metrics, RUN_SCRAPE_TIMEOUT_MS, &again);
+        if (!again.ok)
+            break;
+        int settled = again.at[SCRAPE_STATSD_ACCEPTED] == f->scrape_end.at[SCRAPE_STATSD_ACCEPTED];
+        f->scrape_end = again;
+        if (settled)
+            break;
+    }
+}
+
 static void run_setup(run_t *run, const net_addr_t *addr)
 {
     const load_opts_t *o = run->o;
@@ -262,6 +294,7 @@ static void run_setup(run_t *run, const net_addr_t *addr)
     }
     stats_hist_init(&f->post_latency);
     stats_hist_init(&run->post_second);
+    f->http_clients = o->posters + run->ndash + (run->probe ? 1 : 0);
 }
 
 static void run_teardown(run_t *run)
@@ -300,7 +333,7 @@ static void run_drain(run_t *run)
     }
 }
 
-int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t *stop,
+int run_load(const load_opts_t *o, const run_targets_t *t, volatile sig_atomic_t *stop,
              load_figures_t *f)
 {
     run_t run_s, *run = &run_s;
@@ -309,10 +342,22 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
     run->o = o;
     run->f = f;
     f->probe_interval_ms = o->probe_interval_ms;
-    run_setup(run, addr);
+    run_setup(run, t->http);
+    if (t->metrics) {
+        f->metrics_on = 1;
+        scrape_read(t->metrics, RUN_SCRAPE_TIMEOUT_MS, &f->scrape_start);
+    }
 
     int64_t start = loop_now_us();
     int64_t end = start + o->duration_ms * 1000;
+    if (t->statsd) {
+        snprintf(f->statsd_target, sizeof f->statsd_target, "%s", sdsend_target(t->statsd));
+        f->statsd_longest = sdsend_longest(t->statsd);
+        f->statsd_max_bytes = sdsend_max_bytes(t->statsd);
+        f->statsd_on = sdsend_start(t->statsd, end) == 0;
+        if (!f->statsd_on)
+            fprintf(stderr, "spider-load: cannot start the StatsD sender thread\n");
+    }
     for (int i = 0; i < o->posters; i++)
         run->due_us[i] = start + (run->period_us * i) / (o->posters ? o->posters : 1);
     /* Probes start once every dashboard has had time to connect. */
@@ -339,6 +384,8 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
             run_sample_server(run, now, start);
             f->elapsed_s = (double)(now - start) / 1e6;
             run_copy_probe(run);
+            if (f->statsd_on)
+                sdsend_read(t->statsd, &f->statsd);
             if (!o->quiet)
                 report_progress(stdout, f, &run->post_second, &run->prev);
             stats_hist_init(&run->post_second);
@@ -355,6 +402,10 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
         loop_wait(run->loop, timeout_ms);
     }
     f->stopped_by_signal = *stop != 0;
+    if (f->statsd_on) {
+        sdsend_stop(t->statsd);
+        sdsend_read(t->statsd, &f->statsd);
+    }
     run_drain(run);
     int64_t now = loop_now_us();
     f->elapsed_s = (double)(now - start) / 1e6;
@@ -383,5 +434,7 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
     run_copy_probe(run);
     run_server_summary(f, (double)o->duration_ms / 1000.0);
     run_teardown(run);
+    if (t->metrics)
+        run_scrape_end(f, t->metrics);
     return f->server_gone ? SPIDER_EIO : 0;
 }
