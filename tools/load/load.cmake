@@ -41,6 +41,18 @@ foreach(parser_target ${SPIDER_LOAD_PARSER_USERS})
   endif()
 endforeach()
 
+# The OTLP request encoder checked by the OpenTelemetry JS SDK's own protobuf
+# reader and serializer (node_modules, see tools/load/otlp_check.mjs).
+find_program(NODE node REQUIRED)
+add_test(NAME load/otlp_encoding
+         COMMAND ${NODE} ${CMAKE_SOURCE_DIR}/tools/load/otlp_check.mjs $<TARGET_FILE:spider-load>)
+
+# The StatsD and OTLP modes end to end against the script's own receivers
+# (which serve the /metrics counters the server's receivers will): ~5 s.
+add_test(NAME load/modes
+         COMMAND ${NODE} ${CMAKE_SOURCE_DIR}/tools/load/modes_check.mjs $<TARGET_FILE:spider-load>)
+set_tests_properties(load/modes PROPERTIES TIMEOUT 60)
+
 # The soak scenario for 90 s: the real server on a free loopback port with
 # an explicit configuration; tools/load/soak.sh says which check failed.
 # Serial: it loads both cores, and timing checks need them.

@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "check.h"
 #include "core/xmalloc.h"
 #include "net.h"
 #include "options.h"
+#include "otlp.h"
 #include "report.h"
 #include "run.h"
 #include "sdsend.h"
@@ -36,6 +38,31 @@ static void main_raise_nofile(void)
     }
 }
 
+/* --otlp-dump FILE: one request as the first OTLP poster would build it
+ * now, for a decoder to check (tools/load/otlp_check.mjs, protoc). */
+static int main_otlp_dump(const load_opts_t *o)
+{
+    otlp_shape_t shape = {.prefix = o->prefix,
+                          .spans = o->otlp_spans,
+                          .services = o->otlp_services,
+                          .names = o->otlp_names};
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    buf_t b;
+    buf_init(&b);
+    otlp_build(&b, &shape, 1, 0, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
+    FILE *out = fopen(o->otlp_dump, "wb");
+    int ok = out && fwrite(b.p, 1, b.len, out) == b.len;
+    if (out && fclose(out) != 0)
+        ok = 0;
+    buf_dispose(&b);
+    if (!ok) {
+        fprintf(stderr, "spider-load: cannot write %s\n", o->otlp_dump);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     load_opts_t o;
@@ -53,7 +80,20 @@ int main(int argc, char **argv)
         fprintf(stderr, "spider-load: --server: %s\n", err);
         return 2;
     }
-    run_targets_t targets = {.http = &addr, .metrics = o.server_given ? &addr : NULL};
+    if (o.otlp_dump)
+        return main_otlp_dump(&o);
+    net_addr_t otlp_addr;
+    if (net_resolve(o.otlp_server ? o.otlp_server : o.server, &otlp_addr, err, sizeof err) != 0) {
+        fprintf(stderr, "spider-load: --otlp-server: %s\n", err);
+        return 2;
+    }
+    /* /metrics: from --server when it is given; else from the OTLP
+     * posters' server, which is a spider too. */
+    run_targets_t targets = {.http = &addr, .otlp = &otlp_addr};
+    if (o.server_given)
+        targets.metrics = &addr;
+    else if (o.otlp_posters)
+        targets.metrics = &otlp_addr;
     if (o.statsd || o.statsd_unix) {
         sdsend_config_t sc = {
             .udp = o.statsd,
@@ -72,7 +112,8 @@ int main(int argc, char **argv)
     }
     main_raise_nofile();
     struct rlimit rl;
-    uint64_t conns = (uint64_t)o.posters + 1 + (uint64_t)o.live + (uint64_t)o.slow + o.stalled;
+    uint64_t conns = (uint64_t)o.posters + (uint64_t)o.otlp_posters + 1 + (uint64_t)o.live +
+                     (uint64_t)o.slow + o.stalled;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
         conns + 16 > rl.rlim_cur)
         fprintf(stderr, "spider-load: warning: %llu connections but only %llu descriptors\n",
@@ -97,12 +138,13 @@ int main(int argc, char **argv)
         failed++;
     }
     int nothing = !f->server_gone && f->posts_ok + f->posts_failed == 0 &&
-                  f->dash[WS_LIVE].opened == 0 && f->dash[WS_SLOW].opened == 0 &&
-                  f->dash[WS_STALLED].opened == 0;
+                  f->otlp_ok + f->otlp_failed == 0 && f->dash[WS_LIVE].opened == 0 &&
+                  f->dash[WS_SLOW].opened == 0 && f->dash[WS_STALLED].opened == 0;
     free(f->samples);
     free(f);
     if (nothing && conns > 1) {
-        fprintf(stderr, "spider-load: could not reach %s\n", o.server);
+        fprintf(stderr, "spider-load: could not reach %s\n",
+                o.otlp_posters && o.otlp_server ? o.otlp_server : o.server);
         return 2;
     }
     if (failed)

@@ -31,6 +31,9 @@ void options_defaults(load_opts_t *o)
     o->statsd_lines = 1;
     o->statsd_series = 100;
     o->check_statsd_loss = -1;
+    o->otlp_spans = 512;
+    o->otlp_services = 4;
+    o->otlp_names = 16;
 }
 
 /* OPT_RATE: a rate up to 100,000/s; OPT_NUM: any count up to 1e9 (lines
@@ -71,6 +74,15 @@ static const opt_t OPTS[] = {
     {"--statsd-rate", OPT_NUM, O(statsd_rate), "StatsD lines per second in all; 0 = flat out (0)"},
     {"--statsd-series", OPT_INT, O(statsd_series), "distinct StatsD series PREFIX.sK (100)"},
     {"--statsd-tags", OPT_FLAG, O(statsd_tags), "add |#env:load,shard:N to every StatsD line"},
+    {"--otlp-posters", OPT_INT, O(otlp_posters),
+     "keep-alive connections posting OTLP/HTTP protobuf traces (0)"},
+    {"--otlp-server", OPT_STR, O(otlp_server), "host:port the OTLP posters post to (--server)"},
+    {"--otlp-spans", OPT_INT, O(otlp_spans), "spans per OTLP request (512)"},
+    {"--otlp-services", OPT_INT, O(otlp_services), "service.name values PREFIX.svcN (4)"},
+    {"--otlp-names", OPT_INT, O(otlp_names), "span names opN per service (16)"},
+    {"--otlp-rate", OPT_RATE, O(otlp_rate),
+     "OTLP requests per second per poster; 0 = back to back (0)"},
+    {"--otlp-dump", OPT_STR, O(otlp_dump), "write one OTLP request body to this file and exit"},
     {"--pid", OPT_INT, O(pid), "server PID: sample its RSS and CPU every second"},
     {"--json", OPT_STR, O(json_path), "write every figure to this file"},
     {"--quiet", OPT_FLAG, O(quiet), "no progress line per second"},
@@ -222,7 +234,13 @@ int options_parse(load_opts_t *o, int argc, char **argv, FILE *out, char *err, s
         snprintf(err, err_len, "--statsd-lines is 1-1000, --statsd-series 1-1000000");
         return SPIDER_EINVAL;
     }
-    if ((o->statsd || o->statsd_unix) && !o->probe_given)
+    if (o->otlp_spans < 1 || o->otlp_spans > 100000 || o->otlp_services < 1 ||
+        o->otlp_services > 10000 || o->otlp_names < 1 || o->otlp_names > 10000) {
+        snprintf(err, err_len,
+                 "--otlp-spans is 1-100000, --otlp-services and --otlp-names 1-10000");
+        return SPIDER_EINVAL;
+    }
+    if ((o->statsd || o->statsd_unix || o->otlp_posters) && !o->probe_given)
         o->probe_interval_ms = 0;
     return 0;
 }

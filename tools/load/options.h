@@ -35,6 +35,14 @@ typedef struct load_opts {
     double statsd_rate;      /* lines per second in total; 0 = flat out */
     int statsd_series;       /* distinct series, PREFIX.s<k> */
     int statsd_tags;         /* append |#env:load,shard:N */
+    /* OTLP/HTTP posters: POST /v1/traces, protobuf */
+    int otlp_posters;
+    const char *otlp_server; /* host:port; NULL = --server */
+    int otlp_spans;          /* per request */
+    int otlp_services;       /* service.name PREFIX.svc<j> */
+    int otlp_names;          /* span names op<k> per service */
+    double otlp_rate;        /* requests per second per poster; 0 = back to back */
+    const char *otlp_dump;   /* write one request body here and exit */
     /* observation and output */
     int pid; /* server process, 0 = none */
     const char *json_path;
@@ -54,8 +62,8 @@ typedef struct load_opts {
 void options_defaults(load_opts_t *o);
 /* Parses argv into o. Returns 0; 1 when --help was printed to out; or
  * SPIDER_EINVAL with a message in err naming the flag. With a StatsD
- * sender the probe is off unless --probe-interval is given (a probe needs
- * an HTTP server the sender may not have). */
+ * sender or OTLP posters the probe is off unless --probe-interval is given
+ * (it posts JSON points to --server, which such a run may not mean). */
 int options_parse(load_opts_t *o, int argc, char **argv, FILE *out, char *err, size_t err_len);
 
 #endif

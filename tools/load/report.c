@@ -15,8 +15,15 @@ static double report_ms(int64_t us)
     return (double)us / 1000.0;
 }
 
+/* Posters, dashboards and probes are reported when the run has some, or
+ * nothing else (a run of probes alone). */
+static int report_http_part(const load_figures_t *f)
+{
+    return f->http_clients || (!f->statsd_on && !f->otlp_on);
+}
+
 void report_progress(FILE *out, const load_figures_t *f, const stats_hist_t *second,
-                     report_prev_t *prev)
+                     const stats_hist_t *otlp_second, report_prev_t *prev)
 {
     double dt = f->elapsed_s - prev->t_s;
     if (dt <= 0)
@@ -26,7 +33,7 @@ void report_progress(FILE *out, const load_figures_t *f, const stats_hist_t *sec
     uint64_t posts = f->posts_ok + f->posts_failed;
     fprintf(out, "[%5.0fs]", f->elapsed_s);
     const char *sep = " ";
-    if (f->http_clients || !f->statsd_on) {
+    if (report_http_part(f)) {
         fprintf(out,
                 " samples/s %8.0f posts/s %5.0f p99 %6.1f ms fail %llu | live %llu upd/s "
                 "%6.0f %5.1f MB/s miss %llu | slow %llu | stalled open %llu closed %llu | probe "
@@ -51,6 +58,16 @@ void report_progress(FILE *out, const load_figures_t *f, const stats_hist_t *sec
                 (double)(f->statsd.lines - prev->statsd_lines) / dt,
                 (double)(f->statsd.datagrams - prev->statsd_datagrams) / dt,
                 (unsigned long long)errs);
+        sep = " | ";
+    }
+    if (f->otlp_on) {
+        uint64_t reqs = f->otlp_ok + f->otlp_failed;
+        fprintf(out, "%sotlp spans/s %8.0f req/s %6.0f p99 %6.1f ms non-200 %llu fail %llu", sep,
+                (double)(f->otlp_spans_ok - prev->otlp_spans_ok) / dt,
+                (double)(reqs - prev->otlp_requests) / dt,
+                report_ms(stats_hist_quantile(otlp_second, 0.99)),
+                (unsigned long long)f->otlp_fail[POST_STATUS],
+                (unsigned long long)(f->otlp_failed - f->otlp_fail[POST_STATUS]));
     }
     if (f->nsamples) {
         const server_sample_t *s = &f->samples[f->nsamples - 1];
@@ -64,6 +81,8 @@ void report_progress(FILE *out, const load_figures_t *f, const stats_hist_t *sec
     prev->failed = f->posts_failed;
     prev->statsd_lines = f->statsd.lines;
     prev->statsd_datagrams = f->statsd.datagrams;
+    prev->otlp_spans_ok = f->otlp_spans_ok;
+    prev->otlp_requests = f->otlp_ok + f->otlp_failed;
     for (int k = 0; k < WS_KINDS; k++) {
         prev->updates[k] = f->dash[k].updates;
         prev->bytes[k] = f->dash[k].bytes;
@@ -134,6 +153,55 @@ static void report_statsd(FILE *out, const load_opts_t *o, const load_figures_t 
     if (seen.why[0])
         fprintf(out, " (%s)", seen.why);
     fputc('\n', out);
+}
+
+/* The server's count of spans accepted over the run, from /metrics. */
+static int report_otlp_accepted(const load_figures_t *f, double *n, const char **why)
+{
+    const scrape_t *a = &f->scrape_start, *b = &f->scrape_end;
+    *why = !f->metrics_on ? "/metrics not read"
+           : !a->ok       ? a->err
+           : !b->ok       ? b->err
+           : !a->have[SCRAPE_OTLP_ACCEPTED] || !b->have[SCRAPE_OTLP_ACCEPTED]
+               ? "the server has no spider_samples_accepted_total{protocol=\"otlp\"}"
+               : NULL;
+    if (*why)
+        return 0;
+    *n = b->at[SCRAPE_OTLP_ACCEPTED] - a->at[SCRAPE_OTLP_ACCEPTED];
+    return 1;
+}
+
+static void report_otlp(FILE *out, const load_opts_t *o, const load_figures_t *f)
+{
+    double el = f->elapsed_s > 0 ? f->elapsed_s : 1;
+    fprintf(out,
+            "otlp: %d poster(s) to http://%s/v1/traces, %d spans a request over %d services x "
+            "%d names, %s\n",
+            o->otlp_posters, f->otlp_target, o->otlp_spans, o->otlp_services, o->otlp_names,
+            o->otlp_rate > 0 ? "paced" : "back to back");
+    fprintf(out,
+            "  requests: %llu answered 200, %llu not; %.0f spans/s in 200 answers (%llu spans "
+            "posted, %llu rejected by partial_success); %llu late; %llu connects\n  ",
+            (unsigned long long)f->otlp_ok, (unsigned long long)f->otlp_failed,
+            (double)f->otlp_spans_ok / el, (unsigned long long)f->otlp_spans_posted,
+            (unsigned long long)f->otlp_spans_rejected, (unsigned long long)f->otlp_late,
+            (unsigned long long)f->otlp_connects);
+    report_hist_line(out, "latency", &f->otlp_latency, 1000.0, "ms");
+    fputc('\n', out);
+    fprintf(out, "  answers by status:");
+    for (int st = 100; st < 600; st++)
+        if (f->otlp_status[st])
+            fprintf(out, " %d: %llu", st, (unsigned long long)f->otlp_status[st]);
+    for (int k = 1; k < POST_FAIL_KINDS; k++)
+        if (k != POST_STATUS && f->otlp_fail[k])
+            fprintf(out, "; %s %llu", poster_fail_name(k), (unsigned long long)f->otlp_fail[k]);
+    fputc('\n', out);
+    double acc;
+    const char *why;
+    if (report_otlp_accepted(f, &acc, &why))
+        fprintf(out, "  server: accepted %.0f spans (%.0f spans/s)\n", acc, acc / el);
+    else
+        fprintf(out, "  server: accepted n/a (%s)\n", why);
 }
 
 /* Posters, dashboards and probes. */
@@ -212,12 +280,16 @@ static void report_http_clients(FILE *out, const load_opts_t *o, const load_figu
 void report_summary(FILE *out, const load_opts_t *o, const load_figures_t *f,
                     const check_result_t *checks, int nchecks)
 {
-    const char *against = f->http_clients || !f->statsd_on ? o->server : f->statsd_target;
+    const char *against = report_http_part(f) ? o->server
+                          : f->otlp_on        ? f->otlp_target
+                                              : f->statsd_target;
     fprintf(out, "== spider-load summary: %.1f s against %s%s\n", f->elapsed_s, against,
             f->stopped_by_signal ? " (stopped by a signal)" : "");
     if (f->statsd_on)
         report_statsd(out, o, f);
-    if (f->http_clients || !f->statsd_on)
+    if (f->otlp_on)
+        report_otlp(out, o, f);
+    if (report_http_part(f))
         report_http_clients(out, o, f);
     if (f->have_server)
         fprintf(out,
@@ -303,6 +375,42 @@ static void report_json_statsd(FILE *j, const load_opts_t *o, const load_figures
     fputc('}', j);
 }
 
+static void report_json_otlp(FILE *j, const load_opts_t *o, const load_figures_t *f)
+{
+    double el = f->elapsed_s > 0 ? f->elapsed_s : 1;
+    fprintf(j, ",\"otlp\":{\"target\":");
+    report_json_str(j, f->otlp_target);
+    fprintf(j,
+            ",\"posters\":%d,\"spans_per_request\":%d,\"services\":%d,\"names\":%d,"
+            "\"rate\":%g,\"ok\":%llu,\"failed\":%llu,\"spans_posted\":%llu,\"spans_ok\":%llu,"
+            "\"spans_ok_per_s\":%.1f,\"spans_rejected\":%llu,\"late\":%llu,\"connects\":%llu,"
+            "\"status\":{",
+            o->otlp_posters, o->otlp_spans, o->otlp_services, o->otlp_names, o->otlp_rate,
+            (unsigned long long)f->otlp_ok, (unsigned long long)f->otlp_failed,
+            (unsigned long long)f->otlp_spans_posted, (unsigned long long)f->otlp_spans_ok,
+            (double)f->otlp_spans_ok / el, (unsigned long long)f->otlp_spans_rejected,
+            (unsigned long long)f->otlp_late, (unsigned long long)f->otlp_connects);
+    int first = 1;
+    for (int st = 100; st < 600; st++)
+        if (f->otlp_status[st]) {
+            fprintf(j, "%s\"%d\":%llu", first ? "" : ",", st,
+                    (unsigned long long)f->otlp_status[st]);
+            first = 0;
+        }
+    fprintf(j, "},\"failures\":{");
+    for (int k = 1; k < POST_FAIL_KINDS; k++)
+        fprintf(j, "%s\"%s\":%llu", k > 1 ? "," : "", poster_fail_name(k),
+                (unsigned long long)f->otlp_fail[k]);
+    fprintf(j, "},");
+    report_json_hist(j, "latency_ms", &f->otlp_latency, 1000.0);
+    double acc = 0;
+    const char *why;
+    int have = report_otlp_accepted(f, &acc, &why);
+    report_json_maybe(j, "server_accepted_spans", have, acc, 0);
+    report_json_maybe(j, "server_accepted_spans_per_s", have, acc / el, 1);
+    fputc('}', j);
+}
+
 int report_json(const char *path, const load_opts_t *o, const load_figures_t *f,
                 const check_result_t *checks, int nchecks)
 {
@@ -381,6 +489,8 @@ int report_json(const char *path, const load_opts_t *o, const load_figures_t *f,
     fprintf(j, "},\"connections\":%llu", (unsigned long long)f->connections);
     if (f->statsd_on)
         report_json_statsd(j, o, f);
+    if (f->otlp_on)
+        report_json_otlp(j, o, f);
     if (f->have_server) {
         fprintf(j,
                 ",\"server_process\":{\"pid\":%d,\"exited\":%s,\"rss_start_bytes\":%llu,"

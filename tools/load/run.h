@@ -14,6 +14,7 @@
 /* Where the run's clients go. */
 typedef struct run_targets {
     const net_addr_t *http;    /* --server: posters, dashboards, the probe */
+    const net_addr_t *otlp;    /* the OTLP posters' server */
     const net_addr_t *metrics; /* GET /metrics before and after; NULL: not read */
     sdsend_t *statsd;          /* the StatsD sender (started here), or NULL */
 } run_targets_t;
