@@ -147,7 +147,7 @@ static void report_statsd(FILE *out, const load_opts_t *o, const load_figures_t 
     else
         fprintf(out, ", loss n/a");
     if (seen.have_drops)
-        fprintf(out, ", kernel drops %.0f", seen.drops);
+        fprintf(out, ", kernel drops %.0f datagrams", seen.drops);
     else
         fprintf(out, ", kernel drops n/a");
     if (seen.why[0])
