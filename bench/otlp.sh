@@ -22,8 +22,12 @@ trap 'stop; rm -f "$json" "$log"' EXIT
 
 [ -x "$spider" ] && [ -x "$load" ] || { echo "otlp bench: no $spider or $load (build first)" >&2; exit 1; }
 
+# A server with a StatsD listener binds 127.0.0.1:8125 by default: not here.
+no_statsd=()
+if "$spider" --help 2>&1 | grep -q -- '--statsd-listen'; then no_statsd=(--statsd-listen off); fi
+
 start() {
-  taskset -c 0 "$spider" --listen 127.0.0.1:0 2>"$log" &
+  taskset -c 0 "$spider" --listen 127.0.0.1:0 "${no_statsd[@]}" 2>"$log" &
   pid=$!
   port=
   for _ in $(seq 100); do
