@@ -138,6 +138,56 @@ static void check_rss(const load_opts_t *o, const load_figures_t *f, check_resul
     }
 }
 
+void check_statsd_seen(const load_figures_t *f, statsd_seen_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const scrape_t *a = &f->scrape_start, *b = &f->scrape_end;
+    if (!f->metrics_on) {
+        snprintf(out->why, sizeof out->why, "no --server to read /metrics from");
+        return;
+    }
+    if (!a->ok || !b->ok) {
+        snprintf(out->why, sizeof out->why, "GET /metrics failed: %s", !a->ok ? a->err : b->err);
+        return;
+    }
+    if (a->have[SCRAPE_STATSD_KERNEL_DROPS] && b->have[SCRAPE_STATSD_KERNEL_DROPS]) {
+        out->have_drops = 1;
+        out->drops = b->at[SCRAPE_STATSD_KERNEL_DROPS] - a->at[SCRAPE_STATSD_KERNEL_DROPS];
+    }
+    if (!a->have[SCRAPE_STATSD_ACCEPTED] || !b->have[SCRAPE_STATSD_ACCEPTED]) {
+        snprintf(out->why, sizeof out->why,
+                 "the server has no spider_samples_accepted_total{protocol=\"statsd\"}");
+        return;
+    }
+    out->have_received = 1;
+    out->received = b->at[SCRAPE_STATSD_ACCEPTED] - a->at[SCRAPE_STATSD_ACCEPTED];
+    if (f->statsd.lines > 0) {
+        out->have_loss = 1;
+        out->loss = 1.0 - out->received / (double)f->statsd.lines;
+    } else {
+        snprintf(out->why, sizeof out->why, "no line was sent");
+    }
+}
+
+static void check_statsd_loss(const load_opts_t *o, const load_figures_t *f, check_result_t *out,
+                              int *n)
+{
+    statsd_seen_t seen;
+    check_statsd_seen(f, &seen);
+    int pass = f->statsd_on && seen.have_loss && seen.loss <= o->check_statsd_loss;
+    check_result_t *r = check_add(out, n, "statsd-loss", pass);
+    if (!f->statsd_on)
+        snprintf(r->detail, sizeof r->detail, "no StatsD sender (--statsd or --statsd-unix)");
+    else if (!seen.have_loss)
+        snprintf(r->detail, sizeof r->detail, "%llu lines sent, loss n/a: %s (want: <= %.4f)",
+                 (unsigned long long)f->statsd.lines, seen.why, o->check_statsd_loss);
+    else
+        snprintf(r->detail, sizeof r->detail,
+                 "%llu lines sent, %.0f received, loss %.4f (want: <= %.4f)",
+                 (unsigned long long)f->statsd.lines, seen.received, seen.loss,
+                 o->check_statsd_loss);
+}
+
 int check_eval(const load_opts_t *o, const load_figures_t *f, check_result_t *out, int *n)
 {
     *n = 0;
@@ -150,6 +200,8 @@ int check_eval(const load_opts_t *o, const load_figures_t *f, check_result_t *ou
     if (o->check_stall_close_ms >= 0)
         check_stall(o, f, out, n);
     check_rss(o, f, out, n);
+    if (o->check_statsd_loss >= 0)
+        check_statsd_loss(o, f, out, n);
     if (o->pid && f->server_gone) {
         check_result_t *r = check_add(out, n, "server-alive", 0);
         snprintf(r->detail, sizeof r->detail, "the server (pid %d) exited during the run", o->pid);

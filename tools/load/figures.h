@@ -11,6 +11,8 @@
 
 #include "poster.h"
 #include "probe.h"
+#include "scrape.h"
+#include "sdsend.h"
 #include "stats.h"
 #include "wsclient.h"
 
@@ -36,6 +38,24 @@ typedef struct load_figures {
     /* probes */
     probe_figures_t probe;
     int64_t probe_interval_ms;
+    int http_clients; /* posters + dashboards + the probe poster, configured */
+    /* the StatsD sender */
+    int statsd_on;
+    char statsd_target[300];
+    size_t statsd_longest, statsd_max_bytes; /* bytes of a datagram */
+    sdsend_counts_t statsd;
+    /* the OTLP posters */
+    int otlp_on;
+    char otlp_target[300];
+    uint64_t otlp_ok, otlp_failed, otlp_fail[POST_FAIL_KINDS], otlp_late, otlp_connects;
+    uint64_t otlp_status[600];    /* answers by HTTP status, 200 included */
+    uint64_t otlp_spans_posted;   /* in requests written, answered or not */
+    uint64_t otlp_spans_ok;       /* in requests answered 200 */
+    uint64_t otlp_spans_rejected; /* partial_success.rejected_spans, summed */
+    stats_hist_t otlp_latency;
+    /* the server's counters (GET /metrics) before and after the run */
+    int metrics_on;
+    scrape_t scrape_start, scrape_end;
     /* the server, with --pid */
     int have_server, server_gone;
     server_sample_t *samples;

@@ -28,9 +28,17 @@ void options_defaults(load_opts_t *o)
     o->check_rss_growth = -1;
     o->check_probe_p99_ms = -1;
     o->check_stall_close_ms = -1;
+    o->statsd_lines = 1;
+    o->statsd_series = 100;
+    o->check_statsd_loss = -1;
+    o->otlp_spans = 512;
+    o->otlp_services = 4;
+    o->otlp_names = 16;
 }
 
-enum opt_kind { OPT_STR, OPT_INT, OPT_RATE, OPT_DUR, OPT_SIZE, OPT_FLAG };
+/* OPT_RATE: a rate up to 100,000/s; OPT_NUM: any count up to 1e9 (lines
+ * per second); OPT_FRACTION: 0 to 1. All three are doubles. */
+enum opt_kind { OPT_STR, OPT_INT, OPT_RATE, OPT_NUM, OPT_FRACTION, OPT_DUR, OPT_SIZE, OPT_FLAG };
 
 typedef struct opt {
     const char *name;
@@ -60,6 +68,21 @@ static const opt_t OPTS[] = {
      "post a new probe series this often (500ms)"},
     {"--probe-timeout", OPT_DUR, O(probe_timeout_ms),
      "a probe not seen by all in this: lost (10s)"},
+    {"--statsd", OPT_STR, O(statsd), "send StatsD timers over UDP to host:port"},
+    {"--statsd-unix", OPT_STR, O(statsd_unix), "... or to a Unix datagram socket (DogStatsD UDS)"},
+    {"--statsd-lines", OPT_INT, O(statsd_lines), "StatsD lines per datagram (1)"},
+    {"--statsd-rate", OPT_NUM, O(statsd_rate), "StatsD lines per second in all; 0 = flat out (0)"},
+    {"--statsd-series", OPT_INT, O(statsd_series), "distinct StatsD series PREFIX.sK (100)"},
+    {"--statsd-tags", OPT_FLAG, O(statsd_tags), "add |#env:load,shard:N to every StatsD line"},
+    {"--otlp-posters", OPT_INT, O(otlp_posters),
+     "keep-alive connections posting OTLP/HTTP protobuf traces (0)"},
+    {"--otlp-server", OPT_STR, O(otlp_server), "host:port the OTLP posters post to (--server)"},
+    {"--otlp-spans", OPT_INT, O(otlp_spans), "spans per OTLP request (512)"},
+    {"--otlp-services", OPT_INT, O(otlp_services), "service.name values PREFIX.svcN (4)"},
+    {"--otlp-names", OPT_INT, O(otlp_names), "span names opN per service (16)"},
+    {"--otlp-rate", OPT_RATE, O(otlp_rate),
+     "OTLP requests per second per poster; 0 = back to back (0)"},
+    {"--otlp-dump", OPT_STR, O(otlp_dump), "write one OTLP request body to this file and exit"},
     {"--pid", OPT_INT, O(pid), "server PID: sample its RSS and CPU every second"},
     {"--json", OPT_STR, O(json_path), "write every figure to this file"},
     {"--quiet", OPT_FLAG, O(quiet), "no progress line per second"},
@@ -76,6 +99,8 @@ static const opt_t OPTS[] = {
      "fail if no probe completes or one is lost (--check-probe-p99 adds a latency bound)"},
     {"--check-ticks", OPT_FLAG, O(check_ticks), "fail if a live dashboard misses a tick"},
     {"--check-posts", OPT_FLAG, O(check_posts), "fail if any POST fails or a sample is rejected"},
+    {"--check-statsd-loss", OPT_FRACTION, O(check_statsd_loss),
+     "fail if more than this fraction of StatsD lines is lost (needs --server)"},
 };
 #undef O
 
@@ -118,10 +143,13 @@ static int options_set(load_opts_t *o, const opt_t *d, const char *v)
         *(int *)(void *)field = (int)x;
         return 0;
     }
-    case OPT_RATE: {
+    case OPT_RATE:
+    case OPT_NUM:
+    case OPT_FRACTION: {
         char *end;
         double x = strtod(v, &end);
-        if (end == v || *end || !(x >= 0 && x <= 100000))
+        double hi = d->kind == OPT_RATE ? 100000 : d->kind == OPT_NUM ? 1e9 : 1;
+        if (end == v || *end || !(x >= 0 && x <= hi))
             return SPIDER_EINVAL;
         *(double *)(void *)field = x;
         return 0;
@@ -176,6 +204,10 @@ int options_parse(load_opts_t *o, int argc, char **argv, FILE *out, char *err, s
             snprintf(err, err_len, "%s: bad value \"%s\" (%s)", d->name, v, d->help);
             return SPIDER_EINVAL;
         }
+        if (d->offset == offsetof(load_opts_t, server))
+            o->server_given = 1;
+        if (d->offset == offsetof(load_opts_t, probe_interval_ms))
+            o->probe_given = 1;
     }
     if (o->duration_ms <= 0 || o->duration_ms > 24LL * 3600 * 1000) {
         snprintf(err, err_len, "--duration must be between 1ms and 24h");
@@ -193,5 +225,22 @@ int options_parse(load_opts_t *o, int argc, char **argv, FILE *out, char *err, s
         snprintf(err, err_len, "--prefix is at most 100 bytes");
         return SPIDER_EINVAL;
     }
+    if (o->statsd && o->statsd_unix) {
+        snprintf(err, err_len, "--statsd and --statsd-unix: one or the other");
+        return SPIDER_EINVAL;
+    }
+    if (o->statsd_lines < 1 || o->statsd_lines > 1000 || o->statsd_series < 1 ||
+        o->statsd_series > 1000000) {
+        snprintf(err, err_len, "--statsd-lines is 1-1000, --statsd-series 1-1000000");
+        return SPIDER_EINVAL;
+    }
+    if (o->otlp_spans < 1 || o->otlp_spans > 100000 || o->otlp_services < 1 ||
+        o->otlp_services > 10000 || o->otlp_names < 1 || o->otlp_names > 10000) {
+        snprintf(err, err_len,
+                 "--otlp-spans is 1-100000, --otlp-services and --otlp-names 1-10000");
+        return SPIDER_EINVAL;
+    }
+    if ((o->statsd || o->statsd_unix || o->otlp_posters) && !o->probe_given)
+        o->probe_interval_ms = 0;
     return 0;
 }

@@ -28,6 +28,21 @@ typedef struct load_opts {
     /* probe series */
     int64_t probe_interval_ms; /* 0 = no probes */
     int64_t probe_timeout_ms;
+    /* StatsD sender: one thread, sendmmsg over UDP or a Unix datagram socket */
+    const char *statsd;      /* host:port (UDP) */
+    const char *statsd_unix; /* or the path of a Unix datagram socket */
+    int statsd_lines;        /* lines per datagram */
+    double statsd_rate;      /* lines per second in total; 0 = flat out */
+    int statsd_series;       /* distinct series, PREFIX.s<k> */
+    int statsd_tags;         /* append |#env:load,shard:N */
+    /* OTLP/HTTP posters: POST /v1/traces, protobuf */
+    int otlp_posters;
+    const char *otlp_server; /* host:port; NULL = --server */
+    int otlp_spans;          /* per request */
+    int otlp_services;       /* service.name PREFIX.svc<j> */
+    int otlp_names;          /* span names op<k> per service */
+    double otlp_rate;        /* requests per second per poster; 0 = back to back */
+    const char *otlp_dump;   /* write one request body here and exit */
     /* observation and output */
     int pid; /* server process, 0 = none */
     const char *json_path;
@@ -39,11 +54,16 @@ typedef struct load_opts {
     int64_t check_probe_p99_ms;
     int64_t check_stall_close_ms;
     int check_ticks, check_posts, check_probes;
+    double check_statsd_loss; /* fraction of lines; -1 = off */
+    /* which options were given (defaults that depend on them) */
+    int server_given, probe_given;
 } load_opts_t;
 
 void options_defaults(load_opts_t *o);
 /* Parses argv into o. Returns 0; 1 when --help was printed to out; or
- * SPIDER_EINVAL with a message in err naming the flag. */
+ * SPIDER_EINVAL with a message in err naming the flag. With a StatsD
+ * sender or OTLP posters the probe is off unless --probe-interval is given
+ * (it posts JSON points to --server, which such a run may not mean). */
 int options_parse(load_opts_t *o, int argc, char **argv, FILE *out, char *err, size_t err_len);
 
 #endif

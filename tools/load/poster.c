@@ -19,6 +19,7 @@
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "httpresp.h"
+#include "otlp.h"
 #include "scan.h"
 
 /* Answers to a POST are small; a larger one is not Spider's. */
@@ -30,6 +31,7 @@ struct poster {
     loop_io_t io;
     loop_t *loop;
     const net_addr_t *addr;
+    poster_kind_t kind;
     int64_t timeout_us;
     poster_done_t done;
     void *ud;
@@ -56,14 +58,15 @@ const char *poster_fail_name(int kind)
 
 static void poster_event(loop_io_t *io, uint32_t events);
 
-poster_t *poster_new(loop_t *l, const net_addr_t *addr, int64_t timeout_us, poster_done_t done,
-                     void *ud)
+poster_t *poster_new(loop_t *l, const net_addr_t *addr, poster_kind_t kind, int64_t timeout_us,
+                     poster_done_t done, void *ud)
 {
     poster_t *p = xcalloc(1, sizeof *p);
     p->io.fd = -1;
     p->io.cb = poster_event;
     p->loop = l;
     p->addr = addr;
+    p->kind = kind;
     p->timeout_us = timeout_us;
     p->done = done;
     p->ud = ud;
@@ -185,10 +188,18 @@ static void poster_parse(poster_t *p)
     const char *body = p->answer.p + r.head_len;
     size_t blen = (size_t)r.content_length;
     if (r.status != 200) {
-        poster_finish(p, POST_STATUS, r.status, 0, 0, 0);
+        poster_finish(p, POST_STATUS, r.status, 0, 0, p->kind == POSTER_OTLP && !r.close);
         return;
     }
     int64_t acc, rej;
+    if (p->kind == POSTER_OTLP) {
+        if (otlp_parse_response((const uint8_t *)body, blen, &rej) != 0) {
+            poster_fail(p, POST_BAD_ANSWER);
+            return;
+        }
+        poster_finish(p, POST_OK, 200, -1, rej, !r.close);
+        return;
+    }
     if (scan_json_int(body, blen, "accepted", &acc) != 0 ||
         scan_json_int(body, blen, "rejected", &rej) != 0) {
         poster_fail(p, POST_BAD_ANSWER);
@@ -266,10 +277,12 @@ int poster_send(poster_t *p, int64_t now_us)
     p->busy = 1;
     p->started_us = now_us;
     p->sent = 0;
+    int otlp = p->kind == POSTER_OTLP;
     int n = snprintf(p->head, sizeof p->head,
-                     "POST /api/v1/points HTTP/1.1\r\nHost: %s\r\n"
-                     "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
-                     p->addr->host, p->body.len);
+                     "POST %s HTTP/1.1\r\nHost: %s\r\n"
+                     "Content-Type: %s\r\nContent-Length: %zu\r\n\r\n",
+                     otlp ? "/v1/traces" : "/api/v1/points", p->addr->host,
+                     otlp ? "application/x-protobuf" : "application/json", p->body.len);
     p->head_len = n > 0 && (size_t)n < sizeof p->head ? (size_t)n : 0;
     if (p->state == P_IDLE) {
         /* Written from the loop once writable (at once, normally), so that

@@ -1,5 +1,12 @@
 /* poster.h - one keep-alive HTTP/1.1 connection that POSTs batches.
  *
+ * Two kinds: POSTER_POINTS posts JSON to /api/v1/points and needs the
+ * answer's "accepted" and "rejected"; POSTER_OTLP posts protobuf to
+ * /v1/traces (OTLP/HTTP) and reads the answer's partial_success
+ * rejected_spans, if any (otlp.h). An OTLP answer other than 200 leaves the
+ * connection open unless the server closes it (OTLP clients retry on 429
+ * and 503; a load test should not add a reconnect to each).
+ *
  * One request at a time (no pipelining): the caller fills poster_body(),
  * calls poster_send(), and gets a post_result_t through its callback when
  * the answer is complete or the request failed. A closed connection is
@@ -31,19 +38,21 @@ enum post_fail {
 /* Stable names of the kinds, for the report ("ok", "connect", ...). */
 const char *poster_fail_name(int kind);
 
+typedef enum poster_kind { POSTER_POINTS, POSTER_OTLP } poster_kind_t;
+
 typedef struct post_result {
     int fail; /* enum post_fail */
     int status;
-    int64_t accepted, rejected;
-    int64_t latency_us; /* from poster_send() to the end of the answer */
+    int64_t accepted, rejected; /* OTLP: accepted -1 (not in the answer) */
+    int64_t latency_us;         /* from poster_send() to the end of the answer */
 } post_result_t;
 
 typedef void (*poster_done_t)(void *ud, const post_result_t *r);
 
 typedef struct poster poster_t;
 
-poster_t *poster_new(loop_t *l, const net_addr_t *addr, int64_t timeout_us, poster_done_t done,
-                     void *ud);
+poster_t *poster_new(loop_t *l, const net_addr_t *addr, poster_kind_t kind, int64_t timeout_us,
+                     poster_done_t done, void *ud);
 /* Closes the connection without a callback for a request under way. */
 void poster_free(poster_t *p);
 /* True while a request is under way. */

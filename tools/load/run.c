@@ -3,19 +3,23 @@
  * One thread: epoll for the sockets, and a pass over the timers after
  * every wait (posters due, the probe, slow readers, the per-second
  * sample). Connections are opened at --connect-rate so that thousands of
- * dashboards do not overflow the server's listen backlog at once.
+ * dashboards do not overflow the server's listen backlog at once. The
+ * StatsD sender is its own thread (sdsend.c): flat out it would starve
+ * this loop's timers; this thread only reads its counters each second.
  */
 #include "run.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
 #include "core/error.h"
 #include "core/xmalloc.h"
 #include "loop.h"
+#include "otlp.h"
 #include "procstat.h"
 #include "report.h"
 
@@ -25,6 +29,12 @@
 #define RUN_LATE_US 100000
 /* After the duration, posts under way get this long to finish. */
 #define RUN_DRAIN_US 3000000
+/* GET /metrics: each try's timeout; after a StatsD run, how long the
+ * server's count may keep rising (it drains its socket buffer) and how
+ * often it is read meanwhile. */
+#define RUN_SCRAPE_TIMEOUT_MS 2000
+#define RUN_SETTLE_US         5000000
+#define RUN_SETTLE_STEP_US    250000
 
 typedef struct run {
     const load_opts_t *o;
@@ -35,6 +45,13 @@ typedef struct run {
     int64_t *due_us;
     int64_t period_us; /* 0: back to back */
     uint64_t rng;
+    /* OTLP posters */
+    poster_t **otlp;
+    int64_t *otlp_due;
+    uint64_t *otlp_seq;
+    int64_t otlp_period_us; /* 0: back to back */
+    otlp_shape_t otlp_shape;
+    stats_hist_t otlp_second;
     /* probe */
     probe_t *probe;
     poster_t *probe_poster;
@@ -84,6 +101,25 @@ static void run_post_done(void *ud, const post_result_t *r)
         else
             f->status_4xx++;
     }
+}
+
+static void run_otlp_done(void *ud, const post_result_t *r)
+{
+    run_t *run = ud;
+    load_figures_t *f = run->f;
+    if (r->fail == POST_OK) {
+        f->otlp_ok++;
+        f->otlp_status[200]++;
+        f->otlp_spans_ok += (uint64_t)run->o->otlp_spans;
+        f->otlp_spans_rejected += (uint64_t)(r->rejected > 0 ? r->rejected : 0);
+        stats_hist_record(&f->otlp_latency, r->latency_us);
+        stats_hist_record(&run->otlp_second, r->latency_us);
+        return;
+    }
+    f->otlp_failed++;
+    f->otlp_fail[r->fail]++;
+    if (r->fail == POST_STATUS && r->status >= 100 && r->status < 600)
+        f->otlp_status[r->status]++;
 }
 
 static void run_probe_done(void *ud, const post_result_t *r)
@@ -180,6 +216,39 @@ static void run_posters(run_t *run, int64_t now_us)
     }
 }
 
+static uint64_t run_wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Like run_posters: each OTLP poster on its own schedule or back to back;
+ * every request is built anew so that its spans end now. */
+static void run_otlp(run_t *run, int64_t now_us)
+{
+    const load_opts_t *o = run->o;
+    for (int i = 0; i < o->otlp_posters; i++) {
+        poster_t *p = run->otlp[i];
+        poster_tick(p, now_us);
+        if (poster_busy(p) || now_us < run->otlp_due[i])
+            continue;
+        uint64_t seed = ((uint64_t)getpid() << 20) ^ (uint64_t)i;
+        otlp_build(poster_body(p), &run->otlp_shape, seed, run->otlp_seq[i]++, run_wall_ns());
+        poster_send(p, now_us);
+        run->f->otlp_spans_posted += (uint64_t)o->otlp_spans;
+        if (run->otlp_period_us == 0) {
+            run->otlp_due[i] = now_us;
+            continue;
+        }
+        if (now_us - run->otlp_due[i] > RUN_LATE_US)
+            run->f->otlp_late++;
+        run->otlp_due[i] += run->otlp_period_us;
+        if (run->otlp_due[i] < now_us)
+            run->otlp_due[i] = now_us + run->otlp_period_us;
+    }
+}
+
 static void run_probe(run_t *run, int64_t now_us, int64_t *next_probe_us)
 {
     if (!run->probe)
@@ -205,6 +274,52 @@ static void run_probe(run_t *run, int64_t now_us, int64_t *next_probe_us)
     probe_sent(run->probe, run->probe_id, now_us, (uint32_t)run->f->dash[WS_LIVE].open_now);
 }
 
+/* The server's counters after the run. StatsD lines sent in the last
+ * moments may still wait in the server's socket buffer: read until the
+ * accepted count stops moving (two reads RUN_SETTLE_STEP_US apart agree),
+ * at most RUN_SETTLE_US. */
+static void run_scrape_end(load_figures_t *f, const net_addr_t *metrics)
+{
+    scrape_read(metrics, RUN_SCRAPE_TIMEOUT_MS, &f->scrape_end);
+    if (!f->statsd_on)
+        return;
+    int64_t until = loop_now_us() + RUN_SETTLE_US;
+    while (f->scrape_end.ok && f->scrape_end.have[SCRAPE_STATSD_ACCEPTED] &&
+           loop_now_us() < until) {
+        usleep(RUN_SETTLE_STEP_US);
+        scrape_t again;
+        scrape_read(metrics, RUN_SCRAPE_TIMEOUT_MS, &again);
+        if (!again.ok)
+            break;
+        int settled = again.at[SCRAPE_STATSD_ACCEPTED] == f->scrape_end.at[SCRAPE_STATSD_ACCEPTED];
+        f->scrape_end = again;
+        if (settled)
+            break;
+    }
+}
+
+static void run_setup_otlp(run_t *run, const net_addr_t *addr)
+{
+    const load_opts_t *o = run->o;
+    int64_t timeout_us = o->post_timeout_ms * 1000;
+    run->otlp = xcalloc((size_t)o->otlp_posters + 1, sizeof *run->otlp);
+    run->otlp_due = xcalloc((size_t)o->otlp_posters + 1, sizeof *run->otlp_due);
+    run->otlp_seq = xcalloc((size_t)o->otlp_posters + 1, sizeof *run->otlp_seq);
+    run->otlp_period_us = o->otlp_rate > 0 ? (int64_t)(1e6 / o->otlp_rate) : 0;
+    run->otlp_shape = (otlp_shape_t){.prefix = o->prefix,
+                                     .spans = o->otlp_spans,
+                                     .services = o->otlp_services,
+                                     .names = o->otlp_names};
+    for (int i = 0; i < o->otlp_posters; i++)
+        run->otlp[i] = poster_new(run->loop, addr, POSTER_OTLP, timeout_us, run_otlp_done, run);
+    stats_hist_init(&run->f->otlp_latency);
+    stats_hist_init(&run->otlp_second);
+    if (o->otlp_posters) {
+        run->f->otlp_on = 1;
+        snprintf(run->f->otlp_target, sizeof run->f->otlp_target, "%s", addr->host);
+    }
+}
+
 static void run_setup(run_t *run, const net_addr_t *addr)
 {
     const load_opts_t *o = run->o;
@@ -216,10 +331,12 @@ static void run_setup(run_t *run, const net_addr_t *addr)
     run->due_us = xcalloc((size_t)o->posters + 1, sizeof *run->due_us);
     run->period_us = o->post_rate > 0 ? (int64_t)(1e6 / o->post_rate) : 0;
     for (int i = 0; i < o->posters; i++)
-        run->posters[i] = poster_new(run->loop, addr, timeout_us, run_post_done, run);
+        run->posters[i] =
+            poster_new(run->loop, addr, POSTER_POINTS, timeout_us, run_post_done, run);
     if (o->probe_interval_ms > 0) {
         run->probe = probe_new(o->probe_timeout_ms * 1000);
-        run->probe_poster = poster_new(run->loop, addr, timeout_us, run_probe_done, run);
+        run->probe_poster =
+            poster_new(run->loop, addr, POSTER_POINTS, timeout_us, run_probe_done, run);
     }
     run->env.loop = run->loop;
     run->env.addr = addr;
@@ -262,10 +379,16 @@ static void run_setup(run_t *run, const net_addr_t *addr)
     }
     stats_hist_init(&f->post_latency);
     stats_hist_init(&run->post_second);
+    f->http_clients = o->posters + run->ndash + (run->probe ? 1 : 0);
 }
 
 static void run_teardown(run_t *run)
 {
+    for (int i = 0; i < run->o->otlp_posters; i++)
+        poster_free(run->otlp[i]);
+    free(run->otlp);
+    free(run->otlp_due);
+    free(run->otlp_seq);
     for (int i = 0; i < run->o->posters; i++)
         poster_free(run->posters[i]);
     free(run->posters);
@@ -292,6 +415,10 @@ static void run_drain(run_t *run)
             poster_tick(run->posters[i], now);
             busy |= poster_busy(run->posters[i]);
         }
+        for (int i = 0; i < run->o->otlp_posters; i++) {
+            poster_tick(run->otlp[i], now);
+            busy |= poster_busy(run->otlp[i]);
+        }
         if (run->probe_poster)
             poster_tick(run->probe_poster, now);
         if (!busy || now >= until)
@@ -300,7 +427,7 @@ static void run_drain(run_t *run)
     }
 }
 
-int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t *stop,
+int run_load(const load_opts_t *o, const run_targets_t *t, volatile sig_atomic_t *stop,
              load_figures_t *f)
 {
     run_t run_s, *run = &run_s;
@@ -309,12 +436,27 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
     run->o = o;
     run->f = f;
     f->probe_interval_ms = o->probe_interval_ms;
-    run_setup(run, addr);
+    run_setup(run, t->http);
+    run_setup_otlp(run, t->otlp);
+    if (t->metrics) {
+        f->metrics_on = 1;
+        scrape_read(t->metrics, RUN_SCRAPE_TIMEOUT_MS, &f->scrape_start);
+    }
 
     int64_t start = loop_now_us();
     int64_t end = start + o->duration_ms * 1000;
+    if (t->statsd) {
+        snprintf(f->statsd_target, sizeof f->statsd_target, "%s", sdsend_target(t->statsd));
+        f->statsd_longest = sdsend_longest(t->statsd);
+        f->statsd_max_bytes = sdsend_max_bytes(t->statsd);
+        f->statsd_on = sdsend_start(t->statsd, end) == 0;
+        if (!f->statsd_on)
+            fprintf(stderr, "spider-load: cannot start the StatsD sender thread\n");
+    }
     for (int i = 0; i < o->posters; i++)
         run->due_us[i] = start + (run->period_us * i) / (o->posters ? o->posters : 1);
+    for (int i = 0; i < o->otlp_posters; i++)
+        run->otlp_due[i] = start + (run->otlp_period_us * i) / o->otlp_posters;
     /* Probes start once every dashboard has had time to connect. */
     int64_t ramp_us = (int64_t)run->ndash * 1000000 / o->connect_rate;
     int64_t next_probe = start + ramp_us + 1000000;
@@ -329,6 +471,7 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
         while (run->started < run->ndash && run->started < allowed)
             wsclient_start(run->dash[run->started++], now);
         run_posters(run, now);
+        run_otlp(run, now);
         run_probe(run, now, &next_probe);
         if (now >= next_slow) {
             for (int i = o->live; i < o->live + o->slow; i++)
@@ -339,9 +482,12 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
             run_sample_server(run, now, start);
             f->elapsed_s = (double)(now - start) / 1e6;
             run_copy_probe(run);
+            if (f->statsd_on)
+                sdsend_read(t->statsd, &f->statsd);
             if (!o->quiet)
-                report_progress(stdout, f, &run->post_second, &run->prev);
+                report_progress(stdout, f, &run->post_second, &run->otlp_second, &run->prev);
             stats_hist_init(&run->post_second);
+            stats_hist_init(&run->otlp_second);
             next_sec += 1000000;
         }
         /* Short waits keep the timers honest; back-to-back posters and
@@ -355,6 +501,10 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
         loop_wait(run->loop, timeout_ms);
     }
     f->stopped_by_signal = *stop != 0;
+    if (f->statsd_on) {
+        sdsend_stop(t->statsd);
+        sdsend_read(t->statsd, &f->statsd);
+    }
     run_drain(run);
     int64_t now = loop_now_us();
     f->elapsed_s = (double)(now - start) / 1e6;
@@ -377,11 +527,16 @@ int run_load(const load_opts_t *o, const net_addr_t *addr, volatile sig_atomic_t
     }
     for (int i = 0; i < o->posters; i++)
         f->post_connects += poster_connects(run->posters[i]);
+    for (int i = 0; i < o->otlp_posters; i++)
+        f->otlp_connects += poster_connects(run->otlp[i]);
     if (run->probe_poster)
         f->post_connects += poster_connects(run->probe_poster);
-    f->connections += (uint64_t)o->posters + (run->probe_poster ? 1 : 0);
+    f->connections +=
+        (uint64_t)o->posters + (uint64_t)o->otlp_posters + (run->probe_poster ? 1 : 0);
     run_copy_probe(run);
     run_server_summary(f, (double)o->duration_ms / 1000.0);
     run_teardown(run);
+    if (t->metrics)
+        run_scrape_end(f, t->metrics);
     return f->server_gone ? SPIDER_EIO : 0;
 }
