@@ -1,14 +1,17 @@
 /* fuzz_h1req.c - libFuzzer target for the OTLP port's HTTP/1.1 request
  * reader (core/h1req).
  *
- * The first input byte picks the limits (max_head from 48 to 8192, max_body
- * from 0 to 4096, so every limit is within reach); the rest is what a
- * client sent on one connection. It is read as a sequence of pipelined
- * requests (h1req_init again after each H1REQ_DONE, at most
- * FUZZ_MAX_REQUESTS) three ways: in one h1req_feed() call per request, one
- * byte per call, and in pseudo-random pieces (0 to 64 bytes, the sizes
- * derived from the input). Any violated invariant aborts (a crash for
- * libFuzzer and for the corpus replay in the tests). It checks that:
+ * The input is one or more connections, separated by FUZZ_SEPARATOR (three
+ * 0xff bytes), at most FUZZ_MAX_STREAMS of them, so that one corpus file
+ * can hold many cases (each error ends its connection). Of each, the first
+ * byte picks the limits (max_head from 48 to 8192, max_body from 0 to
+ * 4096, so every limit is within reach); the rest is what a client sent.
+ * It is read as a sequence of pipelined requests (h1req_init again after
+ * each H1REQ_DONE, at most FUZZ_MAX_REQUESTS) three ways: in one
+ * h1req_feed() call per request, one byte per call, and in pseudo-random
+ * pieces (0 to 63 bytes, the sizes derived from the bytes). Any violated
+ * invariant aborts (a crash for libFuzzer and for the corpus replay in the
+ * tests). It checks that:
  *   - the input, an exact-size heap copy (ASan sees a read past it), is
  *     never written;
  *   - a call never uses more than it was given, uses all of it unless the
@@ -38,6 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
     } while (0)
 
 #define FUZZ_MAX_REQUESTS 16
+#define FUZZ_MAX_STREAMS  64
+#define FUZZ_SEPARATOR    "\xff\xff\xff"
 
 /* What one request came to, compared between the ways of feeding. */
 typedef struct outcome {
@@ -203,14 +208,15 @@ static void check_same(const outcome_t *a, const outcome_t *b)
     CHECK(x->has_length == y->has_length && x->content_length == y->content_length);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* One connection: its first byte picks the limits. */
+static void check_stream(const uint8_t *data, size_t size)
 {
     static const size_t heads[] = {48, 200, 1100, 8192};
     static const size_t bodies[] = {0, 10, 100, 4096};
     static run_t runs[3];
     if (size == 0)
-        return 0;
-    size_t max_head = heads[data[0] & 3], max_body = bodies[data[0] >> 2 & 3];
+        return;
+    size_t max_head = heads[data[0] & 3], max_body = bodies[(data[0] >> 2) & 3];
     size_t n = size - 1;
     char *s = malloc(n ? n : 1); /* exact size */
     memcpy(s, data + 1, n);
@@ -228,5 +234,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(runs[WHOLE].req[i].end >= runs[WHOLE].req[i - 1].end);
     CHECK(n == 0 || memcmp(s, data + 1, n) == 0);
     free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    const size_t sep = sizeof FUZZ_SEPARATOR - 1;
+    const uint8_t *p = data, *end = data + size;
+    for (int streams = 0; streams < FUZZ_MAX_STREAMS; streams++) {
+        const uint8_t *q = memmem(p, (size_t)(end - p), FUZZ_SEPARATOR, sep);
+        check_stream(p, (size_t)((q ? q : end) - p));
+        if (!q)
+            break;
+        p = q + sep;
+    }
     return 0;
 }
