@@ -14,6 +14,8 @@
 #define MAX_HEAD 8192
 #define MAX_BODY (1u << 20)
 
+#define CHUNKED_HEAD "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+
 static h1req_t r;
 static buf_t body;
 static size_t used;
@@ -150,6 +152,9 @@ static void test_chunked(void **state)
     assert_body("abcdefghijklmnopqrstu");
     assert_int_equal(used, strlen("POST / HTTP/1.1\nHost: a\nTransfer-Encoding:  Chunked \t\n\n"
                                   "00000000000000A\nabcdefghij\nB\r\nklmnopqrstu\r\n0\n\n"));
+    /* bare LFs after an extension and after trailer lines */
+    assert_int_equal(feed(CHUNKED_HEAD "3;ext=1\nabc\n0;last\nT: 1\nU: 2\n\n"), H1REQ_DONE);
+    assert_body("abc");
     /* an empty chunked body */
     assert_int_equal(
         feed("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
@@ -503,8 +508,6 @@ static void test_transfer_encoding_rules(void **state)
     assert_refused("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400,
                    "Transfer-Encoding in an HTTP/1.0 request");
 }
-
-#define CHUNKED_HEAD "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
 
 static void test_chunk_errors(void **state)
 {
