@@ -151,6 +151,10 @@ void h1req_init(h1req_t *r, size_t max_head, size_t max_body)
 
 /* ---- the request line ---- */
 
+/* One byte of the request line (or of the empty lines before it). The
+ * method and target are copied as they come, so they are complete and
+ * NUL-terminated when their space arrives; the version digits wait in
+ * chunk_left until the line end decides between 1.0, 1.1, 505 and 400. */
 static void request_line_byte(h1req_t *r, unsigned char c)
 {
     switch (phase(r)) {
@@ -316,6 +320,10 @@ static void name_end(h1req_t *r)
     }
 }
 
+/* One byte of a header name. Nothing of the name is kept: chunk_left holds
+ * one bit per known name that still matches what came (case-insensitive),
+ * ext_bytes the length, so the ':' tells which header it was, whatever the
+ * split of the bytes. */
 static void header_name_byte(h1req_t *r, unsigned char c)
 {
     if (phase(r) == P_LINE) {
@@ -363,7 +371,10 @@ static void connection_token_end(h1req_t *r)
     r->ext_bytes = 0;
 }
 
-/* A byte of a header value other than CR and LF. */
+/* A byte of a header value other than CR and LF. Each kind of value is
+ * checked as it comes (Content-Length digit by digit, Transfer-Encoding
+ * against "chunked"), so a bad one fails at its first wrong byte and none
+ * needs a copy; leading whitespace is skipped here, trailing at the end. */
 static void value_byte(h1req_t *r, unsigned char c)
 {
     int ph = phase(r);
@@ -555,6 +566,9 @@ static void size_line_end(h1req_t *r)
     set_phase(r, r->chunk_left ? C_DATA : T_LINE);
 }
 
+/* One byte of the chunked framing: size, extension, the CRLF around the
+ * data. The size is accumulated in chunk_left, which then counts the data
+ * down; ext_bytes counts its digits, then the extension's bytes. */
 static void chunk_byte(h1req_t *r, unsigned char c, const buf_t *body)
 {
     int ph = phase(r);
@@ -667,6 +681,9 @@ static void trailer_byte(h1req_t *r, unsigned char c)
     }
 }
 
+/* The loop hands each byte to the part of the grammar its phase is in;
+ * body data bypasses it in runs. It ends at the end of p, or as soon as the
+ * request is done or refused, so pipelined bytes stay with the caller. */
 size_t h1req_feed(h1req_t *r, const char *p, size_t n, buf_t *body)
 {
     size_t i = 0;
