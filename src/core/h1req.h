@@ -22,6 +22,31 @@
  * Transfer-Encoding other than `chunked` (alone, case-insensitive), chunk
  * extensions longer than 256 bytes or a chunk size over 16 hex digits are
  * errors. Trailers after the last chunk are read and ignored.
+ *
+ * In detail (h1req.c, tests/unit/test_h1req.c):
+ *   - up to 4 empty lines before the request line are skipped (RFC 9112
+ *     2.2) and not counted in the head; a 5th is 400;
+ *   - method: 1-15 token characters; target: origin-form (a '/' and
+ *     visible ASCII after it) or `*`, 1023 bytes at most (414); one space
+ *     between the parts; `HTTP/D.D` other than 1.0 and 1.1 is 505;
+ *   - the head (request line, header lines, the empty line) is at most
+ *     max_head bytes (431), and the trailers count on in the same total;
+ *     a target that passes 1023 bytes before the head passes max_head is
+ *     414, else 431; more than H1REQ_MAX_HEADERS header lines is 431;
+ *   - values are trimmed of spaces and tabs; Host, Content-Type and
+ *     Content-Encoding longer than H1REQ_FIELD_MAX - 1 bytes are 431, and
+ *     each may appear once (400); an HTTP/1.1 request without Host is 400
+ *     (RFC 9112 3.2);
+ *   - Content-Length: digits, within uint64_t, repeated only with the same
+ *     value; over max_body it is 413 at the end of the head, before any
+ *     body byte; Transfer-Encoding in an HTTP/1.0 request is 400 (RFC 9112
+ *     6.1); with neither, the request is done at the end of the head;
+ *   - Connection: the tokens `close` and `keep-alive` in a comma list, any
+ *     case; `close` wins; `Expect: 100-continue` (ignored in HTTP/1.0,
+ *     RFC 9110 10.1.1); other expectations are ignored;
+ *   - a chunk size is 413 as soon as its digits pass what body may still
+ *     take (max_body - body->len), so body never grows past max_body;
+ *     whitespace after the size is allowed only before a ';'.
  */
 #ifndef SPIDER_CORE_H1REQ_H
 #define SPIDER_CORE_H1REQ_H
@@ -52,16 +77,16 @@ typedef struct h1req {
     char host[H1REQ_FIELD_MAX];
     char content_type[H1REQ_FIELD_MAX];     /* "" when absent */
     char content_encoding[H1REQ_FIELD_MAX]; /* "" when absent */
-    int http10;         /* HTTP/1.0: no keep-alive unless asked */
-    int keep_alive;     /* 1 unless "Connection: close" (or 1.0 without keep-alive) */
+    int http10;                             /* HTTP/1.0: no keep-alive unless asked */
+    int keep_alive;      /* 1 unless "Connection: close" (or 1.0 without keep-alive) */
     int expect_continue; /* "Expect: 100-continue" */
-    int chunked;        /* Transfer-Encoding: chunked */
-    int has_length;     /* Content-Length given */
+    int chunked;         /* Transfer-Encoding: chunked */
+    int has_length;      /* Content-Length given */
     uint64_t content_length;
     /* on H1REQ_ERROR */
     int status;          /* 400, 413, 414, 431, 501 (unknown Transfer-Encoding), 505 */
     const char *message; /* static English text naming what is wrong */
-    /* private: parser position */
+    /* private: parser position (the uses of each field are in h1req.c) */
     size_t head_bytes, headers;
     uint64_t chunk_left;
     int chunk_phase;
@@ -74,9 +99,13 @@ void h1req_init(h1req_t *r, size_t max_head, size_t max_body);
 /* Reads from (p, n): advances the state, appends decoded body bytes to
  * body (the caller resets it per request), and returns how many bytes of
  * p it used. It stops right after a request ends (H1REQ_DONE: the rest of
- * p is the next request's) and at H1REQ_ERROR; otherwise it uses all n.
- * The head fields are set when the state moves past H1REQ_HEAD, so the
- * caller can refuse early (415, 413 on Content-Length, 100 Continue). */
+ * p is the next request's) and at H1REQ_ERROR (the bytes used then include
+ * the one at which the error was found); otherwise it uses all n. In
+ * H1REQ_DONE or H1REQ_ERROR it uses nothing until h1req_init. Any split of
+ * the bytes into calls gives the same result as one call. body must not
+ * be NULL (n may be 0). The head fields are set when the state moves past
+ * H1REQ_HEAD, so the caller can refuse early (415, 413 on Content-Length,
+ * 100 Continue). O(n); no allocation but body's. */
 size_t h1req_feed(h1req_t *r, const char *p, size_t n, buf_t *body);
 
 #endif
