@@ -58,6 +58,10 @@ typedef struct app {
     summary_cache_t summary_cache;
     /* StatsD receive buffers (net/statsd_socket), NULL without StatsD. */
     struct statsd_rx *statsd;
+    /* Connections of the OTLP port (net/otlp_port), for their deadlines;
+     * adopting_listener is set while its listen socket is being adopted. */
+    struct otlp_conn *otlp_conns;
+    int otlp_adopting_listener;
 } app_t;
 
 #endif

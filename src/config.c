@@ -91,6 +91,8 @@ static const option_t options[] = {
      sizeof(((config_t *)0)->web_dir) - 1,
      "serve the dashboard from this folder instead of the copy built into the binary "
      "(development)"},
+    {"otlp-listen", "SPIDER_OTLP_LISTEN", OPT_ENDPOINT, CFG_AT(otlp_listen), "127.0.0.1:4318", 0, 0,
+     "HOST:PORT for OpenTelemetry OTLP/HTTP (POST /v1/traces; chunked bodies too), or off"},
     {"statsd-listen", "SPIDER_STATSD_LISTEN", OPT_ENDPOINT, CFG_AT(statsd_listen), "127.0.0.1:8125",
      0, 0, "HOST:PORT for StatsD/DogStatsD over UDP, or off"},
     {"statsd-unix", "SPIDER_STATSD_UNIX", OPT_TEXT, CFG_AT(statsd_unix), "", 0,

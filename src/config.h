@@ -48,6 +48,7 @@ typedef struct config {
     config_endpoint_t statsd_listen; /* StatsD over UDP */
     char statsd_unix[108];           /* StatsD over a Unix datagram socket: a path, "" = none */
     uint64_t statsd_buffer;          /* SO_RCVBUF of the StatsD sockets, bytes */
+    config_endpoint_t otlp_listen;   /* the OTLP/HTTP port (net/otlp_port) */
 } config_t;
 
 enum config_result {

@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "http/http.h"
 #include "http/ws.h"
+#include "net/otlp_port.h"
 #include "net/statsd_socket.h"
 
 /* How long a stop waits for answers already being written. */
@@ -79,6 +80,7 @@ static void server_second(app_t *app, int64_t now_mono_ms)
     store_advance(app->store, clock_wall_ms());
     http_expire_deadlines(app, now_mono_ms);
     ws_keepalive(app, now_mono_ms);
+    otlp_port_expire(app, now_mono_ms);
 }
 
 /* "http" must stay first: lws serves plain HTTP with protocols[0]. */
@@ -86,6 +88,7 @@ static const struct lws_protocols server_protocols[] = {
     {"http", http_callback, 0, 0, 0, NULL, 0},
     {WS_PROTOCOL, ws_callback, 0, 0, 0, NULL, 0},
     {STATSD_PROTOCOL, statsd_socket_callback, 0, 0, 0, NULL, 0},
+    {OTLP_PROTOCOL, otlp_port_callback, 0, 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -116,11 +119,12 @@ int server_run(const config_t *cfg)
     fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
                 LWS_PRE);
 
-    struct lws_protocols protocols[4];
+    struct lws_protocols protocols[5];
     memcpy(protocols, server_protocols, sizeof protocols);
     protocols[0].per_session_data_size = http_conn_size();
     protocols[1].per_session_data_size = ws_client_size();
     protocols[2].per_session_data_size = statsd_socket_size();
+    protocols[3].per_session_data_size = otlp_port_size();
     /* No lws validity pings: ws_keepalive() does it (see why there). A
      * zero hang-up time turns lws' timers off; without a policy lws would
      * use its own default one. Kept by pointer: it lives as long as the
@@ -191,7 +195,8 @@ int server_run(const config_t *cfg)
                 where);
         goto out;
     }
-    if (statsd_socket_open(&app, vhost, err, sizeof err) != 0) {
+    if (statsd_socket_open(&app, vhost, err, sizeof err) != 0 ||
+        otlp_port_open(&app, vhost, err, sizeof err) != 0) {
         fprintf(stderr, "spider: %s\n", err);
         lws_context_destroy(context);
         statsd_socket_close(&app);

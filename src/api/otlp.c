@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../ingest/gunzip.h"
 #include "../ingest/otlp_trace.h"
 #include "../ingest/sink.h"
 
@@ -171,4 +172,34 @@ int otlp_handle_traces(store_t *store, metrics_t *m, otlp_encoding_t enc, const 
 const char *otlp_content_type(otlp_encoding_t enc)
 {
     return enc == OTLP_JSON ? "application/json" : "application/x-protobuf";
+}
+
+int otlp_handle_upload(store_t *store, metrics_t *m, otlp_encoding_t enc, int gzip, size_t max_body,
+                       const uint8_t *p, size_t n, int64_t now_ms, buf_t *out, const char **type)
+{
+    *type = "application/json";
+    if (!gzip) {
+        *type = otlp_content_type(enc);
+        return otlp_handle_traces(store, m, enc, p, n, now_ms, out);
+    }
+    buf_t inflated;
+    buf_init(&inflated);
+    int status;
+    gunzip_result_t r = gunzip_body(p, n, max_body, &inflated);
+    if (r == GUNZIP_TOO_LARGE) {
+        m->http_refused[HTTP_REFUSED_TOO_LARGE]++;
+        buf_printf(out, "{\"error\":\"inflated body over the limit\",\"limit_bytes\":%zu}",
+                   max_body);
+        status = 413;
+    } else if (r == GUNZIP_BAD) {
+        m->http_refused[HTTP_REFUSED_BAD_OTLP]++;
+        buf_append_cstr(out, "{\"error\":\"the body is not a valid gzip stream\"}");
+        status = 400;
+    } else {
+        *type = otlp_content_type(enc);
+        status = otlp_handle_traces(store, m, enc, (const uint8_t *)inflated.p, inflated.len,
+                                    now_ms, out);
+    }
+    buf_dispose(&inflated);
+    return status;
 }

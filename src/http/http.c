@@ -52,7 +52,6 @@
 #include "../core/mime.h"
 #include "../core/seriesname.h"
 #include "../core/xmalloc.h"
-#include "../ingest/gunzip.h"
 #include "web/assets.h"
 
 /* Largest piece of an answer handed to lws at once (matches pt_serv_buf_size). */
@@ -519,43 +518,12 @@ static int http_begin_upload(struct lws *wsi, http_conn_t *c, app_t *app, int ot
     return 0;
 }
 
-/* An OTLP upload is complete: gunzip it if it says so (the inflated bytes
- * count against --max-body while inflating: a bomb stops there, 413), then
- * decode and apply it. Writes the answer to c->out; returns the status and
- * the answer's Content-Type in *type. */
+/* An OTLP upload is complete: decode and apply it (api/otlp). */
 static int http_otlp_body(app_t *app, http_conn_t *c, buf_t *body, const char **type)
 {
     otlp_encoding_t enc = c->upload == HTTP_UPLOAD_OTLP_JSON ? OTLP_JSON : OTLP_PROTOBUF;
-    buf_t inflated;
-    buf_init(&inflated);
-    const buf_t *data = body;
-    int status;
-    if (c->gzip) {
-        gunzip_result_t r =
-            gunzip_body((const uint8_t *)body->p, body->len, (size_t)app->cfg.max_body, &inflated);
-        if (r != GUNZIP_OK) {
-            *type = "application/json";
-            if (r == GUNZIP_TOO_LARGE) {
-                app->metrics.http_refused[HTTP_REFUSED_TOO_LARGE]++;
-                buf_printf(&c->out,
-                           "{\"error\":\"inflated body over the limit\",\"limit_bytes\":%llu}",
-                           (unsigned long long)app->cfg.max_body);
-                status = 413;
-            } else {
-                app->metrics.http_refused[HTTP_REFUSED_BAD_OTLP]++;
-                buf_append_cstr(&c->out, "{\"error\":\"the body is not a valid gzip stream\"}");
-                status = 400;
-            }
-            buf_dispose(&inflated);
-            return status;
-        }
-        data = &inflated;
-    }
-    *type = otlp_content_type(enc);
-    status = otlp_handle_traces(app->store, &app->metrics, enc, (const uint8_t *)data->p, data->len,
-                                clock_wall_ms(), &c->out);
-    buf_dispose(&inflated);
-    return status;
+    return otlp_handle_upload(app->store, &app->metrics, enc, c->gzip, (size_t)app->cfg.max_body,
+                              (const uint8_t *)body->p, body->len, clock_wall_ms(), &c->out, type);
 }
 
 /* Query parameters read per request, each at most HTTP_ARG_MAX - 1

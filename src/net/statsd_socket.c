@@ -16,6 +16,7 @@
 #include "../core/xmalloc.h"
 #include "../http/http.h"
 #include "../ingest/statsd_feed.h"
+#include "bind.h"
 
 /* The receive side, shared by the sockets (one drains at a time). */
 struct statsd_rx {
@@ -46,6 +47,7 @@ static int statsd_socket_buffer(int fd, uint64_t want)
     return got;
 }
 
+/* Buffer and drop counter, then into the loop. */
 static int statsd_socket_adopt(app_t *app, struct lws_vhost *vhost, int fd, const char *what,
                                char *err, size_t err_len)
 {
@@ -57,66 +59,21 @@ static int statsd_socket_adopt(app_t *app, struct lws_vhost *vhost, int fd, cons
                 "spider: %s: the kernel granted a receive buffer of %d bytes of the %llu asked "
                 "(--statsd-buffer; raise net.core.rmem_max to allow more)\n",
                 what, granted, (unsigned long long)app->cfg.statsd_buffer);
-    lws_sock_file_fd_type desc;
-    desc.filefd = fd;
-    if (!lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, desc, STATSD_PROTOCOL, NULL)) {
-        close(fd);
-        snprintf(err, err_len, "%s: the event loop did not take the socket", what);
-        return -1;
-    }
-    return 0;
+    return net_adopt(vhost, fd, STATSD_PROTOCOL, err, err_len);
 }
 
 static int statsd_socket_udp(app_t *app, struct lws_vhost *vhost, char *err, size_t err_len)
 {
-    const config_endpoint_t *e = &app->cfg.statsd_listen;
-    config_listen_addr_t addr;
-    char why[256];
-    if (config_listen_resolve(e->host, &addr, why, sizeof why) != 0) {
-        snprintf(err, err_len, "cannot listen for StatsD on %s:%d: %s", e->host, e->port, why);
-        return -1;
-    }
-    struct sockaddr_storage ss;
-    socklen_t ss_len;
-    memset(&ss, 0, sizeof ss);
-    if (addr.ipv6) {
-        struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-        a->sin6_family = AF_INET6;
-        a->sin6_port = htons((uint16_t)e->port);
-        inet_pton(AF_INET6, addr.ip, &a->sin6_addr);
-        ss_len = sizeof *a;
-    } else {
-        struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-        a->sin_family = AF_INET;
-        a->sin_port = htons((uint16_t)e->port);
-        inet_pton(AF_INET, addr.ip, &a->sin_addr);
-        ss_len = sizeof *a;
-    }
-    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 || bind(fd, (struct sockaddr *)&ss, ss_len) != 0) {
-        int why_errno = errno;
-        if (fd >= 0)
-            close(fd);
-        if (!e->explicit && why_errno == EADDRINUSE) {
-            fprintf(stderr,
-                    "spider: warning: StatsD port %s:%d is taken (another StatsD daemon?): "
-                    "running without UDP StatsD; set --statsd-listen to another address, or off\n",
-                    e->host, e->port);
-            return 0;
-        }
-        snprintf(err, err_len, "cannot listen for StatsD on udp %s:%d: %s", e->host, e->port,
-                 strerror(why_errno));
-        return -1;
-    }
-    getsockname(fd, (struct sockaddr *)&ss, &ss_len);
-    int port = ntohs(addr.ipv6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                               : ((struct sockaddr_in *)&ss)->sin_port);
+    net_bound_t b;
+    int rc = net_bind_endpoint(&app->cfg.statsd_listen, SOCK_DGRAM, "StatsD", "statsd-listen", &b,
+                               err, err_len);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     char what[128];
-    snprintf(what, sizeof what, "statsd udp %s:%d", addr.ip, port);
-    if (statsd_socket_adopt(app, vhost, fd, what, err, err_len) != 0)
+    snprintf(what, sizeof what, "statsd udp %s:%d", b.url_host, b.port);
+    if (statsd_socket_adopt(app, vhost, b.fd, what, err, err_len) != 0)
         return -1;
-    fprintf(stderr, "spider: statsd listening on udp://%s%s%s:%d\n", addr.ipv6 ? "[" : "", addr.ip,
-            addr.ipv6 ? "]" : "", port);
+    fprintf(stderr, "spider: statsd listening on udp://%s:%d\n", b.url_host, b.port);
     return 0;
 }
 

@@ -7,12 +7,14 @@ import net from 'node:net';
 export const BIN = process.env.SPIDER_BIN;
 if (!BIN) throw new Error('SPIDER_BIN must name the spider binary (ctest sets it)');
 
-// Starts spider with extra args; resolves once it logs its URL. StatsD
-// listens on an ephemeral UDP port unless args say otherwise (statsdPort).
+// Starts spider with extra args; resolves once it logs its URL. StatsD and
+// the OTLP port listen on ephemeral ports unless args say otherwise
+// (statsdPort, otlpPort).
 export function startSpider(args = [], env = {}) {
   return new Promise((resolve, reject) => {
     const statsd = args.includes('--statsd-listen') ? [] : ['--statsd-listen', '127.0.0.1:0'];
-    const proc = spawn(BIN, ['--listen', '127.0.0.1:0', ...statsd, ...args], {
+    const otlp = args.includes('--otlp-listen') ? [] : ['--otlp-listen', '127.0.0.1:0'];
+    const proc = spawn(BIN, ['--listen', '127.0.0.1:0', ...statsd, ...otlp, ...args], {
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -25,10 +27,12 @@ export function startSpider(args = [], env = {}) {
         clearTimeout(timer);
         proc.port = Number(m[1]);
         const udp = log.match(/statsd listening on udp:\/\/127\.0\.0\.1:(\d+)/);
+        const otlpPort = log.match(/OTLP\/HTTP receiver at http:\/\/127\.0\.0\.1:(\d+)/);
         resolve({
           proc,
           port: proc.port,
           statsdPort: udp ? Number(udp[1]) : undefined,
+          otlpPort: otlpPort ? Number(otlpPort[1]) : undefined,
           url: `http://127.0.0.1:${proc.port}`,
           log: () => log,
           stop: () => stopSpider(proc),

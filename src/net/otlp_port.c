@@ -1,0 +1,452 @@
+/* otlp_port.c - the OTLP/HTTP port (see otlp_port.h). */
+#include "otlp_port.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../api/otlp.h"
+#include "../core/clock.h"
+#include "../core/h1req.h"
+#include "../http/http.h"
+#include "bind.h"
+
+#define OTLP_READ_CHUNK  (64 * 1024)
+#define OTLP_READS_MAX   16 /* reads per wakeup: a fast sender cannot hold the loop */
+#define OTLP_ACCEPTS_MAX 64 /* accepts per wakeup */
+#define OTLP_TRACES_PATH "/v1/traces"
+
+typedef enum otlp_phase {
+    OTLP_IDLE, /* between requests: --keepalive-timeout */
+    OTLP_HEAD, /* a request's head is arriving: --header-timeout */
+    OTLP_BODY, /* its body is arriving: --body-timeout */
+    OTLP_ANSWERING,
+} otlp_phase_t;
+
+typedef struct otlp_conn {
+    struct lws *wsi;
+    int listener;
+    struct otlp_conn *prev, *next; /* app->otlp_conns (connections only) */
+    otlp_phase_t phase;
+    int64_t deadline_mono_ms;
+    h1req_t req;
+    int head_checked;
+    int upload; /* OTLP_PROTOBUF or OTLP_JSON */
+    int gzip;
+    buf_t body;
+    uint64_t counted; /* bytes of body counted in app->receiving_bytes */
+    buf_t out;
+    size_t out_sent;
+    int close_after;
+    buf_t pending; /* bytes read while an answer was leaving: the next request's */
+    int requests;  /* answered on this connection */
+} otlp_conn_t;
+
+size_t otlp_port_size(void)
+{
+    return sizeof(otlp_conn_t);
+}
+
+static app_t *otlp_app(struct lws *wsi)
+{
+    return lws_context_user(lws_get_context(wsi));
+}
+
+int otlp_port_open(app_t *app, struct lws_vhost *vhost, char *err, size_t err_len)
+{
+    if (!app->cfg.otlp_listen.enabled)
+        return 0;
+    net_bound_t b;
+    int rc = net_bind_endpoint(&app->cfg.otlp_listen, SOCK_STREAM, "OTLP", "otlp-listen", &b, err,
+                               err_len);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
+    app->otlp_adopting_listener = 1;
+    rc = net_adopt(vhost, b.fd, OTLP_PROTOCOL, err, err_len);
+    app->otlp_adopting_listener = 0;
+    if (rc != 0)
+        return -1;
+    fprintf(stderr, "spider: OTLP/HTTP receiver at http://%s:%d/v1/traces\n", b.url_host, b.port);
+    return 0;
+}
+
+static void otlp_set_phase(app_t *app, otlp_conn_t *c, otlp_phase_t phase)
+{
+    int64_t ms = phase == OTLP_HEAD   ? app->cfg.header_timeout_ms
+                 : phase == OTLP_BODY ? app->cfg.body_timeout_ms
+                 : phase == OTLP_IDLE ? app->cfg.keepalive_timeout_ms
+                                      : app->cfg.stall_timeout_ms;
+    c->phase = phase;
+    c->deadline_mono_ms = clock_mono_ms() + ms;
+}
+
+/* Gives back what the body counted against --ingest-buffer. */
+static void otlp_uncount(app_t *app, otlp_conn_t *c)
+{
+    app->receiving_bytes -= c->counted;
+    c->counted = 0;
+}
+
+static const char *otlp_reason_phrase(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 421:
+        return "Misdirected Request";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    case 505:
+        return "HTTP Version Not Supported";
+    }
+    return "Error";
+}
+
+/* Writes what is left of c->out. Returns 0 when all of it left, 1 when the
+ * socket is full (POLLOUT requested, reading paused), -1 on an error. */
+static int otlp_flush(otlp_conn_t *c)
+{
+    int fd = lws_get_socket_fd(c->wsi);
+    while (c->out_sent < c->out.len) {
+        ssize_t w = send(fd, c->out.p + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
+        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            lws_rx_flow_control(c->wsi, 0);
+            lws_callback_on_writable(c->wsi);
+            return 1;
+        }
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        c->out_sent += (size_t)w;
+    }
+    buf_reset(&c->out);
+    c->out_sent = 0;
+    return 0;
+}
+
+/* Queues a whole answer (head and body) and writes what the socket takes. */
+static void otlp_answer(app_t *app, otlp_conn_t *c, int status, const char *type, const char *body,
+                        size_t body_len, const char *extra)
+{
+    buf_t head;
+    buf_init(&head);
+    buf_printf(&head,
+               "HTTP/1.1 %d %s\r\nServer: spider\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s"
+               "\r\n",
+               status, otlp_reason_phrase(status), type, body_len, extra ? extra : "",
+               c->close_after ? "Connection: close\r\n" : "");
+    buf_append(&c->out, head.p, head.len);
+    buf_append(&c->out, body, body_len);
+    buf_dispose(&head);
+    otlp_uncount(app, c);
+    otlp_set_phase(app, c, OTLP_ANSWERING);
+}
+
+/* A refusal: a JSON error, counted by reason. */
+static void otlp_refuse(app_t *app, otlp_conn_t *c, int status, http_refusal_t why,
+                        const char *message, const char *extra, int close)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_append_cstr(&b, "{\"error\":");
+    buf_json_string(&b, message, strlen(message));
+    buf_append_cstr(&b, "}");
+    app->metrics.http_refused[why]++;
+    c->close_after |= close;
+    otlp_answer(app, c, status, "application/json", b.p, b.len, extra);
+    buf_dispose(&b);
+}
+
+static int otlp_header_is(const char *value, const char *want)
+{
+    size_t n = strlen(want);
+    return strncasecmp(value, want, n) == 0 &&
+           (value[n] == '\0' || value[n] == ';' || value[n] == ' ');
+}
+
+/* The head is complete: the policy of the main port, then the route.
+ * Returns 0 to read on, 1 when an answer was queued. */
+static int otlp_check_head(app_t *app, otlp_conn_t *c)
+{
+    h1req_t *r = &c->req;
+    c->head_checked = 1;
+    app->metrics.http_requests++;
+    if (!hostallow_host_ok(&app->hosts, r->host, strlen(r->host))) {
+        otlp_refuse(app, c, 421, HTTP_REFUSED_HOST,
+                    "this server does not answer to that Host (see --allow-host)", NULL, 1);
+        return 1;
+    }
+    size_t path_n = strcspn(r->target, "?");
+    if (path_n != strlen(OTLP_TRACES_PATH) || memcmp(r->target, OTLP_TRACES_PATH, path_n) != 0) {
+        otlp_refuse(app, c, 404, HTTP_REFUSED_NOT_FOUND,
+                    "not found: this port serves POST /v1/traces", NULL, 1);
+        return 1;
+    }
+    if (strcmp(r->method, "POST") != 0) {
+        otlp_refuse(app, c, 405, HTTP_REFUSED_METHOD, "only POST is allowed here",
+                    "Allow: POST\r\n", 1);
+        return 1;
+    }
+    if (otlp_header_is(r->content_type, "application/x-protobuf")) {
+        c->upload = OTLP_PROTOBUF;
+    } else if (otlp_header_is(r->content_type, "application/json")) {
+        c->upload = OTLP_JSON;
+    } else {
+        otlp_refuse(app, c, 415, HTTP_REFUSED_MEDIA_TYPE,
+                    "Content-Type must be application/x-protobuf or application/json", NULL, 1);
+        return 1;
+    }
+    c->gzip = strcasecmp(r->content_encoding, "gzip") == 0;
+    if (!c->gzip && r->content_encoding[0] && strcasecmp(r->content_encoding, "identity") != 0) {
+        otlp_refuse(app, c, 415, HTTP_REFUSED_MEDIA_TYPE,
+                    "Content-Encoding must be gzip or identity", NULL, 1);
+        return 1;
+    }
+    if (r->has_length && r->content_length > app->cfg.ingest_buffer - app->receiving_bytes) {
+        otlp_refuse(app, c, 503, HTTP_REFUSED_BUSY,
+                    "too many request bodies being received at once (--ingest-buffer); retry "
+                    "shortly",
+                    "Retry-After: 1\r\n", 1);
+        return 1;
+    }
+    if (r->expect_continue) {
+        /* 25 bytes on a connection with nothing else to send: the socket
+         * takes them (if not, the client is broken: close). */
+        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        if (send(lws_get_socket_fd(c->wsi), cont, sizeof cont - 1, MSG_NOSIGNAL) !=
+            (ssize_t)(sizeof cont - 1)) {
+            c->close_after = 2;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            return 1;
+        }
+    }
+    otlp_set_phase(app, c, OTLP_BODY);
+    return 0;
+}
+
+/* A whole request: apply it and queue the answer. */
+static void otlp_complete(app_t *app, otlp_conn_t *c)
+{
+    buf_t answer;
+    buf_init(&answer);
+    const char *type;
+    int status = otlp_handle_upload(app->store, &app->metrics, (otlp_encoding_t)c->upload, c->gzip,
+                                    (size_t)app->cfg.max_body, (const uint8_t *)c->body.p,
+                                    c->body.len, clock_wall_ms(), &answer, &type);
+    buf_reset(&c->body);
+    c->close_after |= !c->req.keep_alive;
+    otlp_answer(app, c, status, type, answer.p, answer.len, NULL);
+    buf_dispose(&answer);
+    c->requests++;
+}
+
+/* Feeds (p, n) to the request reader until an answer is queued; what is
+ * left waits in c->pending. */
+static void otlp_consume(app_t *app, otlp_conn_t *c, const char *p, size_t n)
+{
+    while (n > 0 && c->out.len == 0 && !c->close_after) {
+        if (c->phase == OTLP_IDLE) {
+            h1req_init(&c->req, OTLP_PORT_MAX_HEAD, (size_t)app->cfg.max_body);
+            c->head_checked = 0;
+            buf_reset(&c->body);
+            otlp_set_phase(app, c, OTLP_HEAD);
+        }
+        size_t before = c->body.len;
+        size_t used = h1req_feed(&c->req, p, n, &c->body);
+        p += used;
+        n -= used;
+        /* Bodies being received count against --ingest-buffer as they grow
+         * (a chunked one has no length to reserve up front). */
+        c->counted += c->body.len - before;
+        app->receiving_bytes += c->body.len - before;
+        if (c->req.state == H1REQ_ERROR) {
+            otlp_refuse(app, c, c->req.status,
+                        c->req.status == 413 ? HTTP_REFUSED_TOO_LARGE : HTTP_REFUSED_BAD_HEADER,
+                        c->req.message, NULL, 1);
+            break;
+        }
+        if (app->receiving_bytes > app->cfg.ingest_buffer) {
+            otlp_refuse(app, c, 503, HTTP_REFUSED_BUSY,
+                        "too many request bodies being received at once (--ingest-buffer); retry "
+                        "shortly",
+                        "Retry-After: 1\r\n", 1);
+            break;
+        }
+        if (c->req.state >= H1REQ_BODY && !c->head_checked && otlp_check_head(app, c))
+            break;
+        if (c->req.state == H1REQ_DONE)
+            otlp_complete(app, c);
+    }
+    if (n > 0 && !c->close_after)
+        buf_append(&c->pending, p, n); /* at most one read: reading pauses while answering */
+}
+
+/* The answer left: go on with what was read meanwhile, or close. Returns
+ * -1 to close the connection. */
+static int otlp_after_answer(app_t *app, otlp_conn_t *c)
+{
+    if (c->close_after)
+        return -1;
+    otlp_set_phase(app, c, OTLP_IDLE);
+    lws_rx_flow_control(c->wsi, 1);
+    if (c->pending.len) {
+        buf_t next = c->pending;
+        buf_init(&c->pending);
+        otlp_consume(app, c, next.p, next.len);
+        buf_dispose(&next);
+    }
+    if (c->out.len) {
+        int rc = otlp_flush(c);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            return otlp_after_answer(app, c);
+    }
+    return 0;
+}
+
+static int otlp_read(app_t *app, otlp_conn_t *c)
+{
+    int fd = lws_get_socket_fd(c->wsi);
+    char chunk[OTLP_READ_CHUNK];
+    for (int i = 0; i < OTLP_READS_MAX && c->out.len == 0; i++) {
+        ssize_t got = recv(fd, chunk, sizeof chunk, 0);
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return 0;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return -1; /* the client left (or a reset) */
+        otlp_consume(app, c, chunk, (size_t)got);
+        if (c->out.len) {
+            int rc = otlp_flush(c);
+            if (rc < 0)
+                return -1;
+            if (rc == 0 && otlp_after_answer(app, c) < 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static void otlp_accept(app_t *app, struct lws *listener)
+{
+    int lfd = lws_get_socket_fd(listener);
+    for (int i = 0; i < OTLP_ACCEPTS_MAX; i++) {
+        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return;
+        if ((uint64_t)app->metrics.http_connections >= app->cfg.max_connections) {
+            app->metrics.http_connections_refused++;
+            close(fd);
+            continue;
+        }
+        char err[128];
+        net_adopt(lws_get_vhost(listener), fd, OTLP_PROTOCOL, err, sizeof err);
+    }
+}
+
+void otlp_port_expire(app_t *app, int64_t now_mono_ms)
+{
+    for (otlp_conn_t *c = app->otlp_conns; c; c = c->next) {
+        if (c->deadline_mono_ms > now_mono_ms || c->close_after == 2)
+            continue;
+        /* Counted as on the main port; an idle keep-alive connection and a
+         * client that does not read its answer (--stall-timeout) are closed
+         * without a count of their own. */
+        if ((c->phase == OTLP_HEAD || c->phase == OTLP_IDLE) && c->requests == 0)
+            app->metrics.http_closed_without_request++;
+        else if (c->phase == OTLP_BODY)
+            app->metrics.http_refused[HTTP_REFUSED_BODY_TIMEOUT]++;
+        c->close_after = 2; /* closing: lws calls RAW_CLOSE_FILE soon */
+        lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+}
+
+int otlp_port_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                       size_t len)
+{
+    app_t *app = otlp_app(wsi);
+    otlp_conn_t *c = user;
+    (void)in;
+    (void)len;
+    switch (reason) {
+    case LWS_CALLBACK_RAW_ADOPT_FILE:
+        memset(c, 0, sizeof *c);
+        c->wsi = wsi;
+        /* The listen socket (otlp_port_open says so); lws announced it to
+         * the HTTP protocol as a connection (WSI_CREATE): it is not one. */
+        c->listener = app->otlp_adopting_listener;
+        if (c->listener) {
+            http_mark_upgraded(wsi);
+            return 0;
+        }
+        /* A connection: counted in --max-connections like the main port's. */
+        http_mark_request_head(wsi);
+        buf_init(&c->body);
+        buf_init(&c->out);
+        buf_init(&c->pending);
+        c->next = app->otlp_conns;
+        if (c->next)
+            c->next->prev = c;
+        app->otlp_conns = c;
+        otlp_set_phase(app, c, OTLP_IDLE);
+        c->deadline_mono_ms = clock_mono_ms() + app->cfg.header_timeout_ms;
+        return 0;
+    case LWS_CALLBACK_RAW_RX_FILE:
+        if (c->listener) {
+            otlp_accept(app, wsi);
+            return 0;
+        }
+        if (c->close_after == 2)
+            return 0;
+        return otlp_read(app, c);
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        if (c->listener || c->close_after == 2)
+            return 0;
+        {
+            int rc = otlp_flush(c);
+            if (rc < 0)
+                return -1;
+            return rc == 0 ? otlp_after_answer(app, c) : 0;
+        }
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (c->listener)
+            return 0;
+        otlp_uncount(app, c);
+        if (c->prev)
+            c->prev->next = c->next;
+        else if (app->otlp_conns == c)
+            app->otlp_conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        buf_dispose(&c->body);
+        buf_dispose(&c->out);
+        buf_dispose(&c->pending);
+        return 0;
+    default:
+        return 0;
+    }
+}
