@@ -73,32 +73,46 @@ static void check_line(const char *p, size_t n)
 }
 
 /* The whole datagram through the ingest door into a small store: every
- * line is counted once, as a value kept or refused, or as ignored, and no
- * key the door builds breaks the store's invariants (ASan/UBSan watch). */
+ * line is counted once, as a value kept or refused, or as ignored, the key
+ * cache changes nothing, and no key the door builds breaks the store's
+ * invariants (ASan/UBSan watch). */
 static void check_feed(const char *p, size_t n)
 {
-    static store_t *store;
-    if (!store) {
+    /* Two stores fed the same inputs, one through the key cache (twice, so
+     * that it hits), one without: the outcomes must agree. */
+    static store_t *plain, *cached;
+    static statsd_keycache_t cache;
+    if (!plain) {
         store_config_t cfg = {
             .window_s = 60, .raw_per_second = 4, .max_series = 64, .memory_limit = 8u << 20};
-        store = store_new(&cfg);
+        plain = store_new(&cfg);
+        cached = store_new(&cfg);
     }
-    ingest_counts_t counts;
-    statsd_counts_t sc;
-    memset(&counts, 0, sizeof counts);
-    memset(&sc, 0, sizeof sc);
-    ingest_sink_t sink = {
-        .store = store, .counts = &counts, .protocol = INGEST_STATSD, .now_ms = 1764160000000LL};
-    statsd_feed_datagram(&sink, &sc, p, n);
-    uint64_t outcomes = counts.accepted[INGEST_STATSD];
+    ingest_counts_t a, b;
+    statsd_counts_t sa, sb;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    memset(&sa, 0, sizeof sa);
+    memset(&sb, 0, sizeof sb);
+    ingest_sink_t sink_a = {
+        .store = plain, .counts = &a, .protocol = INGEST_STATSD, .now_ms = 1764160000000LL};
+    ingest_sink_t sink_b = sink_a;
+    sink_b.store = cached;
+    sink_b.counts = &b;
+    for (int round = 0; round < 2; round++) {
+        statsd_feed_datagram(&sink_a, &sa, NULL, p, n);
+        statsd_feed_datagram(&sink_b, &sb, &cache, p, n);
+    }
+    CHECK(memcmp(&a, &b, sizeof a) == 0 && memcmp(&sa, &sb, sizeof sa) == 0);
+    uint64_t outcomes = a.accepted[INGEST_STATSD];
     for (int r = 0; r < INGEST_REJECT_COUNT; r++)
-        outcomes += counts.rejected[INGEST_STATSD][r];
+        outcomes += a.rejected[INGEST_STATSD][r];
     for (int k = 0; k < STATSD_KIND_COUNT; k++)
-        outcomes += sc.ignored[k];
-    CHECK(sc.datagrams == 1 && sc.bytes == n);
-    CHECK(outcomes >= sc.lines); /* a latency line may hold several values */
+        outcomes += sa.ignored[k];
+    CHECK(sa.datagrams == 2 && sa.bytes == 2 * n);
+    CHECK(outcomes >= sa.lines); /* a latency line may hold several values */
     for (int p2 = 0; p2 < INGEST_PROTOCOL_COUNT; p2++)
-        CHECK(p2 == INGEST_STATSD || counts.accepted[p2] == 0);
+        CHECK(p2 == INGEST_STATSD || a.accepted[p2] == 0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

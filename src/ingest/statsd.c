@@ -8,6 +8,7 @@
 #include "statsd.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,41 +35,79 @@ static int statsd_digit(char c)
     return c >= '0' && c <= '9';
 }
 
-/* Is [p, p + n) a decimal number: [+-] digits [. digits] [e [+-] digits],
- * with at least one digit before the exponent? */
-static int statsd_number_grammar(const char *p, size_t n)
+/* Powers of ten that are exact doubles (5^22 < 2^53). */
+static const double statsd_pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Checks that [p, p + n) is a decimal number, [+-] digits [. digits]
+ * [e [+-] digits] with at least one digit before the exponent, and reads
+ * it as mant * 10^exp10 when that is exact in the fast path's terms (at
+ * most 15 significant digits, |exponent| small): *fast is then 1. */
+static int statsd_number_scan(const char *p, size_t n, int *negative, uint64_t *mant, int *exp10,
+                              int *fast)
 {
-    size_t i = 0, digits = 0;
+    size_t i = 0, digits = 0, significant = 0;
+    int frac = 0, exp = 0;
+    *mant = 0;
+    *negative = i < n && p[i] == '-';
     if (i < n && (p[i] == '+' || p[i] == '-'))
         i++;
-    while (i < n && statsd_digit(p[i]))
-        i++, digits++;
+    for (; i < n && statsd_digit(p[i]); i++, digits++)
+        if (significant || p[i] != '0') {
+            significant++;
+            if (significant <= 19)
+                *mant = *mant * 10 + (uint64_t)(p[i] - '0');
+        }
     if (i < n && p[i] == '.') {
-        i++;
-        while (i < n && statsd_digit(p[i]))
-            i++, digits++;
+        for (i++; i < n && statsd_digit(p[i]); i++, digits++, frac++)
+            if (significant || p[i] != '0') {
+                significant++;
+                if (significant <= 19)
+                    *mant = *mant * 10 + (uint64_t)(p[i] - '0');
+            }
     }
     if (!digits)
-        return 0;
+        return -1;
     if (i < n && (p[i] == 'e' || p[i] == 'E')) {
         i++;
+        int exp_negative = i < n && p[i] == '-';
         if (i < n && (p[i] == '+' || p[i] == '-'))
             i++;
         size_t exp_digits = 0;
-        while (i < n && statsd_digit(p[i]))
-            i++, exp_digits++;
+        for (; i < n && statsd_digit(p[i]); i++, exp_digits++)
+            if (exp < 10000)
+                exp = exp * 10 + (p[i] - '0');
         if (!exp_digits)
-            return 0;
+            return -1;
+        if (exp_negative)
+            exp = -exp;
     }
-    return i == n;
+    if (i != n)
+        return -1;
+    *exp10 = exp - frac;
+    /* Clinger's fast path: an exact mantissa (< 2^53) times or over an
+     * exact power of ten is correctly rounded by one IEEE operation. */
+    *fast = significant <= 15 && *exp10 >= -22 && *exp10 <= 22;
+    return 0;
 }
 
-/* Converts a number literal; 0, or -1 if it is not one or not finite. */
+/* Converts a number literal; 0, or -1 if it is not one or not finite. The
+ * common literal (12.345) takes the exact fast path; others strtod. */
 static int statsd_number(const char *p, size_t n, double *out)
 {
-    char buf[STATSD_NUMBER_MAX + 1];
-    if (n == 0 || n > STATSD_NUMBER_MAX || !statsd_number_grammar(p, n))
+    int negative, exp10, fast;
+    uint64_t mant;
+    if (n == 0 || n > STATSD_NUMBER_MAX ||
+        statsd_number_scan(p, n, &negative, &mant, &exp10, &fast) != 0)
         return -1;
+    if (fast) {
+        double v = (double)mant;
+        v = exp10 < 0 ? v / statsd_pow10[-exp10] : v * statsd_pow10[exp10];
+        *out = negative && v != 0 ? -v : v; /* "-0" is 0, as in the JSON batch */
+        return 0;
+    }
+    char buf[STATSD_NUMBER_MAX + 1];
     memcpy(buf, p, n);
     buf[n] = '\0';
     double v = strtod(buf, NULL);

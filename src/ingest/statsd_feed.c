@@ -43,7 +43,47 @@ static void statsd_feed_key(ingest_key_t *key, const statsd_line_t *line)
     ingest_key_from_builder(key, &b);
 }
 
-static void statsd_feed_line(ingest_sink_t *sink, statsd_counts_t *counts, slice_t text)
+/* The key of a line, from the cache when its (name, tags) were seen. */
+static const ingest_key_t *statsd_feed_cached_key(statsd_keycache_t *cache, ingest_key_t *scratch,
+                                                  const statsd_line_t *line)
+{
+    size_t raw_n = line->name.n + line->tags.n;
+    if (!cache || raw_n > STATSD_KEYCACHE_RAW) {
+        statsd_feed_key(scratch, line);
+        return scratch;
+    }
+    /* FNV-1a over name, a separator, and tags. */
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < line->name.n; i++)
+        h = (h ^ (unsigned char)line->name.p[i]) * 16777619u;
+    h = (h ^ '|') * 16777619u;
+    for (size_t i = 0; i < line->tags.n; i++)
+        h = (h ^ (unsigned char)line->tags.p[i]) * 16777619u;
+    statsd_keycache_slot_t *s = &cache->slot[h % STATSD_KEYCACHE_SLOTS];
+    /* (an empty slice may have a NULL pointer: memcmp/memcpy only with bytes) */
+    if (s->name_n == line->name.n && s->tags_n == line->tags.n &&
+        memcmp(s->raw, line->name.p, line->name.n) == 0 &&
+        (!line->tags.n || memcmp(s->raw + line->name.n, line->tags.p, line->tags.n) == 0))
+        return &s->key;
+    statsd_feed_key(&s->key, line);
+    /* A refused key has no bytes worth keeping (its slice is unspecified);
+     * one that points elsewhere than its buffer is copied in to be kept. */
+    if (s->key.reject != INGEST_OK) {
+        s->key.key = slice_make(s->key.buf, 0);
+    } else if (s->key.key.p != s->key.buf) {
+        memcpy(s->key.buf, s->key.key.p, s->key.key.n);
+        s->key.key.p = s->key.buf;
+    }
+    memcpy(s->raw, line->name.p, line->name.n);
+    if (line->tags.n)
+        memcpy(s->raw + line->name.n, line->tags.p, line->tags.n);
+    s->name_n = (uint16_t)line->name.n;
+    s->tags_n = (uint16_t)line->tags.n;
+    return &s->key;
+}
+
+static void statsd_feed_line(ingest_sink_t *sink, statsd_counts_t *counts, statsd_keycache_t *cache,
+                             slice_t text)
 {
     statsd_line_t line;
     statsd_error_t e = statsd_parse_line(text.p, text.n, &line);
@@ -61,15 +101,16 @@ static void statsd_feed_line(ingest_sink_t *sink, statsd_counts_t *counts, slice
     uint32_t weight = (uint32_t)lround(1.0 / line.rate);
     if (weight == 0)
         weight = 1;
-    ingest_key_t key;
-    statsd_feed_key(&key, &line);
+    ingest_key_t scratch;
+    const ingest_key_t *key = statsd_feed_cached_key(cache, &scratch, &line);
     slice_t values = line.values;
     double v;
     while (statsd_next_value(&values, &v))
-        ingest_record(sink, &key, 0, 0, v, weight);
+        ingest_record(sink, key, 0, 0, v, weight);
 }
 
-void statsd_feed_datagram(ingest_sink_t *sink, statsd_counts_t *counts, const char *p, size_t n)
+void statsd_feed_datagram(ingest_sink_t *sink, statsd_counts_t *counts, statsd_keycache_t *cache,
+                          const char *p, size_t n)
 {
     const char *cursor = p, *end = p + n;
     slice_t line;
@@ -77,6 +118,6 @@ void statsd_feed_datagram(ingest_sink_t *sink, statsd_counts_t *counts, const ch
     counts->bytes += n;
     while (statsd_next_line(&cursor, end, &line)) {
         counts->lines++;
-        statsd_feed_line(sink, counts, line);
+        statsd_feed_line(sink, counts, cache, line);
     }
 }

@@ -36,8 +36,27 @@ typedef struct statsd_counts {
     uint64_t ignored[STATSD_KIND_COUNT]; /* [STATSD_LATENCY] unused */
 } statsd_counts_t;
 
+/* Keys already built, by the raw name and tags that made them: a key is a
+ * pure function of those bytes, and a StatsD client sends the same few
+ * again and again, so the label work (sorting, escaping, the name rule) is
+ * done once per distinct (name, tags), not per line. Direct-mapped; a
+ * name and tags longer than STATSD_KEYCACHE_RAW bytes are not cached. */
+#define STATSD_KEYCACHE_SLOTS 256
+#define STATSD_KEYCACHE_RAW   240
+
+typedef struct statsd_keycache_slot {
+    uint16_t name_n, tags_n; /* name_n 0: empty slot */
+    char raw[STATSD_KEYCACHE_RAW];
+    ingest_key_t key; /* key.key points into key.buf when cached */
+} statsd_keycache_slot_t;
+
+typedef struct statsd_keycache {
+    statsd_keycache_slot_t slot[STATSD_KEYCACHE_SLOTS];
+} statsd_keycache_t;
+
 /* Feeds one datagram (p, n) to the sink (whose protocol should be
- * INGEST_STATSD). O(n). */
-void statsd_feed_datagram(ingest_sink_t *sink, statsd_counts_t *counts, const char *p, size_t n);
+ * INGEST_STATSD). cache may be NULL (no cache). O(n). */
+void statsd_feed_datagram(ingest_sink_t *sink, statsd_counts_t *counts, statsd_keycache_t *cache,
+                          const char *p, size_t n);
 
 #endif

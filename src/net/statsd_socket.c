@@ -26,6 +26,7 @@ struct statsd_rx {
     char control[STATSD_SOCKET_BATCH][CMSG_SPACE(sizeof(uint32_t))];
     char data[STATSD_SOCKET_BATCH][STATSD_SOCKET_DATAGRAM];
     char unix_path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* "" = none */
+    statsd_keycache_t keys;
 };
 
 /* Per socket (lws' per-session data): the last drop count it reported. */
@@ -184,7 +185,8 @@ static void statsd_socket_drain(app_t *app, struct lws *wsi, statsd_sock_t *sock
                 app->metrics.statsd_truncated++; /* its last line is cut: none of it is trusted */
                 continue;
             }
-            statsd_feed_datagram(&sink, &app->metrics.statsd, rx->data[i], rx->msgs[i].msg_len);
+            statsd_feed_datagram(&sink, &app->metrics.statsd, &rx->keys, rx->data[i],
+                                 rx->msgs[i].msg_len);
         }
         taken += n;
         if (n < STATSD_SOCKET_BATCH)

@@ -15,7 +15,7 @@ test('--help lists every flag with its variable and default; --version', () => {
   assert.equal(h.status, 0);
   for (const flag of ['listen', 'window', 'raw-per-second', 'max-series', 'memory-limit', 'max-body', 'ingest-buffer', 'answer-buffer',
     'header-timeout', 'body-timeout', 'keepalive-timeout', 'max-connections', 'allow-host', 'statsd-listen',
-    'statsd-unix', 'statsd-buffer']) {
+    'statsd-unix', 'statsd-buffer', 'otlp-listen']) {
     assert.match(h.stdout, new RegExp(`--${flag} +SPIDER_${flag.toUpperCase().replace(/-/g, '_')}`));
   }
   assert.match(h.stdout, /\(default 30m\)/);

@@ -1,6 +1,7 @@
 // The snippets of docs/clients.md marked "run by the tests" are run here,
 // as written, against a real spider: only the ports are swapped for the
-// test's own (8080 -> the HTTP port, 8125 -> the StatsD port).
+// test's own (8080 -> the HTTP port, 8125 -> the StatsD port, 4318 -> the
+// OTLP port).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -21,6 +22,8 @@ const expected = {
   'docs.hotshots{route="/pay"}': 2,
   'docs.python.statsd': 2,
   'docs.shell{env="prod"}': 2,
+  'docs.otel.render{service="docs-node"}': 3,
+  'docs.otel.curl{service="docs-curl"}': 1,
 };
 
 let spider;
@@ -37,12 +40,13 @@ after(async () => {
 });
 
 test('docs/clients.md has the snippets this test knows', () => {
-  assert.equal(snippets.length, 6, snippets.map((s) => s.lang).join(','));
+  assert.equal(snippets.length, 8, snippets.map((s) => s.lang).join(','));
 });
 
 test('every runnable snippet of docs/clients.md works as written', async () => {
   for (const [i, s] of snippets.entries()) {
-    const code = s.code.replaceAll('8080', String(spider.port)).replaceAll('8125', String(spider.statsdPort));
+    const code = s.code.replaceAll('8080', String(spider.port)).replaceAll('8125', String(spider.statsdPort))
+      .replaceAll('4318', String(spider.otlpPort));
     const opts = { cwd: dir, timeout: 20000, stdio: ['ignore', 'pipe', 'pipe'] };
     if (s.lang === 'node') {
       const file = path.join(dir, `snippet-${i}.mjs`);

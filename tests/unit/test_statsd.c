@@ -4,10 +4,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "../support/test_rng.h"
 #include "ingest/statsd.h"
 
 static statsd_line_t line;
@@ -152,6 +155,68 @@ static void test_lines_of_a_datagram(void **state)
     assert_int_equal(statsd_next_line(&cur, end, &l), 0);
 }
 
+/* Every value reads exactly as strtod reads it (correctly rounded), on the
+ * fast path (up to 15 significant digits, small exponents) and off it. */
+static void test_values_are_exact(void **state)
+{
+    (void)state;
+    test_rng_t rng = {TEST_RNG_XORSHIFT64_STAR, 5};
+    static const char *const fixed[] = {"0",
+                                        "-0",
+                                        "0.1",
+                                        "12.345",
+                                        "1e22",
+                                        "1e23",
+                                        "9007199254740993",
+                                        "123456789012345678901234",
+                                        "0.000001",
+                                        "1.7976931348623157e308",
+                                        "4.9e-324",
+                                        "1e-400",
+                                        "00012.50",
+                                        "+3.25",
+                                        "1.",
+                                        ".5",
+                                        "1e+2"};
+    char literal[80], text[128];
+    for (size_t i = 0; i < 20000 + sizeof fixed / sizeof fixed[0]; i++) {
+        if (i < sizeof fixed / sizeof fixed[0]) {
+            snprintf(literal, sizeof literal, "%s", fixed[i]);
+        } else {
+            /* digits, a point somewhere, sometimes an exponent */
+            int digits = 1 + (int)(test_rng_next(&rng) % 20),
+                point = (int)(test_rng_next(&rng) % (digits + 1));
+            size_t k = 0;
+            for (int d = 0; d < digits; d++) {
+                if (d == point && d > 0)
+                    literal[k++] = '.';
+                literal[k++] = (char)('0' + test_rng_next(&rng) % 10);
+            }
+            if (test_rng_next(&rng) % 3 == 0)
+                k += (size_t)snprintf(literal + k, sizeof literal - k, "e%d",
+                                      (int)(test_rng_next(&rng) % 60) - 30);
+            literal[k] = '\0';
+        }
+        snprintf(text, sizeof text, "x:%s|ms", literal);
+        statsd_line_t l;
+        statsd_error_t e = statsd_parse_line(text, strlen(text), &l);
+        double want = strtod(literal, NULL);
+        int valid = isfinite(want); /* every literal here is in the grammar ("1.", ".5" too) */
+        if (!valid) {
+            assert_int_not_equal(e, STATSD_OK);
+            continue;
+        }
+        if (e != STATSD_OK)
+            fail_msg("%s refused", literal);
+        double got;
+        assert_true(statsd_next_value(&l.values, &got));
+        if (want == 0)
+            want = 0; /* -0 reads as 0 */
+        if (memcmp(&got, &want, sizeof got) != 0)
+            fail_msg("%s: %.17g, strtod %.17g", literal, got, want);
+    }
+}
+
 static void test_never_reads_past_the_line(void **state)
 {
     (void)state;
@@ -169,6 +234,7 @@ int main(void)
         cmocka_unit_test(test_packed_rate_tags_and_skipped_fields),
         cmocka_unit_test(test_other_kinds),
         cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_values_are_exact),
         cmocka_unit_test(test_lines_of_a_datagram),
         cmocka_unit_test(test_never_reads_past_the_line),
     };
