@@ -8,7 +8,7 @@ seconds=${2:-10}
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-"$spider" --listen 127.0.0.1:0 --statsd-listen off --max-body 8MiB 2>"$dir/log" &
+"$spider" --listen 127.0.0.1:0 --statsd-listen off --otlp-listen off --max-body 8MiB 2>"$dir/log" &
 pid=$!
 for _ in $(seq 50); do
   port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$dir/log" | grep -o '[0-9]*$' || true)

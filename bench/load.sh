@@ -21,7 +21,7 @@ stop() { [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null; pi
 trap 'stop; rm -f "$json" "$log"' EXIT
 
 start() {
-  "$spider" --listen 127.0.0.1:0 --statsd-listen off "$@" 2>"$log" &
+  "$spider" --listen 127.0.0.1:0 --statsd-listen off --otlp-listen off "$@" 2>"$log" &
   pid=$!
   port=
   for _ in $(seq 100); do

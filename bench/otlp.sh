@@ -24,7 +24,7 @@ trap 'stop; rm -f "$json" "$log"' EXIT
 
 # A server with a StatsD listener binds 127.0.0.1:8125 by default: not here.
 no_statsd=()
-if "$spider" --help 2>&1 | grep -q -- '--statsd-listen'; then no_statsd=(--statsd-listen off); fi
+if grep -q -- '--statsd-listen' <<<"$("$spider" --help 2>&1)"; then no_statsd=(--statsd-listen off --otlp-listen off); fi
 
 start() {
   taskset -c 0 "$spider" --listen 127.0.0.1:0 "${no_statsd[@]}" 2>"$log" &

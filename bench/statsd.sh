@@ -24,7 +24,7 @@ stop() { if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/
 trap 'stop; rm -f "$json" "$log"' EXIT
 
 [ -x "$spider" ] && [ -x "$load" ] || { echo "statsd bench: no $spider or $load (build first)" >&2; exit 1; }
-if ! "$spider" --help 2>&1 | grep -q -- '--statsd-listen'; then
+if ! grep -q -- '--statsd-listen' <<<"$("$spider" --help 2>&1)"; then
   echo "statsd bench: spider has no --statsd-listen (the StatsD listener is not built in)" >&2
   exit 1
 fi
@@ -33,7 +33,7 @@ fi
 #   spider 0.1.0: listening on http://127.0.0.1:PORT/ (...)
 #   statsd listening on udp://127.0.0.1:PORT
 start() {
-  taskset -c 0 "$spider" --listen 127.0.0.1:0 --statsd-listen 127.0.0.1:0 2>"$log" &
+  taskset -c 0 "$spider" --listen 127.0.0.1:0 --statsd-listen 127.0.0.1:0 --otlp-listen off 2>"$log" &
   pid=$!
   http_port= statsd_port=
   for _ in $(seq 100); do

@@ -1076,7 +1076,7 @@ async function oneRequest(port, bytes, timeoutMs) {
 // ---------------------------------------------------------------- server
 class Server {
   async start() {
-    const args = ['--listen', '127.0.0.1:0', '--statsd-listen', 'off'];
+    const args = ['--listen', '127.0.0.1:0', '--statsd-listen', 'off', '--otlp-listen', 'off'];
     if (SECONDS > 1200) args.push('--window', '24h'); // the anchor must stay in the window
     this.log = '';
     this.scanned = 0;

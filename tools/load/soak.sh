@@ -70,7 +70,7 @@ if [ "$bounds" = 1 ]; then
 fi
 
 log=$(mktemp)
-"$spider" --listen 127.0.0.1:0 --statsd-listen off --window "$window" --memory-limit "${memory_limit_mib}MiB" \
+"$spider" --listen 127.0.0.1:0 --statsd-listen off --otlp-listen off --window "$window" --memory-limit "${memory_limit_mib}MiB" \
   --max-body "${max_body_mib}MiB" --ingest-buffer "${ingest_mib}MiB" \
   --answer-buffer "${answer_mib}MiB" --push-interval "${push_ms}ms" \
   --stall-timeout "${stall_s}s" --max-clients 1000 2>"$log" &
