@@ -33,6 +33,21 @@ after(async () => {
   await spider.stop();
 });
 
+// Ends one span per duration (ms, with µs precision), a µs apart, ending
+// agoMs before now; returns the durations as the server computes them from
+// the nanosecond times: (end - start) / 1e6.
+function endSpans(provider, name, ms, agoMs) {
+  const tracer = provider.getTracer('spider-test');
+  const nowNs = BigInt(Date.now() - agoMs) * 1000000n;
+  const hr = (ns) => [Number(ns / 1000000000n), Number(ns % 1000000000n)];
+  return ms.map((d, i) => {
+    const endNs = nowNs + BigInt(i) * 1000n;
+    const startNs = endNs - BigInt(Math.round(d * 1e6));
+    tracer.startSpan(name, { startTime: hr(startNs) }).end(hr(endNs));
+    return Number(endNs - startNs) / 1e6;
+  });
+}
+
 // Ends one span per duration (ms, with µs precision) at distinct times in
 // the last minute and posts them in requests of 512 spans, encoded by the
 // SDK. Returns the durations as the server computes them: (end - start) / 1e6.
@@ -42,16 +57,7 @@ async function exportSpans(encoding, service, name, ms, gzip = false) {
     resource: resourceFromAttributes({ 'service.name': service }),
     spanProcessors: [new SimpleSpanProcessor(memory)],
   });
-  const tracer = provider.getTracer('spider-test');
-  const nowNs = BigInt(Date.now() - 30000) * 1000000n;
-  const got = [];
-  ms.forEach((d, i) => {
-    const endNs = nowNs + BigInt(i) * 1000n;
-    const startNs = endNs - BigInt(Math.round(d * 1e6));
-    const hr = (ns) => [Number(ns / 1000000000n), Number(ns % 1000000000n)];
-    tracer.startSpan(name, { startTime: hr(startNs) }).end(hr(endNs));
-    got.push(Number(endNs - startNs) / 1e6);
-  });
+  const got = endSpans(provider, name, ms, 30000);
   await provider.forceFlush();
   const spans = memory.getFinishedSpans();
   assert.equal(spans.length, ms.length);
@@ -149,16 +155,7 @@ async function exportWith(exporter, service, name, ms) {
     resource: resourceFromAttributes({ 'service.name': service }),
     spanProcessors: [new BatchSpanProcessor(exporter, { maxExportBatchSize: 512, maxQueueSize: 100000 })],
   });
-  const tracer = provider.getTracer('spider-test');
-  const nowNs = BigInt(Date.now() - 20000) * 1000000n;
-  const got = [];
-  ms.forEach((d, i) => {
-    const endNs = nowNs + BigInt(i) * 1000n;
-    const startNs = endNs - BigInt(Math.round(d * 1e6));
-    const hr = (ns) => [Number(ns / 1000000000n), Number(ns % 1000000000n)];
-    tracer.startSpan(name, { startTime: hr(startNs) }).end(hr(endNs));
-    got.push(Number(endNs - startNs) / 1e6);
-  });
+  const got = endSpans(provider, name, ms, 20000);
   await provider.forceFlush();
   await provider.shutdown();
   return got;
