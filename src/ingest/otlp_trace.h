@@ -101,15 +101,8 @@
 #include <stdint.h>
 
 #include "../core/slice.h"
-
-/* Deepest nesting of JSON arrays and objects accepted (the top-level object
- * is depth 1). A request from an SDK needs about 15 (a span event attribute
- * holding an array); each level of nested kvlist/array values adds 2-3. */
-#define OTLP_JSON_MAX_DEPTH 32
-
-/* Longest decoded string accepted as a 64-bit integer in JSON when it has
- * escapes (a plain string or a number literal can be any length). */
-#define OTLP_JSON_NUMBER_MAX 64
+#include "otlp_common.h"
+#include "otlp_json.h" /* OTLP_JSON_MAX_DEPTH, OTLP_JSON_NUMBER_MAX */
 
 typedef struct otlp_span {
     slice_t name;      /* Span.name, bytes as sent (may be any bytes: the caller checks) */
@@ -123,11 +116,6 @@ typedef struct otlp_span {
  * into the input or into a scratch buffer); an empty slice has n == 0 and a
  * non-NULL p. */
 typedef void (*otlp_span_fn)(void *ctx, const otlp_span_t *span);
-
-typedef struct otlp_error {
-    size_t offset;       /* byte offset in the input where it stopped making sense */
-    const char *message; /* static English text naming what and where */
-} otlp_error_t;
 
 /* Decode an ExportTraceServiceRequest. All or nothing: the whole message is validated first; fn is
  * called for every span (in message order) only if it all decodes. Returns 0, or SPIDER_EINVAL
