@@ -3,7 +3,8 @@
 
 #include "../core/error.h"
 
-#define OTLP_SERVICE_NAME "service.name"
+#define OTLP_SERVICE_NAME  "service.name"
+#define OTLP_INSTANCE_NAME "service.instance.id"
 
 const char otlp_nothing[1];
 
@@ -114,6 +115,11 @@ int otlp_pb_resource(otlp_pbd_t *d, pb_reader_t *r, otlp_service_t *svc)
             svc->found = 1;
             if (value.kind == OTLP_VALUE_STRING)
                 svc->value = value.str;
+        }
+        if (!svc->instance_found && slice_eq_cstr(key, OTLP_INSTANCE_NAME)) {
+            svc->instance_found = 1;
+            if (value.kind == OTLP_VALUE_STRING)
+                svc->instance = value.str;
         }
     }
     return rc < 0 ? otlp_pb_fail(d, r, otlp_rows[0]) : 0;

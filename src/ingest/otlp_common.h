@@ -14,7 +14,8 @@
  * sent twice: the last wins (KeyValue.key), messages merge (KeyValue.value:
  * the last oneof member present decides). array_value and kvlist_value are
  * stepped over as bytes, never descended into. service is the value of the
- * first resource attribute "service.name", if that is a string_value.
+ * first resource attribute "service.name", if that is a string_value (the
+ * instance: "service.instance.id", likewise).
  * Pure, zero allocation, O(n), thread-safe.
  */
 #ifndef SPIDER_INGEST_OTLP_COMMON_H
@@ -79,10 +80,12 @@ typedef struct otlp_pb_value {
 /* A KeyValue message: *key (empty when absent) and *value. */
 int otlp_pb_key_value(otlp_pbd_t *d, pb_reader_t *r, slice_t *key, otlp_pb_value_t *value);
 
-/* The service of a Resource: decided by its first "service.name". */
+/* The service of a Resource: decided by its first "service.name" (and the
+ * instance by its first "service.instance.id"). */
 typedef struct otlp_service {
-    int found;
-    slice_t value; /* empty unless that attribute's value is a string */
+    int found, instance_found;
+    slice_t value;    /* empty unless that attribute's value is a string */
+    slice_t instance; /* likewise */
 } otlp_service_t;
 
 /* A Resource message: updates *svc (a Resource sent twice merges). */

@@ -133,7 +133,7 @@ static int otlp_pb_scope_spans(otlp_pb_t *d, pb_reader_t *r, const otlp_service_
 /* Level 1: ResourceSpans, read twice: its resource(s), then its scope spans. */
 static int otlp_pb_resource_spans(otlp_pb_t *d, const pb_reader_t *r)
 {
-    otlp_service_t svc = {0, slice_make(otlp_nothing, 0)};
+    otlp_service_t svc = {0, 0, slice_make(otlp_nothing, 0), slice_make(otlp_nothing, 0)};
     pb_field_t f;
     pb_reader_t a = *r, b = *r, sub;
     int rc;

@@ -19,6 +19,8 @@
 
 #include "core/error.h"
 #include "ingest/otlp_trace.h"
+#include "../support/fixture.h"
+#include "../support/pbmsg.h"
 
 static const char *fixtures_dir;
 
@@ -131,22 +133,7 @@ static void error_is(const char *prefix, size_t offset)
 
 static char *read_file(const char *name, size_t *len)
 {
-    char path[4096];
-    if (!fixtures_dir)
-        fail_msg("no fixtures directory: run as test_otlp_trace DIR (ctest passes it)");
-    snprintf(path, sizeof path, "%s/%s", fixtures_dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc(n > 0 ? (size_t)n : 1); /* exact size: ASan sees overreads */
-    assert_non_null(buf);
-    *len = fread(buf, 1, (size_t)n, f);
-    fclose(f);
-    assert_int_equal(*len, (size_t)n);
-    return buf;
+    return read_fixture(fixtures_dir, "test_otlp_trace", name, len);
 }
 
 static size_t unhex(const char *hex, char *out)
@@ -263,62 +250,6 @@ static void test_sdk_fixture_prefixes(void **state)
 
 /* ---- protobuf built by hand ---- */
 
-typedef struct msg {
-    uint8_t b[2048];
-    size_t n;
-} msg_t;
-
-static void m_varint(msg_t *m, uint64_t v)
-{
-    do {
-        uint8_t c = v & 0x7f;
-        v >>= 7;
-        m->b[m->n++] = (uint8_t)(c | (v ? 0x80 : 0));
-    } while (v);
-}
-
-static void m_tag(msg_t *m, uint32_t field, unsigned wire)
-{
-    m_varint(m, (uint64_t)field << 3 | wire);
-}
-
-static void m_bytes(msg_t *m, uint32_t field, const void *p, size_t n)
-{
-    m_tag(m, field, 2);
-    m_varint(m, n);
-    memcpy(m->b + m->n, p, n);
-    m->n += n;
-}
-
-static void m_str(msg_t *m, uint32_t field, const char *s)
-{
-    m_bytes(m, field, s, strlen(s));
-}
-
-static void m_msg(msg_t *m, uint32_t field, const msg_t *sub)
-{
-    m_bytes(m, field, sub->b, sub->n);
-}
-
-static void m_fixed64(msg_t *m, uint32_t field, uint64_t v)
-{
-    m_tag(m, field, 1);
-    for (int i = 0; i < 8; i++)
-        m->b[m->n++] = (uint8_t)(v >> 8 * i);
-}
-
-static void m_uint(msg_t *m, uint32_t field, uint64_t v)
-{
-    m_tag(m, field, 0);
-    m_varint(m, v);
-}
-
-static void m_raw(msg_t *m, const void *p, size_t n)
-{
-    memcpy(m->b + m->n, p, n);
-    m->n += n;
-}
-
 /* A Span message with name, start, end. */
 static msg_t span_msg(const char *name, uint64_t start, uint64_t end)
 {
@@ -330,16 +261,6 @@ static msg_t span_msg(const char *name, uint64_t start, uint64_t end)
     m_fixed64(&s, 7, start);
     m_fixed64(&s, 8, end);
     return s;
-}
-
-/* A KeyValue with a string value. */
-static msg_t kv_str(const char *key, const char *value)
-{
-    msg_t any = {{0}, 0}, kv = {{0}, 0};
-    m_str(&any, 1, value);
-    m_str(&kv, 1, key);
-    m_msg(&kv, 2, &any);
-    return kv;
 }
 
 /* A ResourceSpans: a resource with service.name, one scope with spans. */
