@@ -62,6 +62,8 @@ typedef struct app {
      * adopting_listener is set while its listen socket is being adopted. */
     struct otlp_conn *otlp_conns;
     int otlp_adopting_listener;
+    /* Cumulative OTLP histogram streams: their last counts (--otlp-streams). */
+    struct otlp_streams *otlp_streams;
 } app_t;
 
 #endif

@@ -92,7 +92,11 @@ static const option_t options[] = {
      "serve the dashboard from this folder instead of the copy built into the binary "
      "(development)"},
     {"otlp-listen", "SPIDER_OTLP_LISTEN", OPT_ENDPOINT, CFG_AT(otlp_listen), "127.0.0.1:4318", 0, 0,
-     "HOST:PORT for OpenTelemetry OTLP/HTTP (POST /v1/traces; chunked bodies too), or off"},
+     "HOST:PORT for OpenTelemetry OTLP/HTTP (POST /v1/traces and /v1/metrics; chunked bodies "
+     "too), or off"},
+    {"otlp-streams", "SPIDER_OTLP_STREAMS", OPT_COUNT, CFG_AT(otlp_streams), "4096", 1, 1000000,
+     "cumulative OTLP histogram streams whose last counts are kept, at most 4 KiB each (more: "
+     "refused as stream_limit)"},
     {"statsd-listen", "SPIDER_STATSD_LISTEN", OPT_ENDPOINT, CFG_AT(statsd_listen), "127.0.0.1:8125",
      0, 0, "HOST:PORT for StatsD/DogStatsD over UDP, or off"},
     {"statsd-unix", "SPIDER_STATSD_UNIX", OPT_TEXT, CFG_AT(statsd_unix), "", 0,

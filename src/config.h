@@ -49,6 +49,7 @@ typedef struct config {
     char statsd_unix[108];           /* StatsD over a Unix datagram socket: a path, "" = none */
     uint64_t statsd_buffer;          /* SO_RCVBUF of the StatsD sockets, bytes */
     config_endpoint_t otlp_listen;   /* the OTLP/HTTP port (net/otlp_port) */
+    uint64_t otlp_streams;           /* cumulative OTLP histogram streams kept */
 } config_t;
 
 enum config_result {

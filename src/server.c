@@ -10,6 +10,7 @@
 #include "core/clock.h"
 #include "http/http.h"
 #include "http/ws.h"
+#include "ingest/otlp_streams.h"
 #include "net/otlp_port.h"
 #include "net/statsd_socket.h"
 
@@ -77,7 +78,11 @@ static void server_timer_start(server_timer_t *t, struct lws_context *context, a
  * silent dashboards. */
 static void server_second(app_t *app, int64_t now_mono_ms)
 {
-    store_advance(app->store, clock_wall_ms());
+    int64_t now_ms = clock_wall_ms();
+    store_advance(app->store, now_ms);
+    /* A stream silent for a whole window has nothing left to subtract from. */
+    otlp_streams_expire(app->otlp_streams, (uint64_t)now_ms * 1000000u,
+                        (uint64_t)app->cfg.window_ms * 1000000u);
     http_expire_deadlines(app, now_mono_ms);
     ws_keepalive(app, now_mono_ms);
     otlp_port_expire(app, now_mono_ms);
@@ -116,6 +121,8 @@ int server_run(const config_t *cfg)
         .memory_limit = (size_t)cfg->memory_limit,
     };
     app.store = store_new(&store_cfg);
+    app.otlp_streams = otlp_streams_new((size_t)cfg->otlp_streams,
+                                        (uint64_t)app.metrics.started_wall_ms * 1000000u);
     fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
                 LWS_PRE);
 
@@ -251,5 +258,6 @@ out:
     fanout_dispose(&app.fanout);
     summary_cache_dispose(&app.summary_cache);
     store_free(app.store);
+    otlp_streams_free(app.otlp_streams);
     return status;
 }

@@ -115,6 +115,43 @@ static void metrics_gauge(buf_t *out, const char *name, const char *help, double
     buf_printf(out, "%s %.17g\n", name, v);
 }
 
+static void metrics_otlp(buf_t *out, const metrics_t *m)
+{
+    static const char *const signals[2] = {"traces", "metrics"};
+    static const char *const kinds[METRICS_OTLP_POINT_KINDS] = {
+        [METRICS_OTLP_RECORDED] = "recorded",
+        [METRICS_OTLP_BASELINE] = "baseline",
+        [METRICS_OTLP_EMPTY] = "empty",
+        [METRICS_OTLP_NO_VALUE] = "no_value",
+        [METRICS_OTLP_NOT_DURATION] = "not_duration",
+        [METRICS_OTLP_GAUGE] = "gauge",
+        [METRICS_OTLP_SUM] = "sum",
+        [METRICS_OTLP_SUMMARY] = "summary",
+    };
+    metrics_header(out, "spider_otlp_requests_total", "counter",
+                   "OTLP exports decoded, by signal.");
+    for (int i = 0; i < 2; i++)
+        buf_printf(out, "spider_otlp_requests_total{signal=\"%s\"} %llu\n", signals[i],
+                   (unsigned long long)m->otlp_requests[i]);
+    metrics_header(out, "spider_otlp_bytes_total", "counter",
+                   "Body bytes of decoded OTLP exports (after gunzip), by signal.");
+    for (int i = 0; i < 2; i++)
+        buf_printf(out, "spider_otlp_bytes_total{signal=\"%s\"} %llu\n", signals[i],
+                   (unsigned long long)m->otlp_bytes[i]);
+    metrics_header(out, "spider_otlp_metric_points_total", "counter",
+                   "OTLP metric data points not refused, by what became of them (recorded; a "
+                   "cumulative stream's baseline; empty; no recorded value; not a duration; "
+                   "gauge, sum and summary points, which are not latencies).");
+    for (int k = 0; k < METRICS_OTLP_POINT_KINDS; k++)
+        buf_printf(out, "spider_otlp_metric_points_total{kind=\"%s\"} %llu\n", kinds[k],
+                   (unsigned long long)m->otlp_points[k]);
+    metrics_gauge(out, "spider_otlp_streams",
+                  "Cumulative OTLP histogram streams whose last counts are kept (--otlp-streams).",
+                  (double)m->otlp_streams);
+    metrics_gauge(out, "spider_otlp_stream_bytes", "Memory of those streams, bytes.",
+                  (double)m->otlp_stream_bytes);
+}
+
 void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
 {
     metrics_counter(out, "spider_http_requests_total", "HTTP requests received.", m->http_requests);
@@ -135,10 +172,7 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
                     m->ingest_requests);
     metrics_counter(out, "spider_ingest_bytes_total", "Body bytes of parsed point batches.",
                     m->ingest_bytes);
-    metrics_counter(out, "spider_otlp_requests_total", "OTLP trace exports decoded.",
-                    m->otlp_requests);
-    metrics_counter(out, "spider_otlp_bytes_total",
-                    "Body bytes of decoded OTLP exports (after gunzip).", m->otlp_bytes);
+    metrics_otlp(out, m);
     metrics_ingest(out, &m->ingest);
     metrics_statsd(out, m);
     metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);

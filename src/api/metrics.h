@@ -45,6 +45,19 @@ typedef enum ws_refusal {
     WS_REFUSED_COUNT
 } ws_refusal_t;
 
+/* What became of OTLP metric data points that were not refused. */
+typedef enum metrics_otlp_point {
+    METRICS_OTLP_RECORDED,     /* a histogram point whose samples went to the store */
+    METRICS_OTLP_BASELINE,     /* a cumulative point that only set its stream's baseline */
+    METRICS_OTLP_EMPTY,        /* a histogram point with no samples */
+    METRICS_OTLP_NO_VALUE,     /* flagged "no recorded value" */
+    METRICS_OTLP_NOT_DURATION, /* a histogram whose unit is not a duration */
+    METRICS_OTLP_GAUGE,        /* gauge, sum and summary points: not latencies */
+    METRICS_OTLP_SUM,
+    METRICS_OTLP_SUMMARY,
+    METRICS_OTLP_POINT_KINDS
+} metrics_otlp_point_t;
+
 typedef struct metrics {
     uint64_t http_requests; /* requests whose headers were complete */
     /* connections closed before any complete request head (header timeout) */
@@ -53,9 +66,12 @@ typedef struct metrics {
     uint64_t http_connections_refused; /* connections closed at accept: --max-connections */
     uint64_t ingest_requests;          /* POST /api/v1/points that were parsed */
     uint64_t ingest_bytes;             /* body bytes of those */
-    uint64_t otlp_requests;            /* POST /v1/traces that decoded */
-    uint64_t otlp_bytes;               /* their body bytes, after gunzip */
-    ingest_counts_t ingest;            /* samples accepted and refused, by protocol and reason */
+    uint64_t otlp_requests[2];         /* OTLP exports that decoded: [0] traces, [1] metrics */
+    uint64_t otlp_bytes[2];            /* their body bytes, after gunzip */
+    uint64_t otlp_points[METRICS_OTLP_POINT_KINDS]; /* OTLP metric data points, by outcome */
+    int64_t otlp_streams;      /* gauge: cumulative streams held (set before rendering) */
+    int64_t otlp_stream_bytes; /* gauge: their memory */
+    ingest_counts_t ingest;    /* samples accepted and refused, by protocol and reason */
     /* StatsD input. */
     statsd_counts_t statsd;         /* datagrams, bytes, lines, ignored by type */
     uint64_t statsd_kernel_drops;   /* datagrams the kernel dropped: receive buffer full */

@@ -45,6 +45,7 @@
 
 #include "../api/ingest.h"
 #include "../api/otlp.h"
+#include "../ingest/otlp_streams.h"
 #include "../api/query.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
@@ -94,6 +95,7 @@ struct http_conn {
     int close_after;    /* the request body was not consumed: close after answering */
     int upload;         /* HTTP_UPLOAD_*: what the body being received is */
     int gzip;           /* the body is Content-Encoding: gzip (OTLP) */
+    int otlp_signal;    /* OTLP_TRACES or OTLP_METRICS: the path an OTLP body came to */
     int head_only;      /* a HEAD request: the GET answer's headers, no body */
 };
 
@@ -399,8 +401,8 @@ static int http_header(struct lws *wsi, enum lws_token_indexes token, char *dst,
 /* What an upload's body is, decided from its path and Content-Type. */
 enum {
     HTTP_UPLOAD_POINTS,    /* POST /api/v1/points: application/json */
-    HTTP_UPLOAD_OTLP_PB,   /* POST /v1/traces: application/x-protobuf */
-    HTTP_UPLOAD_OTLP_JSON, /* POST /v1/traces: application/json */
+    HTTP_UPLOAD_OTLP_PB,   /* POST /v1/traces, /v1/metrics: application/x-protobuf */
+    HTTP_UPLOAD_OTLP_JSON, /* POST /v1/traces, /v1/metrics: application/json */
 };
 
 /* Is the Content-Type `want`, optionally with parameters? */
@@ -445,7 +447,7 @@ static int http_upload_kind(struct lws *wsi, http_conn_t *c, int otlp, int *rc)
     return -1;
 }
 
-/* Headers of an upload (POST /api/v1/points, /v1/traces) are in: decide
+/* Headers of an upload (POST /api/v1/points, /v1/traces, /v1/metrics) are in: decide
  * whether to read the body. */
 static int http_begin_upload(struct lws *wsi, http_conn_t *c, app_t *app, int otlp)
 {
@@ -522,8 +524,10 @@ static int http_begin_upload(struct lws *wsi, http_conn_t *c, app_t *app, int ot
 static int http_otlp_body(app_t *app, http_conn_t *c, buf_t *body, const char **type)
 {
     otlp_encoding_t enc = c->upload == HTTP_UPLOAD_OTLP_JSON ? OTLP_JSON : OTLP_PROTOBUF;
-    return otlp_handle_upload(app->store, &app->metrics, enc, c->gzip, (size_t)app->cfg.max_body,
-                              (const uint8_t *)body->p, body->len, clock_wall_ms(), &c->out, type);
+    otlp_target_t target = {app->store, &app->metrics, app->otlp_streams};
+    return otlp_handle_upload(&target, (otlp_signal_t)c->otlp_signal, enc, c->gzip,
+                              (size_t)app->cfg.max_body, (const uint8_t *)body->p, body->len,
+                              clock_wall_ms(), &c->out, type);
 }
 
 /* Query parameters read per request, each at most HTTP_ARG_MAX - 1
@@ -742,13 +746,27 @@ static int http_handle_points(struct lws *wsi, http_conn_t *c, app_t *app, slice
     return http_begin_upload(wsi, c, app, 0);
 }
 
+static int http_handle_otlp(struct lws *wsi, http_conn_t *c, app_t *app, otlp_signal_t sig)
+{
+    c->close_after = 0;
+    c->otlp_signal = sig;
+    return http_begin_upload(wsi, c, app, 1);
+}
+
 static int http_handle_otlp_traces(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
                                    int64_t now_ms)
 {
     (void)rest;
     (void)now_ms;
-    c->close_after = 0;
-    return http_begin_upload(wsi, c, app, 1);
+    return http_handle_otlp(wsi, c, app, OTLP_TRACES);
+}
+
+static int http_handle_otlp_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                                    int64_t now_ms)
+{
+    (void)rest;
+    (void)now_ms;
+    return http_handle_otlp(wsi, c, app, OTLP_METRICS);
 }
 
 static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
@@ -811,6 +829,8 @@ static int http_handle_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slic
     (void)now_ms;
     store_stats_t st;
     store_get_stats(app->store, &st);
+    app->metrics.otlp_streams = (int64_t)otlp_streams_count(app->otlp_streams);
+    app->metrics.otlp_stream_bytes = (int64_t)otlp_streams_bytes(app->otlp_streams);
     metrics_render(&app->metrics, &st, &c->out);
     return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
 }
@@ -819,6 +839,7 @@ static int http_handle_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slic
 static const http_route_t http_routes[] = {
     {"/api/v1/points", 0, LWSHUMETH_POST, "POST", http_handle_points},
     {"/v1/traces", 0, LWSHUMETH_POST, "POST", http_handle_otlp_traces},
+    {"/v1/metrics", 0, LWSHUMETH_POST, "POST", http_handle_otlp_metrics},
     {"/api/v1/series", 0, LWSHUMETH_GET, "GET", http_handle_series_list},
     {"/api/v1/series/", 1, LWSHUMETH_GET, "GET", http_handle_series_get},
     {"/healthz", 0, LWSHUMETH_GET, "GET", http_handle_healthz},

@@ -28,12 +28,22 @@ static const struct {
     [INGEST_REJECT_BAD_TYPE] = {"bad_type", "no type, or an unknown StatsD type"},
     [INGEST_REJECT_BAD_RATE] = {"bad_rate", "sample rate is not a number in [0.000001, 1]"},
     [INGEST_REJECT_END_BEFORE_START] = {"end_before_start", "span ends before it starts"},
+    [INGEST_REJECT_BAD_HISTOGRAM] = {"bad_histogram",
+                                     ("histogram point is inconsistent (bucket counts that do not "
+                                      "add up to its count, bounds that do not ascend, a scale "
+                                      "outside -10..20, no valid temporality)")},
+    [INGEST_REJECT_HISTOGRAM_LIMIT] = {"histogram_limit",
+                                       ("histogram point over the limits (512 buckets, 32 "
+                                        "attributes, 2^32-1 samples in a bucket)")},
+    [INGEST_REJECT_STREAM_LIMIT] = {"stream_limit",
+                                    "cumulative stream limit reached (--otlp-streams)"},
 };
 
 static const char *const ingest_protocols[INGEST_PROTOCOL_COUNT] = {
     [INGEST_JSON] = "json",
     [INGEST_STATSD] = "statsd",
     [INGEST_OTLP] = "otlp",
+    [INGEST_OTLP_METRICS] = "otlp_metrics",
 };
 
 const char *ingest_reject_reason(ingest_reject_t r)

@@ -27,9 +27,10 @@
 #include "../store/store.h"
 
 typedef enum ingest_protocol {
-    INGEST_JSON,   /* POST /api/v1/points */
-    INGEST_STATSD, /* UDP and Unix datagrams */
-    INGEST_OTLP,   /* POST /v1/traces */
+    INGEST_JSON,         /* POST /api/v1/points */
+    INGEST_STATSD,       /* UDP and Unix datagrams */
+    INGEST_OTLP,         /* POST /v1/traces */
+    INGEST_OTLP_METRICS, /* POST /v1/metrics */
     INGEST_PROTOCOL_COUNT
 } ingest_protocol_t;
 
@@ -49,6 +50,9 @@ typedef enum ingest_reject {
     INGEST_REJECT_BAD_TYPE,         /* StatsD: no type, or an unknown one */
     INGEST_REJECT_BAD_RATE,         /* StatsD: a sample rate not in [1e-6, 1] */
     INGEST_REJECT_END_BEFORE_START, /* OTLP: a span that ends before it starts */
+    INGEST_REJECT_BAD_HISTOGRAM,    /* OTLP metrics: counts, bounds or temporality inconsistent */
+    INGEST_REJECT_HISTOGRAM_LIMIT,  /* OTLP metrics: more buckets or attributes than taken */
+    INGEST_REJECT_STREAM_LIMIT,     /* OTLP metrics: a new cumulative stream over --otlp-streams */
     INGEST_REJECT_COUNT
 } ingest_reject_t;
 

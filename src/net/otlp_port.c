@@ -17,7 +17,6 @@
 #define OTLP_READ_CHUNK  (64 * 1024)
 #define OTLP_READS_MAX   16 /* reads per wakeup: a fast sender cannot hold the loop */
 #define OTLP_ACCEPTS_MAX 64 /* accepts per wakeup */
-#define OTLP_TRACES_PATH "/v1/traces"
 
 typedef enum otlp_phase {
     OTLP_IDLE, /* between requests: --keepalive-timeout */
@@ -35,6 +34,7 @@ typedef struct otlp_conn {
     h1req_t req;
     int head_checked;
     int upload; /* OTLP_PROTOBUF or OTLP_JSON */
+    int signal; /* OTLP_TRACES or OTLP_METRICS: the path */
     int gzip;
     buf_t body;
     uint64_t counted; /* bytes of body counted in app->receiving_bytes */
@@ -69,7 +69,8 @@ int otlp_port_open(app_t *app, struct lws_vhost *vhost, char *err, size_t err_le
     app->otlp_adopting_listener = 0;
     if (rc != 0)
         return -1;
-    fprintf(stderr, "spider: OTLP/HTTP receiver at http://%s:%d/v1/traces\n", b.url_host, b.port);
+    fprintf(stderr, "spider: OTLP/HTTP receiver at http://%s:%d/v1/traces and /v1/metrics\n",
+            b.url_host, b.port);
     return 0;
 }
 
@@ -198,12 +199,13 @@ static int otlp_check_head(app_t *app, otlp_conn_t *c)
                     "this server does not answer to that Host (see --allow-host)", NULL, 1);
         return 1;
     }
-    size_t path_n = strcspn(r->target, "?");
-    if (path_n != strlen(OTLP_TRACES_PATH) || memcmp(r->target, OTLP_TRACES_PATH, path_n) != 0) {
+    int sig = otlp_signal_of_path(r->target, strcspn(r->target, "?"));
+    if (sig < 0) {
         otlp_refuse(app, c, 404, HTTP_REFUSED_NOT_FOUND,
-                    "not found: this port serves POST /v1/traces", NULL, 1);
+                    "not found: this port serves POST /v1/traces and /v1/metrics", NULL, 1);
         return 1;
     }
+    c->signal = sig;
     if (strcmp(r->method, "POST") != 0) {
         otlp_refuse(app, c, 405, HTTP_REFUSED_METHOD, "only POST is allowed here",
                     "Allow: POST\r\n", 1);
@@ -252,8 +254,9 @@ static void otlp_complete(app_t *app, otlp_conn_t *c)
     buf_t answer;
     buf_init(&answer);
     const char *type;
-    int status = otlp_handle_upload(app->store, &app->metrics, (otlp_encoding_t)c->upload, c->gzip,
-                                    (size_t)app->cfg.max_body, (const uint8_t *)c->body.p,
+    otlp_target_t target = {app->store, &app->metrics, app->otlp_streams};
+    int status = otlp_handle_upload(&target, (otlp_signal_t)c->signal, (otlp_encoding_t)c->upload,
+                                    c->gzip, (size_t)app->cfg.max_body, (const uint8_t *)c->body.p,
                                     c->body.len, clock_wall_ms(), &answer, &type);
     buf_reset(&c->body);
     c->close_after |= !c->req.keep_alive;

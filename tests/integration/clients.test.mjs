@@ -24,6 +24,7 @@ const expected = {
   'docs.shell{env="prod"}': 2,
   'docs.otel.render{service="docs-node"}': 3,
   'docs.otel.curl{service="docs-curl"}': 1,
+  'docs.otel.latency{route="/pay",service="docs-node"}': 3,
 };
 
 let spider;
@@ -40,7 +41,7 @@ after(async () => {
 });
 
 test('docs/clients.md has the snippets this test knows', () => {
-  assert.equal(snippets.length, 8, snippets.map((s) => s.lang).join(','));
+  assert.equal(snippets.length, 9, snippets.map((s) => s.lang).join(','));
 });
 
 test('every runnable snippet of docs/clients.md works as written', async () => {

@@ -99,7 +99,7 @@ test('protobuf with gzip', async () => {
 test('OTLP/JSON (the SDK\'s encoding)', async () => {
   const sent = await exportSpans('json', 'search', 'query', durations(1200, 13));
   assertSummaryMatches(assert, await summary('query{service="search"}'), sent, 'json');
-  assert.ok((await metric(spider.url, 'spider_otlp_requests_total')) >= 3);
+  assert.ok((await metric(spider.url, 'spider_otlp_requests_total{signal="traces"}')) >= 3);
 });
 
 // An OTLP/JSON request body by hand, for the refusals.
