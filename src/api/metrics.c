@@ -139,6 +139,10 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
                     m->otlp_requests);
     metrics_counter(out, "spider_otlp_bytes_total",
                     "Body bytes of decoded OTLP exports (after gunzip).", m->otlp_bytes);
+    metrics_counter(out, "spider_otlp_pipelined_bytes_total",
+                    "Bytes read on the OTLP port past the end of a request, kept for the "
+                    "pipelined requests after it (each byte read is kept at most once).",
+                    m->otlp_pipelined_bytes);
     metrics_ingest(out, &m->ingest);
     metrics_statsd(out, m);
     metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);

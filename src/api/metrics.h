@@ -55,6 +55,7 @@ typedef struct metrics {
     uint64_t ingest_bytes;             /* body bytes of those */
     uint64_t otlp_requests;            /* POST /v1/traces that decoded */
     uint64_t otlp_bytes;               /* their body bytes, after gunzip */
+    uint64_t otlp_pipelined_bytes;     /* OTLP port: bytes read past a request, kept for the next */
     ingest_counts_t ingest;            /* samples accepted and refused, by protocol and reason */
     /* StatsD input. */
     statsd_counts_t statsd;         /* datagrams, bytes, lines, ignored by type */
