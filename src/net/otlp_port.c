@@ -150,7 +150,9 @@ static int otlp_flush(otlp_conn_t *c)
     return 0;
 }
 
-/* Queues a whole answer (head and body) and writes what the socket takes. */
+/* Queues a whole answer (head and body). An answer to HEAD has no body
+ * whatever its status (RFC 9110 9.3.2): the client would read the body as
+ * the next answer. Its Content-Length is what the body would have been. */
 static void otlp_answer(app_t *app, otlp_conn_t *c, int status, const char *type, const char *body,
                         size_t body_len, const char *extra)
 {
@@ -162,7 +164,8 @@ static void otlp_answer(app_t *app, otlp_conn_t *c, int status, const char *type
                status, otlp_reason_phrase(status), type, body_len, extra ? extra : "",
                c->close_after ? "Connection: close\r\n" : "");
     buf_append(&c->out, head.p, head.len);
-    buf_append(&c->out, body, body_len);
+    if (strcmp(c->req.method, "HEAD") != 0) /* "" until the method is read */
+        buf_append(&c->out, body, body_len);
     buf_dispose(&head);
     otlp_uncount(app, c);
     otlp_set_phase(app, c, OTLP_ANSWERING);

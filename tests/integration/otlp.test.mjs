@@ -245,6 +245,19 @@ test('2,000 tiny requests pipelined in one write: 2,000 answers, each byte kept 
   assert.ok(kept <= Buffer.byteLength(all), `${kept} bytes kept for ${Buffer.byteLength(all)} sent`);
 });
 
+// Regression: the 405 to HEAD carried its JSON body, which a client reads
+// as the start of the next answer (RFC 9110 9.3.2: an answer to HEAD has none).
+test('the OTLP port answers HEAD without a body', async () => {
+  const conn = new RawConn(spider.otlpPort);
+  await conn.ready();
+  conn.write('HEAD /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  assert.ok(await conn.closedWithin(5000), 'closed after the refusal');
+  const got = conn.buf.toString('latin1');
+  assert.match(got, /^HTTP\/1\.1 405 /);
+  assert.match(got, /\r\nAllow: POST\r\n/);
+  assert.equal(got.indexOf('\r\n\r\n') + 4, got.length, `nothing after the head: ${JSON.stringify(got)}`);
+});
+
 test('the OTLP port refuses what the HTTP reader refuses, with the status it names', async () => {
   for (const [req, status] of [
     ['POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
