@@ -144,6 +144,16 @@ test('refusals: 415 for another type, 400 for an undecodable body (nothing appli
   assert.equal(big.status, 413, big.body);
   const notGzip = await post(spider.url, 'plain', { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip' }, '/v1/traces');
   assert.equal(notGzip.status, 400);
+  // Regression: a broken gzip stream was answered in JSON; an OTLP client
+  // reads a 400 as a google.rpc.Status in its own encoding.
+  assert.equal(notGzip.headers.get('content-type'), 'application/x-protobuf');
+  const status = Buffer.from(notGzip.body, 'latin1');
+  assert.deepEqual([...status.subarray(0, 3)], [0x08, 3, 0x12], 'Status {code: 3, message}');
+  assert.match(status.subarray(4).toString(), /not a valid gzip stream/);
+  const notGzipJson = await post(spider.url, 'plain', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, '/v1/traces');
+  assert.equal(notGzipJson.status, 400);
+  assert.equal(notGzipJson.json.code, 3);
+  assert.match(notGzipJson.json.message, /not a valid gzip stream/);
   const br = await post(spider.url, 'x', { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'br' }, '/v1/traces');
   assert.equal(br.status, 415);
 });
