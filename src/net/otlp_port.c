@@ -186,6 +186,22 @@ static void otlp_refuse(app_t *app, otlp_conn_t *c, int status, http_refusal_t w
     buf_dispose(&b);
 }
 
+/* 421 for a Host that does not name this server, with the Host as the
+ * main port gives it (docs/protocol.md, Host). */
+static void otlp_refuse_host(app_t *app, otlp_conn_t *c)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_append_cstr(&b, "{\"error\":\"this server does not answer to that Host: use its "
+                        "address, or name it with --allow-host\",\"host\":");
+    buf_json_string(&b, c->req.host, strlen(c->req.host));
+    buf_append_cstr(&b, "}");
+    app->metrics.http_refused[HTTP_REFUSED_HOST]++;
+    c->close_after = 1;
+    otlp_answer(app, c, 421, "application/json", b.p, b.len, NULL);
+    buf_dispose(&b);
+}
+
 static int otlp_header_is(const char *value, const char *want)
 {
     size_t n = strlen(want);
@@ -200,9 +216,14 @@ static int otlp_check_head(app_t *app, otlp_conn_t *c)
     h1req_t *r = &c->req;
     c->head_checked = 1;
     app->metrics.http_requests++;
+    if (!r->host[0]) {
+        /* h1req refuses HTTP/1.1 without Host; HTTP/1.0 without one gets
+         * the main port's 400 too (even with --allow-host '*') */
+        otlp_refuse(app, c, 400, HTTP_REFUSED_HOST, "a Host header is required", NULL, 1);
+        return 1;
+    }
     if (!hostallow_host_ok(&app->hosts, r->host, strlen(r->host))) {
-        otlp_refuse(app, c, 421, HTTP_REFUSED_HOST,
-                    "this server does not answer to that Host (see --allow-host)", NULL, 1);
+        otlp_refuse_host(app, c);
         return 1;
     }
     size_t path_n = strcspn(r->target, "?");

@@ -275,6 +275,8 @@ test('the OTLP port refuses what the HTTP reader refuses, with the status it nam
     ['POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n', 413],
     ['POST /v1/traces HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 421],
     ['POST /v1/traces HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n', 505],
+    // regression: HTTP/1.0 without Host was 421; the main port's rule is 400
+    ['POST /v1/traces HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 400],
   ]) {
     const conn = new RawConn(spider.otlpPort);
     await conn.ready();
@@ -282,6 +284,7 @@ test('the OTLP port refuses what the HTTP reader refuses, with the status it nam
     const r = await conn.response();
     assert.equal(r?.status, status, req);
     assert.ok(JSON.parse(r.body).error, req);
+    if (status === 421) assert.equal(JSON.parse(r.body).host, 'evil.example', 'the Host, as on the main port');
     assert.ok(await conn.closedWithin(5000), req);
   }
 });

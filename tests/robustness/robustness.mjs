@@ -795,7 +795,7 @@ const GEN_OTLP = {
     if (v === 1) return send(null, 400);
     if (v === 2) return send(g.r.pick([`localhost:${g.otlpPort}`, 'LOCALHOST', '127.0.0.1', '[::1]']), 200);
     if (v === 3) return send(g.otlpHost, 400, { extra: [['Host', g.otlpHost]] });
-    return send(null, 200, { version: 'HTTP/1.0' });
+    return send(null, 400, { version: 'HTTP/1.0' }); // Host is required whatever the version
   },
 
   otlp_head(g) {
