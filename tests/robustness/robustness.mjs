@@ -1903,6 +1903,22 @@ async function sendUdp(server, c) {
   }
 }
 
+// What the server says it read of the OTLP port and StatsD (so a run shows
+// that its datagrams and requests got past the sockets).
+async function serverCounts(server) {
+  const r = await oneRequest(server.port, B(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`), 2000 * SLOW);
+  if (r.error) return `(GET /metrics: ${r.error})`;
+  const text = r.body.toString('utf8');
+  const sum = (re) => text.split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return [
+    `statsd datagrams=${sum(/^spider_statsd_datagrams_total /)} lines=${sum(/^spider_statsd_lines_total /)}`,
+    `statsd lines rejected=${sum(/^spider_samples_rejected_total\{protocol="statsd"/)}`,
+    `otlp requests decoded=${sum(/^spider_otlp_requests_total /)} pipelined bytes=${sum(/^spider_otlp_pipelined_bytes_total /)}`,
+    `otlp spans accepted=${sum(/^spider_samples_accepted_total\{protocol="otlp"/)} rejected=${sum(/^spider_samples_rejected_total\{protocol="otlp"/)}`,
+    `http refused=${sum(/^spider_http_refused_total\{/)}`,
+  ].join(', ');
+}
+
 const t0 = Date.now();
 const secs = () => ((Date.now() - t0) / 1000).toFixed(1);
 
@@ -1997,9 +2013,11 @@ async function main() {
     k++;
   }
   // The end: the anchor once more, then a clean exit on SIGTERM.
+  let counted = '';
   if (!server.exit) {
     const why = await verify(server, null, true);
     if (why) await fail(server, null, `final check: ${why}`);
+    counted = await serverCounts(server);
     const grace = 5000 * SLOW; // it serves requests under way for at most 3 s
     const ex = await server.stop(grace);
     server.scan();
@@ -2017,6 +2035,7 @@ async function main() {
   console.log(`ws messages: ${fmt(stats.ws)}`);
   console.log(`endings: ${fmt(stats.endings)}`);
   console.log(`statsd: ${stats.datagrams} datagrams, ${stats.datagramBytes} bytes${stats.udpFailed ? `, ${stats.udpFailed} not sent` : ''}`);
+  if (counted) console.log(`the server counted (this run's last server): ${counted}`);
   console.log(`probes answered: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${stats.probeMax.toFixed(1)} ms (bound ${PROBE_MS} ms)`);
   if (observations.size) {
     console.log(`observations (answers that differ from docs/protocol.md; not failures):`);
