@@ -173,6 +173,10 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     metrics_counter(out, "spider_ingest_bytes_total", "Body bytes of parsed point batches.",
                     m->ingest_bytes);
     metrics_otlp(out, m);
+    metrics_counter(out, "spider_otlp_pipelined_bytes_total",
+                    "Bytes read on the OTLP port past the end of a request, kept for the "
+                    "pipelined requests after it (each byte read is kept at most once).",
+                    m->otlp_pipelined_bytes);
     metrics_ingest(out, &m->ingest);
     metrics_statsd(out, m);
     metrics_gauge(out, "spider_ws_clients", "Live dashboards connected.", (double)m->ws_clients);

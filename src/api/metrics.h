@@ -71,6 +71,7 @@ typedef struct metrics {
     uint64_t otlp_points[METRICS_OTLP_POINT_KINDS]; /* OTLP metric data points, by outcome */
     int64_t otlp_streams;      /* gauge: cumulative streams held (set before rendering) */
     int64_t otlp_stream_bytes; /* gauge: their memory */
+    uint64_t otlp_pipelined_bytes; /* OTLP port: bytes read past a request, kept for the next */
     ingest_counts_t ingest;    /* samples accepted and refused, by protocol and reason */
     /* StatsD input. */
     statsd_counts_t statsd;         /* datagrams, bytes, lines, ignored by type */

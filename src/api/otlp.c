@@ -242,10 +242,15 @@ static void otlp_answer_ok(otlp_encoding_t enc, const otlp_ctx_t *c, buf_t *out)
     buf_dispose(&inner);
 }
 
-static void otlp_answer_error(otlp_encoding_t enc, const otlp_error_t *err, buf_t *out)
+/* A body that does not decode: google.rpc.Status (code 3) in enc, as the
+ * OTLP specification asks of every 400. with_offset is 0 for a broken gzip
+ * stream (zlib does not say where). */
+static void otlp_answer_error(otlp_encoding_t enc, const otlp_error_t *err, int with_offset,
+                              buf_t *out)
 {
     char msg[256];
-    int n = snprintf(msg, sizeof msg, "%s at byte %zu", err->message, err->offset);
+    int n = with_offset ? snprintf(msg, sizeof msg, "%s at byte %zu", err->message, err->offset)
+                        : snprintf(msg, sizeof msg, "%s", err->message);
     size_t msg_n = n < 0 ? 0 : (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1;
     if (enc == OTLP_JSON) {
         /* google.rpc.Status in JSON, plus Spider's usual error and offset */
@@ -253,7 +258,9 @@ static void otlp_answer_error(otlp_encoding_t enc, const otlp_error_t *err, buf_
         buf_json_string(out, msg, msg_n);
         buf_append_cstr(out, ",\"error\":");
         buf_json_string(out, err->message, strlen(err->message));
-        buf_printf(out, ",\"offset\":%zu}", err->offset);
+        if (with_offset)
+            buf_printf(out, ",\"offset\":%zu", err->offset);
+        buf_append_cstr(out, "}");
         return;
     }
     otlp_pb_varint(out, 1 << 3 | 0); /* Status.code = 3: INVALID_ARGUMENT */
@@ -295,7 +302,7 @@ int otlp_handle_export(const otlp_target_t *t, otlp_signal_t sig, otlp_encoding_
     }
     if (rc != 0) {
         m->http_refused[HTTP_REFUSED_BAD_OTLP]++;
-        otlp_answer_error(enc, &err, out);
+        otlp_answer_error(enc, &err, 1, out);
         return 400;
     }
     m->otlp_requests[sig]++;
@@ -329,8 +336,12 @@ int otlp_handle_upload(const otlp_target_t *t, otlp_signal_t sig, otlp_encoding_
                    max_body);
         status = 413;
     } else if (r == GUNZIP_BAD) {
+        /* a 400 like a body that does not decode (it was JSON, which a
+         * protobuf client cannot read as the Status it expects) */
         m->http_refused[HTTP_REFUSED_BAD_OTLP]++;
-        buf_append_cstr(out, "{\"error\":\"the body is not a valid gzip stream\"}");
+        const otlp_error_t err = {0, "the body is not a valid gzip stream"};
+        *type = otlp_content_type(enc);
+        otlp_answer_error(enc, &err, 0, out);
         status = 400;
     } else {
         *type = otlp_content_type(enc);

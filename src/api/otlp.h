@@ -60,9 +60,10 @@ int otlp_handle_export(const otlp_target_t *t, otlp_signal_t sig, otlp_encoding_
                        const uint8_t *p, size_t n, int64_t now_ms, buf_t *out);
 
 /* An upload as received: gunzipped first if gzip (the inflated bytes count
- * against max_body while inflating: over it 413, a broken stream 400, both
- * answered in JSON), then otlp_handle_export(). *type is set to the
- * answer's Content-Type. Returns the HTTP status. */
+ * against max_body while inflating: over it 413 in JSON; a broken stream
+ * 400 with a google.rpc.Status in enc, as for a body that does not
+ * decode), then otlp_handle_export(). *type is set to the answer's
+ * Content-Type. Returns the HTTP status. */
 int otlp_handle_upload(const otlp_target_t *t, otlp_signal_t sig, otlp_encoding_t enc, int gzip,
                        size_t max_body, const uint8_t *p, size_t n, int64_t now_ms, buf_t *out,
                        const char **type);

@@ -41,8 +41,12 @@ typedef struct otlp_conn {
     buf_t out;
     size_t out_sent;
     int close_after;
-    buf_t pending; /* bytes read while an answer was leaving: the next request's */
-    int requests;  /* answered on this connection */
+    /* Bytes read past a request that is being answered: the next requests'.
+     * They are fed from pending_off on, so each byte read is copied into
+     * pending at most once, however many requests it holds. */
+    buf_t pending;
+    size_t pending_off;
+    int requests; /* answered on this connection */
 } otlp_conn_t;
 
 size_t otlp_port_size(void)
@@ -147,7 +151,9 @@ static int otlp_flush(otlp_conn_t *c)
     return 0;
 }
 
-/* Queues a whole answer (head and body) and writes what the socket takes. */
+/* Queues a whole answer (head and body). An answer to HEAD has no body
+ * whatever its status (RFC 9110 9.3.2): the client would read the body as
+ * the next answer. Its Content-Length is what the body would have been. */
 static void otlp_answer(app_t *app, otlp_conn_t *c, int status, const char *type, const char *body,
                         size_t body_len, const char *extra)
 {
@@ -159,7 +165,8 @@ static void otlp_answer(app_t *app, otlp_conn_t *c, int status, const char *type
                status, otlp_reason_phrase(status), type, body_len, extra ? extra : "",
                c->close_after ? "Connection: close\r\n" : "");
     buf_append(&c->out, head.p, head.len);
-    buf_append(&c->out, body, body_len);
+    if (strcmp(c->req.method, "HEAD") != 0) /* "" until the method is read */
+        buf_append(&c->out, body, body_len);
     buf_dispose(&head);
     otlp_uncount(app, c);
     otlp_set_phase(app, c, OTLP_ANSWERING);
@@ -180,6 +187,22 @@ static void otlp_refuse(app_t *app, otlp_conn_t *c, int status, http_refusal_t w
     buf_dispose(&b);
 }
 
+/* 421 for a Host that does not name this server, with the Host as the
+ * main port gives it (docs/protocol.md, Host). */
+static void otlp_refuse_host(app_t *app, otlp_conn_t *c)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_append_cstr(&b, "{\"error\":\"this server does not answer to that Host: use its "
+                        "address, or name it with --allow-host\",\"host\":");
+    buf_json_string(&b, c->req.host, strlen(c->req.host));
+    buf_append_cstr(&b, "}");
+    app->metrics.http_refused[HTTP_REFUSED_HOST]++;
+    c->close_after = 1;
+    otlp_answer(app, c, 421, "application/json", b.p, b.len, NULL);
+    buf_dispose(&b);
+}
+
 static int otlp_header_is(const char *value, const char *want)
 {
     size_t n = strlen(want);
@@ -194,9 +217,14 @@ static int otlp_check_head(app_t *app, otlp_conn_t *c)
     h1req_t *r = &c->req;
     c->head_checked = 1;
     app->metrics.http_requests++;
+    if (!r->host[0]) {
+        /* h1req refuses HTTP/1.1 without Host; HTTP/1.0 without one gets
+         * the main port's 400 too (even with --allow-host '*') */
+        otlp_refuse(app, c, 400, HTTP_REFUSED_HOST, "a Host header is required", NULL, 1);
+        return 1;
+    }
     if (!hostallow_host_ok(&app->hosts, r->host, strlen(r->host))) {
-        otlp_refuse(app, c, 421, HTTP_REFUSED_HOST,
-                    "this server does not answer to that Host (see --allow-host)", NULL, 1);
+        otlp_refuse_host(app, c);
         return 1;
     }
     int sig = otlp_signal_of_path(r->target, strcspn(r->target, "?"));
@@ -265,10 +293,12 @@ static void otlp_complete(app_t *app, otlp_conn_t *c)
     c->requests++;
 }
 
-/* Feeds (p, n) to the request reader until an answer is queued; what is
- * left waits in c->pending. */
-static void otlp_consume(app_t *app, otlp_conn_t *c, const char *p, size_t n)
+/* Feeds (p, n) to the request reader until an answer is queued (or the
+ * connection is closing). Returns how many bytes it used; the rest is the
+ * next request's. */
+static size_t otlp_feed(app_t *app, otlp_conn_t *c, const char *p, size_t n)
 {
+    size_t total = n;
     while (n > 0 && c->out.len == 0 && !c->close_after) {
         if (c->phase == OTLP_IDLE) {
             h1req_init(&c->req, OTLP_PORT_MAX_HEAD, (size_t)app->cfg.max_body);
@@ -302,32 +332,52 @@ static void otlp_consume(app_t *app, otlp_conn_t *c, const char *p, size_t n)
         if (c->req.state == H1REQ_DONE)
             otlp_complete(app, c);
     }
-    if (n > 0 && !c->close_after)
-        buf_append(&c->pending, p, n); /* at most one read: reading pauses while answering */
+    return total - n;
 }
 
-/* The answer left: go on with what was read meanwhile, or close. Returns
- * -1 to close the connection. */
+/* Keeps (p, n), read past a request being answered, in c->pending (at
+ * most one read: reading pauses while an answer is queued). Counted, so a
+ * test can see that every byte is kept once. */
+static void otlp_keep(app_t *app, otlp_conn_t *c, const char *p, size_t n)
+{
+    if (n == 0 || c->close_after)
+        return;
+    buf_append(&c->pending, p, n);
+    app->metrics.otlp_pipelined_bytes += n;
+}
+
+/* Feeds c->pending from its offset until an answer is queued or nothing is
+ * left. O(bytes fed): a read of many small pipelined requests costs O(n)
+ * in all, not O(n) per request. The buffer is freed once drained (an idle
+ * connection holds none). */
+static void otlp_feed_pending(app_t *app, otlp_conn_t *c)
+{
+    size_t left = c->pending.len - c->pending_off;
+    if (left > 0)
+        c->pending_off += otlp_feed(app, c, c->pending.p + c->pending_off, left);
+    if (c->pending_off == c->pending.len || c->close_after) {
+        buf_dispose(&c->pending);
+        c->pending_off = 0;
+    }
+}
+
+/* The answer left: go on with what was read meanwhile (each answer that
+ * leaves at once lets the next pending request in), or close. Returns -1
+ * to close the connection. */
 static int otlp_after_answer(app_t *app, otlp_conn_t *c)
 {
-    if (c->close_after)
-        return -1;
-    otlp_set_phase(app, c, OTLP_IDLE);
-    lws_rx_flow_control(c->wsi, 1);
-    if (c->pending.len) {
-        buf_t next = c->pending;
-        buf_init(&c->pending);
-        otlp_consume(app, c, next.p, next.len);
-        buf_dispose(&next);
-    }
-    if (c->out.len) {
-        int rc = otlp_flush(c);
-        if (rc < 0)
+    for (;;) {
+        if (c->close_after)
             return -1;
-        if (rc == 0)
-            return otlp_after_answer(app, c);
+        otlp_set_phase(app, c, OTLP_IDLE);
+        lws_rx_flow_control(c->wsi, 1);
+        otlp_feed_pending(app, c);
+        if (c->out.len == 0)
+            return 0;
+        int rc = otlp_flush(c);
+        if (rc != 0)
+            return rc < 0 ? -1 : 0;
     }
-    return 0;
 }
 
 static int otlp_read(app_t *app, otlp_conn_t *c)
@@ -342,7 +392,10 @@ static int otlp_read(app_t *app, otlp_conn_t *c)
             continue;
         if (got <= 0)
             return -1; /* the client left (or a reset) */
-        otlp_consume(app, c, chunk, (size_t)got);
+        /* pending is empty here: after_answer feeds all of it unless an
+         * answer is queued, and then this loop does not read. */
+        size_t used = otlp_feed(app, c, chunk, (size_t)got);
+        otlp_keep(app, c, chunk + used, (size_t)got - used);
         if (c->out.len) {
             int rc = otlp_flush(c);
             if (rc < 0)

@@ -144,6 +144,16 @@ test('refusals: 415 for another type, 400 for an undecodable body (nothing appli
   assert.equal(big.status, 413, big.body);
   const notGzip = await post(spider.url, 'plain', { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'gzip' }, '/v1/traces');
   assert.equal(notGzip.status, 400);
+  // Regression: a broken gzip stream was answered in JSON; an OTLP client
+  // reads a 400 as a google.rpc.Status in its own encoding.
+  assert.equal(notGzip.headers.get('content-type'), 'application/x-protobuf');
+  const status = Buffer.from(notGzip.body, 'latin1');
+  assert.deepEqual([...status.subarray(0, 3)], [0x08, 3, 0x12], 'Status {code: 3, message}');
+  assert.match(status.subarray(4).toString(), /not a valid gzip stream/);
+  const notGzipJson = await post(spider.url, 'plain', { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, '/v1/traces');
+  assert.equal(notGzipJson.status, 400);
+  assert.equal(notGzipJson.json.code, 3);
+  assert.match(notGzipJson.json.message, /not a valid gzip stream/);
   const br = await post(spider.url, 'x', { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'br' }, '/v1/traces');
   assert.equal(br.status, 415);
 });
@@ -214,6 +224,50 @@ test('the OTLP port reads pipelined requests, chunked and not, in one write, and
   assert.equal((await summary('piped{service="hand"}')).count, 2);
 });
 
+// Regression: bytes read past a request were copied again after every
+// answer, so a read of many small pipelined requests cost O(n) per request,
+// O(n^2) in all. Every answer must come back, every span be applied, and
+// no byte be kept twice (spider_otlp_pipelined_bytes_total counts each
+// byte put aside for a later request: at most what was sent, where the
+// quadratic copy counted about N/2 times as much). No timing involved.
+test('2,000 tiny requests pipelined in one write: 2,000 answers, each byte kept once', async () => {
+  const N = 2000;
+  const end = BigInt(Date.now()) * 1000000n;
+  const one = jsonRequest([{ name: 'piped2k', startTimeUnixNano: String(end - 1000000n), endTimeUnixNano: String(end) }]);
+  const req = 'POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+    `Content-Length: ${Buffer.byteLength(one)}\r\n\r\n${one}`;
+  const all = req.repeat(N);
+  const kept0 = await metric(spider.url, 'spider_otlp_pipelined_bytes_total');
+  const conn = new RawConn(spider.otlpPort);
+  await conn.ready();
+  conn.write(all);
+  const statuses = new Map();
+  for (let i = 0; i < N; i++) {
+    const r = await conn.response();
+    assert.ok(r, `answer ${i} of ${N} (the connection closed)`);
+    statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+  }
+  assert.deepEqual([...statuses], [[200, N]]);
+  conn.destroy();
+  assert.equal((await summary('piped2k{service="hand"}')).count, N);
+  const kept = (await metric(spider.url, 'spider_otlp_pipelined_bytes_total')) - kept0;
+  assert.ok(kept > 0, 'some requests waited behind an answer');
+  assert.ok(kept <= Buffer.byteLength(all), `${kept} bytes kept for ${Buffer.byteLength(all)} sent`);
+});
+
+// Regression: the 405 to HEAD carried its JSON body, which a client reads
+// as the start of the next answer (RFC 9110 9.3.2: an answer to HEAD has none).
+test('the OTLP port answers HEAD without a body', async () => {
+  const conn = new RawConn(spider.otlpPort);
+  await conn.ready();
+  conn.write('HEAD /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  assert.ok(await conn.closedWithin(5000), 'closed after the refusal');
+  const got = conn.buf.toString('latin1');
+  assert.match(got, /^HTTP\/1\.1 405 /);
+  assert.match(got, /\r\nAllow: POST\r\n/);
+  assert.equal(got.indexOf('\r\n\r\n') + 4, got.length, `nothing after the head: ${JSON.stringify(got)}`);
+});
+
 test('the OTLP port refuses what the HTTP reader refuses, with the status it names', async () => {
   for (const [req, status] of [
     ['POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n', 400],
@@ -221,6 +275,8 @@ test('the OTLP port refuses what the HTTP reader refuses, with the status it nam
     ['POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 2000000\r\n\r\n', 413],
     ['POST /v1/traces HTTP/1.1\r\nHost: evil.example\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 421],
     ['POST /v1/traces HTTP/2.0\r\nHost: 127.0.0.1\r\n\r\n', 505],
+    // regression: HTTP/1.0 without Host was 421; the main port's rule is 400
+    ['POST /v1/traces HTTP/1.0\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}', 400],
   ]) {
     const conn = new RawConn(spider.otlpPort);
     await conn.ready();
@@ -228,6 +284,7 @@ test('the OTLP port refuses what the HTTP reader refuses, with the status it nam
     const r = await conn.response();
     assert.equal(r?.status, status, req);
     assert.ok(JSON.parse(r.body).error, req);
+    if (status === 421) assert.equal(JSON.parse(r.body).host, 'evil.example', 'the Host, as on the main port');
     assert.ok(await conn.closedWithin(5000), req);
   }
 });

@@ -1,21 +1,30 @@
 // Robustness: seeded, bounded, protocol-aware stress of the real spider
 // binary over raw loopback sockets. It covers what the libFuzzer targets do
 // not reach: libwebsockets' HTTP/1.1 parser and WebSocket framing, and our
-// callbacks behind them (routing, body reading, keep-alive, the upgrade).
+// callbacks behind them (routing, body reading, keep-alive, the upgrade);
+// the OTLP port's reader and the StatsD socket in the same loop.
 //
 // Every case is derived from the run's seed: valid and broken HTTP/1.1
 // requests (routes, bodies, lengths, chunked, Expect, methods, absolute-form,
 // % escapes, folding, NULs, huge heads, HTTP/2 preface, garbage), several
 // pipelined in one write, split at random byte boundaries with small delays,
 // ended by reading, by a half-close, by a close or by a reset; WebSocket
-// upgrades to /ws followed by valid and invalid frames; a few connections at
-// once (at most 4, plus the probe). A case reads with short timeouts: the
-// server may answer or close. It fails on a hang (after every case a fresh
-// connection must get 200 from GET /healthz within the probe bound), a crash,
-// a sanitizer report on the server's stderr, or a lost sample (a series
-// posted at the start must keep its exact count). Answers that break
-// docs/protocol.md without breaking the server (a non-JSON refusal, a
-// missing answer, an unexpected status) are listed as observations.
+// upgrades to /ws followed by valid and invalid frames; on the OTLP port
+// (--otlp-listen, Spider's own HTTP/1.1 reader) POST /v1/traces in protobuf
+// and OTLP/JSON, by length or chunked, gzip (valid, broken, bombs), wrong
+// types, routes and Hosts, broken heads, lengths and chunks, 100-continue,
+// pipelines (up to 400 tiny requests in one write); StatsD datagrams on the
+// UDP port (valid lines of every type, bad values, types, rates, tags and
+// names, NULs, 64 KiB lines, thousands of lines, random bytes, bursts); a
+// few connections at once (at most 4, plus the probe), with datagrams
+// beside them. A case reads with short timeouts: the server may answer or
+// close. It fails on a hang (after every case a fresh connection must get
+// 200 from GET /healthz within the probe bound), a crash, a sanitizer report
+// on the server's stderr, or a lost sample (three series posted at the
+// start, by JSON, StatsD and OTLP, must keep their exact counts). Answers
+// that break docs/protocol.md without breaking the server (a non-JSON
+// refusal, a missing answer, an unexpected status) are listed as
+// observations.
 //
 //   SPIDER_BIN=build/spider node tests/robustness/robustness.mjs
 //   ROBUST_SEED=N        replay a run (the seed is printed first)
@@ -25,12 +34,15 @@
 //   ROBUST_MAX_FAILURES  stop after this many failures (default 5; the server
 //                        is restarted after each one)
 //   ROBUST_VERBOSE=1     print every case
-// Replayed bytes are the same except the port in Host/Origin and sample
-// timestamps, which follow the clock. The last line is `N passed, M failed`.
+// Replayed bytes are the same except the ports in Host/Origin, sample and
+// span timestamps, which follow the clock, and so gzip bodies (and where a
+// cut or a flipped bit falls in one). The last line is `N passed, M failed`.
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
+import zlib from 'node:zlib';
 
 const BIN = process.env.SPIDER_BIN;
 if (!BIN) {
@@ -66,6 +78,18 @@ const IDLE_MS = 120 * SLOW;
 const CASE_MS = 3000 * SLOW;
 const ANCHOR = 'robust.anchor';
 const ANCHOR_N = 250;
+// The same for a series fed by StatsD (UDP) and one fed by OTLP (the OTLP
+// port): posted at the start, their exact counts checked after every case.
+const STATSD_ANCHOR = 'robust.statsd.anchor';
+const STATSD_ANCHOR_N = 200;
+const OTLP_ANCHOR_SPAN = 'robust.otlp.anchor';
+const OTLP_ANCHOR_SERVICE = 'robust';
+const OTLP_ANCHOR_N = 150;
+const ANCHORS = [
+  { name: ANCHOR, n: ANCHOR_N },
+  { name: STATSD_ANCHOR, n: STATSD_ANCHOR_N },
+  { name: `${OTLP_ANCHOR_SPAN}{service="${OTLP_ANCHOR_SERVICE}"}`, n: OTLP_ANCHOR_N },
+];
 const ANCHOR_EVERY = 1; // cases between anchor checks: after every case
 const MAX_CONCURRENT = 4; // connections of one case (plus one probe)
 const SAN_RE = /ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: \w+Sanitizer/;
@@ -196,6 +220,7 @@ const R = (kind, bytes, o = {}) => ({
   expect: o.expect ?? null,
   keep: o.keep ?? false,
   json: o.json ?? true,
+  pb: o.pb ?? false, // an OTLP protobuf upload: its 200 and 400 answers are protobuf
   due: o.due ?? true,
 });
 
@@ -518,6 +543,404 @@ const GEN = {
   },
 };
 
+// ---------------------------------------------------------------- OTLP port
+// Requests to POST /v1/traces on the OTLP port (Spider's own HTTP/1.1
+// reader, core/h1req, and api/otlp behind it): protobuf by hand (the fields
+// Spider reads of opentelemetry-proto trace/v1: ExportTraceServiceRequest
+// {1: ResourceSpans}, ResourceSpans {1: Resource {1: KeyValue}, 2:
+// ScopeSpans {2: Span}}, KeyValue {1: key, 2: AnyValue {1: string}}, Span
+// {1: trace_id, 2: span_id, 5: name, 7, 8: fixed64 start/end ns}) and
+// OTLP/JSON, plain, chunked or gzip, and broken in one way each.
+const SPAN_NAMES = ['rb.span', 'GET /rb/{id}', 'rb span ü', 'rb.' + 's'.repeat(150), 'rb.span{kind="x"}'];
+const SERVICES = ['rb-svc', 'rb-other', '', null];
+
+const pbVarint = (n) => {
+  const out = [];
+  let v = BigInt(n);
+  do {
+    let b = Number(v & 0x7fn);
+    v >>= 7n;
+    if (v) b |= 0x80;
+    out.push(b);
+  } while (v);
+  return Buffer.from(out);
+};
+const pbKey = (field, wire) => pbVarint((field << 3) | wire);
+const pbLen = (field, bytes) => cat(pbKey(field, 2), pbVarint(B(bytes).length), bytes);
+const pbStr = (field, s) => pbLen(field, U(s));
+const pbFixed64 = (field, v) => {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt.asUintN(64, v));
+  return cat(pbKey(field, 1), b);
+};
+
+// Spans ending in the last two minutes; some end before they start (refused
+// with partial_success: still 200).
+function otlpSpans(g, { max = 6, rejects = true } = {}) {
+  const now = BigInt(Date.now()) * 1000000n;
+  const spans = [];
+  for (let i = 0, n = g.r.range(1, max); i < n; i++) {
+    const end = now - BigInt(g.r.range(0, 120000)) * 1000000n - BigInt(g.r.int(1000000));
+    let dur = BigInt(g.r.pick([0, 1, 1000, 2500000, 12250000, g.r.range(0, 1e9)]));
+    if (rejects && g.r.chance(0.1)) dur = -BigInt(g.r.range(1, 1000));
+    spans.push({ name: g.r.pick(SPAN_NAMES), start: end - dur, end, ids: g.r.chance(0.5) ? [g.r.bytes(16), g.r.bytes(8)] : null });
+  }
+  return spans;
+}
+function otlpResources(g, o) {
+  const res = [];
+  for (let i = 0, n = g.r.range(1, 2); i < n; i++) res.push({ service: g.r.pick(SERVICES), spans: otlpSpans(g, o) });
+  return res;
+}
+function otlpProto(res) {
+  return cat(
+    ...res.map((r) => {
+      const attrs = r.service === null ? [] : [pbLen(1, cat(pbStr(1, 'service.name'), pbLen(2, pbStr(1, r.service))))];
+      const spans = r.spans.map((s) =>
+        pbLen(2, cat(...(s.ids ? [pbLen(1, s.ids[0]), pbLen(2, s.ids[1])] : []), pbStr(5, s.name), pbFixed64(7, s.start), pbFixed64(8, s.end))),
+      );
+      return pbLen(1, cat(pbLen(1, cat(...attrs)), pbLen(2, cat(...spans))));
+    }),
+  );
+}
+function otlpJson(res) {
+  return JSON.stringify({
+    resourceSpans: res.map((r) => ({
+      resource: { attributes: r.service === null ? [] : [{ key: 'service.name', value: { stringValue: r.service } }] },
+      scopeSpans: [{
+        spans: r.spans.map((s) => ({
+          ...(s.ids ? { traceId: s.ids[0].toString('hex'), spanId: s.ids[1].toString('hex') } : {}),
+          name: s.name,
+          startTimeUnixNano: String(s.start),
+          endTimeUnixNano: String(s.end),
+        })),
+      }],
+    })),
+  });
+}
+// A valid body: [bytes, content type, json?].
+function otlpBody(g, o) {
+  const res = otlpResources(g, o);
+  if (g.r.chance(0.35)) return [U(otlpJson(res)), g.r.pick(['application/json', 'application/json; charset=utf-8']), true];
+  return [otlpProto(res), g.r.pick(['application/x-protobuf', 'application/x-protobuf', 'Application/X-Protobuf']), false];
+}
+
+// Chunked encoding with random chunk sizes, sometimes extensions, upper-case
+// hex and trailers (all valid). The sizes are drawn before the body's length
+// is known: a gzip body's length follows its timestamps, and the draws of a
+// case must not (ROBUST_CASE replays it).
+function chunkBody(g, b) {
+  const parts = [];
+  const ext = g.r.chance(0.2);
+  const upper = g.r.chance(0.3);
+  const sizes = Array.from({ length: 6 }, () => g.r.pick([1, 7, 64, 512, 4096, 65536]));
+  for (let i = 0, k = 0; i < b.length; k++) {
+    const n = Math.min(b.length - i, sizes[k % sizes.length]);
+    const size = upper ? n.toString(16).toUpperCase() : n.toString(16);
+    parts.push(cat(`${size}${ext ? ';rb=' + g.r.int(100) : ''}\r\n`, b.subarray(i, i + n), '\r\n'));
+    i += n;
+  }
+  parts.push(g.r.chance(0.2) ? '0\r\nX-Trailer: t\r\n\r\n' : '0\r\n\r\n');
+  return cat(...parts);
+}
+
+// An OTLP request. framing: 'length', 'chunked', or 'none' (neither header).
+function otlpHttp(g, body, { ct = 'application/x-protobuf', ce = null, framing = 'length', target = '/v1/traces', method = 'POST', host = g.otlpHost, extra = [], version } = {}) {
+  const b = B(body);
+  const h = [];
+  if (host !== null) h.push(['Host', host]);
+  if (ct !== null) h.push(['Content-Type', ct]);
+  if (ce !== null) h.push(['Content-Encoding', ce]);
+  let payload = b;
+  if (framing === 'length') h.push(['Content-Length', String(b.length)]);
+  else if (framing === 'chunked') {
+    h.push(['Transfer-Encoding', 'chunked']);
+    payload = chunkBody(g, b);
+  }
+  return request(method, target, [...h, ...extra], payload, { version });
+}
+
+// 9 MiB of zeros: ~9 KiB of gzip, over the default --max-body (8 MiB) once
+// inflated. Made once (gzip output is the same for the same input).
+let bombCache = null;
+const gzipBomb = () => (bombCache ??= zlib.gzipSync(Buffer.alloc(9 << 20)));
+
+const O = (kind, bytes, o = {}) => R(kind, bytes, { method: 'POST', ...o });
+
+const GEN_OTLP = {
+  otlp_valid(g) {
+    let [body, ct, json] = otlpBody(g);
+    const gz = g.r.chance(0.25);
+    if (gz) body = zlib.gzipSync(body);
+    const close = g.r.chance(0.1);
+    const framing = g.r.weighted([[3, 'length'], [2, 'chunked']]);
+    const bytes = otlpHttp(g, body, { ct, ce: gz ? g.r.pick(['gzip', 'GZIP']) : g.r.chance(0.1) ? 'identity' : null, framing, extra: close ? [['Connection', 'close']] : [] });
+    return O('otlp_valid', bytes, { expect: 200, keep: !close, json, pb: !json });
+  },
+
+  otlp_gzip(g) {
+    const [body, ct, json] = otlpBody(g);
+    const gz = zlib.gzipSync(body);
+    const framing = g.r.weighted([[3, 'length'], [1, 'chunked']]);
+    const v = g.r.int(8);
+    const o = { json, pb: !json, keep: true };
+    const send = (b, expect, ce = 'gzip') => O('otlp_gzip', otlpHttp(g, b, { ct, ce, framing }), { ...o, expect });
+    if (v === 0) return send(gzipBomb(), 413);
+    if (v === 1) return send(body, 400); // not gzip at all
+    if (v === 2) return send(gz.subarray(0, g.r.range(1, gz.length - 1)), 400); // truncated
+    if (v === 3) return send(cat(gz.subarray(0, 10), g.r.bytes(g.r.range(1, 500))), 400); // a gzip header, then garbage
+    if (v === 4) {
+      const b = Buffer.from(gz);
+      b[g.r.range(10, b.length - 9)] ^= 1 << g.r.int(8); // one bit off: the CRC must catch it
+      return send(b, null);
+    }
+    if (v === 5) return send(zlib.gzipSync(g.r.bytes(g.r.range(0, 3000))), null); // inflates to garbage
+    if (v === 6) return send(zlib.gzipSync(gz), 400); // gzip twice
+    return O('otlp_gzip', otlpHttp(g, gz, { ct, ce: g.r.pick(['x-gzip', 'deflate', 'br', 'gzip, identity', 'compress']), framing }), { expect: 415 });
+  },
+
+  otlp_bad_type(g) {
+    const [body] = otlpBody(g);
+    const ct = g.r.pick(['text/plain', 'application/protobuf', 'application/jsonx', '', 'application/x-protobufx', 'multipart/form-data', null]);
+    return O('otlp_bad_type', otlpHttp(g, body, { ct, framing: g.r.pick(['length', 'chunked']) }), { expect: 415 });
+  },
+
+  otlp_bad_body(g) {
+    const pbCt = 'application/x-protobuf';
+    const v = g.r.int(8);
+    const send = (b, expect, ct = pbCt) => O('otlp_bad_body', otlpHttp(g, b, { ct, framing: g.r.pick(['length', 'chunked']) }), { expect, keep: true, pb: ct === pbCt, json: ct !== pbCt });
+    if (v === 0) return send(g.r.bytes(g.r.range(1, 3000)), null);
+    if (v === 1) return send(Buffer.from([0x0a, 0xff, 0xff]), 400);
+    if (v === 2) {
+      const b = otlpProto(otlpResources(g));
+      return send(b.subarray(0, g.r.range(1, b.length - 1)), null); // may end at a field boundary
+    }
+    if (v === 3) {
+      const b = otlpProto(otlpResources(g));
+      b[g.r.int(b.length)] = g.r.int(256);
+      return send(b, null);
+    }
+    if (v === 4) {
+      // lengths that lie: past the end, or near 2^64
+      const len = g.r.pick([2n ** 32n, 2n ** 63n, 2n ** 64n - 1n, 1000n]);
+      return send(cat(pbKey(1, 2), pbVarint(len), g.r.bytes(8)), 400);
+    }
+    if (v === 5) return send(cat(...Array.from({ length: g.r.range(100, 3000) }, () => Buffer.from([0x0a, 0x80, 0x01]))), null); // deep or overlong
+    if (v === 6) return send(U(g.r.pick(['', '[]', 'null', '{"resourceSpans":5}', '['.repeat(g.r.range(10, 20000)), '{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":1}]}]}]}'])), null, 'application/json');
+    const j = U(otlpJson(otlpResources(g)));
+    j[g.r.int(j.length)] = g.r.pick([0x22, 0x5c, 0x5b, 0x5d, 0x7b, 0x7d, 0x2c, 0x3a, 0x00, 0xff, 0x31]);
+    return send(j, null, 'application/json');
+  },
+
+  otlp_bad_length(g) {
+    const [body, ct, json] = otlpBody(g);
+    const v = g.r.int(8);
+    // a body the decoder reads is answered in its encoding; a refused head in JSON
+    const o = { json: json || v > 2, pb: !json && v <= 2 };
+    const hdr = (extra, expect, more = {}) => O('otlp_bad_length', otlpHttp(g, body, { ct, framing: 'none', extra }), { ...o, expect, ...more });
+    if (v === 0) return hdr([], null); // no length: an empty body, then the body read as a request
+    if (v === 1) return hdr([['Content-Length', String(g.r.range(0, body.length - 1))]], null);
+    if (v === 2) return hdr([['Content-Length', String(body.length + g.r.range(1, 5000))]], null, { due: false });
+    if (v === 3) {
+      const cl = g.r.pick([8 * 1048576 + 1, 2 ** 31, 2 ** 53, '99999999999999999999999']);
+      return hdr([['Content-Length', String(cl)]], typeof cl === 'number' ? 413 : [400, 413]);
+    }
+    if (v === 4) return hdr([['Content-Length', String(body.length)], ['Content-Length', String(body.length + 1)]], 400);
+    if (v === 5) return hdr([['Content-Length', String(body.length)], ['Transfer-Encoding', 'chunked']], 400);
+    if (v === 6) return hdr([['Transfer-Encoding', g.r.pick(['gzip', 'identity', 'deflate'])]], 501);
+    return hdr([['Content-Length', g.r.pick(['abc', '-1', '+5', `${body.length}a`, '0x10', '1e2', '', `${body.length}, ${body.length}`])]], null);
+  },
+
+  otlp_bad_chunks(g) {
+    const [body, ct] = otlpBody(g);
+    const size = body.length.toString(16);
+    const v = g.r.int(7);
+    const head = otlpHttp(g, '', { ct, framing: 'none', extra: [['Transfer-Encoding', 'chunked']] });
+    const send = (b, expect, more = {}) => O('otlp_bad_chunks', cat(head, b), { expect, ...more });
+    if (v === 0) return send(cat('zz\r\n', body, '\r\n0\r\n\r\n'), 400);
+    if (v === 1) return send(cat('1'.repeat(17), '\r\n', body), [400, 413]);
+    if (v === 2) return send(cat(size, '\r\n', body, 'XX0\r\n\r\n'), 400); // no CRLF after the data
+    if (v === 3) return send(cat(size, ';', 'e'.repeat(300), '\r\n', body, '\r\n0\r\n\r\n'), 400);
+    if (v === 4) return send(cat('fffffff\r\n', body), 413);
+    if (v === 5) return send(cat(size, '\r\n', body, '\r\n'), null, { due: false }); // no last chunk
+    return send(cat(size, '\r\n', body, '\r\n0\r\nX-T: ', 'x'.repeat(20000), '\r\n\r\n'), 431);
+  },
+
+  otlp_route(g) {
+    const [body, ct] = otlpBody(g);
+    const v = g.r.weighted([
+      [2, ['GET', '/v1/traces', 405]],
+      [2, ['POST', '/v1/metrics', 404]],
+      [1, ['POST', '/v1/traces/', 404]],
+      [1, ['POST', '/v1/logs', 404]],
+      [1, ['GET', '/', 404]],
+      [1, ['GET', '/healthz', 404]],
+      [1, ['OPTIONS', '/v1/traces', 405]],
+      [1, ['PUT', '/v1/traces', 405]],
+      [1, ['HEAD', '/v1/traces', 405]],
+      [1, ['POST', '*', 404]],
+      [1, ['POST', '/v1/traces?x=1', 200]],
+    ]);
+    const get = v[0] === 'GET' || v[0] === 'HEAD';
+    return O('otlp_route', otlpHttp(g, get ? '' : body, { ct, method: v[0], target: v[1], framing: get ? 'none' : 'length' }), {
+      method: v[0],
+      expect: v[2],
+      keep: v[2] === 200,
+      json: v[2] !== 200,
+      pb: v[2] === 200 && !/json/.test(ct),
+    });
+  },
+
+  otlp_host(g) {
+    const [body, ct, json] = otlpBody(g);
+    const v = g.r.int(5);
+    const send = (host, expect, more = {}) => O('otlp_host', otlpHttp(g, body, { ct, host, ...more }), { expect, json: json || expect !== 200, pb: !json && expect === 200, keep: expect === 200 && !more.version });
+    if (v === 0) return send(g.r.pick(['evil.example', `evil.example:${g.otlpPort}`, '127.0.0.2', 'localhost.evil.example']), 421);
+    if (v === 1) return send(null, 400);
+    if (v === 2) return send(g.r.pick([`localhost:${g.otlpPort}`, 'LOCALHOST', '127.0.0.1', '[::1]']), 200);
+    if (v === 3) return send(g.otlpHost, 400, { extra: [['Host', g.otlpHost]] });
+    return send(null, 400, { version: 'HTTP/1.0' }); // Host is required whatever the version
+  },
+
+  otlp_head(g) {
+    const [body, ct] = otlpBody(g);
+    const v = g.r.int(9);
+    const send = (o, expect, more = {}) => O('otlp_head', otlpHttp(g, body, { ct, ...o }), { expect, ...more });
+    if (v === 0) return send({ extra: [['X-Big', 'v'.repeat(g.r.pick([16384, 20000, 65536]))]] }, 431);
+    if (v === 1) return send({ extra: Array.from({ length: g.r.range(65, 300) }, (_, i) => [`X-H${i}`, String(i)]) }, 431);
+    if (v === 2) return send({ target: '/v1/traces?' + 'q'.repeat(g.r.range(1100, 4000)) }, 414);
+    if (v === 3) return send({ extra: ['X-A: 1', '  folded'] }, 400);
+    if (v === 4) return send({ extra: [['X-N', 'a\x00b']] }, 400);
+    if (v === 5) return send({ version: g.r.pick(['HTTP/2.0', 'HTTP/1.2', 'HTTP/9.9']) }, 505);
+    if (v === 6) return send({ version: g.r.pick(['http/1.1', 'HTTP/1', 'HTTP/1.1 ', 'HTTPS/1.1']) }, [400, 505]);
+    if (v === 7) return send({ method: 'P'.repeat(g.r.range(16, 100)) }, 400);
+    const n = g.r.range(1, 5);
+    // up to 4 empty lines are skipped (RFC 9112 2.2); a 5th is a refused head, in JSON
+    const ok = n <= 4;
+    return O('otlp_head', cat('\r\n'.repeat(n), otlpHttp(g, body, { ct })), { expect: ok ? 200 : 400, keep: ok, json: !ok || /json/.test(ct), pb: ok && !/json/.test(ct) });
+  },
+
+  otlp_expect(g) {
+    const [body, ct, json] = otlpBody(g);
+    const v = g.r.int(3);
+    if (v === 0)
+      return O('otlp_expect', otlpHttp(g, body, { ct, extra: [['Expect', '100-continue']], framing: g.r.pick(['length', 'chunked']) }), { expect: 200, keep: true, json, pb: !json });
+    if (v === 1) return O('otlp_expect', otlpHttp(g, body, { ct: 'text/plain', extra: [['Expect', '100-continue']] }), { expect: 415 });
+    return O('otlp_expect', otlpHttp(g, body, { ct, extra: [['Expect', g.r.pick(['200-ok', '100-Continue', '100-continue, x'])]] }), { json, pb: !json, keep: true });
+  },
+
+  otlp_garbage(g) {
+    const v = g.r.int(4);
+    if (v === 0) return O('otlp_garbage', g.r.bytes(g.r.range(1, 2000)), { due: false });
+    if (v === 1) return O('otlp_garbage', B('POST /v1/traces HTTP/1.1\r\n'), { due: false }); // a head that never ends
+    if (v === 2) return O('otlp_garbage', cat('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])));
+    return O('otlp_garbage', cat(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xfc, 0x03, 0x03]), g.r.bytes(64)), { due: false });
+  },
+
+  // Many tiny requests (an empty export, or one span) in one write: each
+  // answered, in order (Spider keeps what follows an answered request once).
+  otlp_flood(g) {
+    const n = g.r.pick([20, 100, 400]);
+    const one = otlpHttp(g, g.r.chance(0.5) ? '' : otlpProto([{ service: 'rb-svc', spans: otlpSpans(g, { max: 1, rejects: false }) }]));
+    return { ...O('otlp_flood', one, { expect: 200, keep: true, json: false, pb: true }), count: n };
+  },
+};
+const OTLP_KINDS = [
+  [10, 'otlp_valid'],
+  [5, 'otlp_gzip'],
+  [3, 'otlp_bad_type'],
+  [5, 'otlp_bad_body'],
+  [4, 'otlp_bad_length'],
+  [4, 'otlp_bad_chunks'],
+  [4, 'otlp_route'],
+  [3, 'otlp_host'],
+  [4, 'otlp_head'],
+  [3, 'otlp_expect'],
+  [2, 'otlp_garbage'],
+  [1, 'otlp_flood'],
+];
+// Pipelined on the OTLP port: bodies behind others are fine there.
+const OTLP_PIPE_KINDS = [
+  [10, 'otlp_valid'],
+  [3, 'otlp_gzip'],
+  [2, 'otlp_bad_body'],
+  [1, 'otlp_bad_type'],
+  [1, 'otlp_bad_length'],
+  [1, 'otlp_bad_chunks'],
+  [2, 'otlp_route'],
+  [2, 'otlp_expect'],
+  [1, 'otlp_flood'],
+];
+
+// ---------------------------------------------------------------- StatsD
+// Datagrams to the StatsD UDP port: valid lines of every type, and lines
+// broken in one way (value, type, rate, tags, names, NULs, sizes), alone or
+// many to a datagram, or random bytes. No answer comes: the probe after the
+// case and the anchors tell whether the server kept up.
+const SD_NAMES = ['rb.sd.a', 'rb.sd.b', 'rb sd', 'rb.sd/ü', 'rb.sd.' + 'x'.repeat(190), 'rb.sd.{id}', 'rb.sd.a{env="p"}', 'rb.sd.a{bad=1}', 'rb.sd.%41'];
+const SD_TAGS = ['env:prod', 'route:/pay', 'flag', 'a.b:1', 'a_b:2', 'k:', ':v', 'k:v:w', '__x:1', '1st:y', 'ü:z', 'k:a"b\\c', 'k:/../x'];
+
+function sdLine(g) {
+  const name = g.r.pick(SD_NAMES);
+  const num = () => String(g.r.pick([0, 1, 2.5, 12.25, 999.125, 1e3, 3e-3, g.r.range(0, 100000) / 8]));
+  const tags = () => (g.r.chance(0.3) ? '|#' + Array.from({ length: g.r.range(1, 2) }, () => g.r.pick(SD_TAGS)).join(',') : '');
+  const rate = () => (g.r.chance(0.2) ? '|@' + g.r.pick(['1', '0.5', '0.1', '0.75', '0.000001']) : '');
+  const v = g.r.weighted([[10, 'latency'], [3, 'other'], [2, 'rate'], [2, 'value'], [2, 'type'], [2, 'tags'], [1, 'fields'], [1, 'name']]);
+  const type = () => g.r.pick(['ms', 'h', 'd']);
+  const vals = () => Array.from({ length: g.r.range(1, 4) }, num).join(':');
+  if (v === 'latency') return `${name}:${vals()}|${type()}${rate()}${tags()}`;
+  if (v === 'other')
+    return g.r.pick([`${name}:1|c`, `${name}:5|g`, `${name}:-2|g`, `${name}:x|s`, '_e{5,4}:title|text', '_sc|rb.check|0', `${name}:1|c|@0.1`]);
+  if (v === 'rate') return `${name}:${num()}|${type()}|@${g.r.pick(['0', '-1', 'abc', '2', '1e-9', '', 'nan', '1e400', '0.0000001', ' 0.5', '0.5x'])}`;
+  if (v === 'value') return `${name}:${g.r.pick(['', 'NaN', 'inf', '-5', '1e400', '0x10', 'abc', '1.2.3', '1e', '.', '-0', '+1', '1' + '0'.repeat(400)])}|${type()}`;
+  if (v === 'type') return `${name}:${num()}${g.r.pick(['', '|', '|x', '|MS', '|ms|', '||ms', '|mss', '|m s'])}`;
+  if (v === 'tags') {
+    const n = g.r.pick([17, 30, 200]);
+    const many = Array.from({ length: n }, (_, i) => `t${i}:${i}`).join(',');
+    return `${name}:${num()}|ms|#${g.r.pick([many, 'a.b:1,a_b:2', '', ',,,', 'k:' + 'v'.repeat(300), 'k'.repeat(70) + ':v', '#', 'k:v|#k2:v2'])}`;
+  }
+  if (v === 'fields') return `${name}:${num()}|ms${g.r.pick(['|c:abc123', '|T1700000000', '|e:x', '|card:low', '|zz:1', '|'])}${tags()}`;
+  return `${g.r.pick(['', ':', 'n'.repeat(g.r.range(201, 5000)), 'a\x01b', 'a\tb', '\x7f', 'rb.sd.\u2028'])}:${num()}|ms`;
+}
+
+function sdDatagram(g) {
+  const v = g.r.weighted([[8, 'lines'], [2, 'many'], [2, 'huge'], [2, 'random'], [2, 'nul'], [1, 'empty'], [1, 'crlf']]);
+  const lines = (n) => Array.from({ length: n }, () => sdLine(g));
+  if (v === 'lines') return U(lines(g.r.range(1, 30)).join('\n') + (g.r.chance(0.5) ? '\n' : ''));
+  if (v === 'many') {
+    const out = [];
+    let size = 0;
+    const max = g.r.pick([8000, 32000, 65000]);
+    while (size < max) {
+      const l = g.r.chance(0.8) ? `rb.sd.m${g.r.int(5)}:${g.r.int(100)}|ms` : sdLine(g);
+      if (size + l.length + 1 > max) break;
+      out.push(l);
+      size += Buffer.byteLength(l) + 1;
+    }
+    return U(out.join('\n'));
+  }
+  if (v === 'huge') {
+    const n = g.r.pick([10000, 40000, 65000]);
+    return U(g.r.pick([`rb.sd.${'x'.repeat(n)}:1|ms`, `rb.sd.a:${'1'.repeat(n)}|ms`, `rb.sd.a:1|ms|#${'k:v,'.repeat(n >> 2)}`, `rb.sd.a:${'1:'.repeat(n >> 1)}1|ms`]));
+  }
+  if (v === 'random') return g.r.bytes(g.r.range(1, 2000));
+  if (v === 'nul') {
+    const b = U(lines(g.r.range(1, 5)).join('\n'));
+    for (let i = 0, n = g.r.range(1, 4); i < n; i++) b[g.r.int(b.length)] = 0;
+    return b;
+  }
+  if (v === 'empty') return B(g.r.pick(['', '\n', '\n\n\n', '\r\n']));
+  return U(lines(g.r.range(1, 10)).join('\r\n') + '\r\n');
+}
+
+function sdDatagrams(g) {
+  const burst = g.r.chance(0.15);
+  const n = burst ? g.r.range(50, 200) : g.r.range(1, 8);
+  const out = [];
+  for (let i = 0; i < n; i++) out.push(burst && g.r.chance(0.8) ? U(`rb.sd.burst:${g.r.int(1000)}|ms\n`.repeat(g.r.range(1, 20))) : sdDatagram(g));
+  return out;
+}
+
 const HTTP_KINDS = [
   [6, 'healthz'],
   [4, 'series_list'],
@@ -766,9 +1189,12 @@ function ending(g, total) {
   return { kind, after, sleep: g.r.chance(0.5) ? g.r.range(0, 30) : 0 };
 }
 
-function httpConn(g, reqs) {
+// port: 'main' or 'otlp'. A request with a count (otlp_flood) is that many
+// requests of the same bytes.
+function httpConn(g, reqs, port = 'main') {
+  reqs = reqs.flatMap((r) => (r.count ? Array(r.count).fill(r) : [r]));
   const data = cat(...reqs.map((r) => r.bytes));
-  return { reqs, steps: [splitPieces(g, data)], end: ending(g, data.length) };
+  return { port, reqs, steps: [splitPieces(g, data)], end: ending(g, data.length) };
 }
 
 const CASES = {
@@ -806,7 +1232,37 @@ const CASES = {
     const steps = [splitPieces(g, head), { op: 'wait', ms: 300 * SLOW }];
     if (g.r.chance(0.9)) steps.push(splitPieces(g, body));
     else req.due = false; // head only: the server waits for a body
-    return { shape: 'expect_continue_wait', conns: [{ reqs: [req], steps, end: ending(g, head.length + body.length) }] };
+    return { shape: 'expect_continue_wait', conns: [{ port: 'main', reqs: [req], steps, end: ending(g, head.length + body.length) }] };
+  },
+  otlp_single(g) {
+    const kind = g.r.weighted(OTLP_KINDS);
+    return { shape: kind, conns: [httpConn(g, [GEN_OTLP[kind](g)], 'otlp')] };
+  },
+  otlp_pipeline(g) {
+    const reqs = [];
+    for (let i = 0, n = g.r.range(2, 6); i < n; i++) reqs.push(GEN_OTLP[g.r.weighted(OTLP_PIPE_KINDS)](g));
+    return { shape: 'otlp_pipeline', conns: [httpConn(g, reqs, 'otlp')] };
+  },
+  // The OTLP port's interim answer awaited before the body is sent.
+  otlp_expect_wait(g) {
+    let [body, ct, json] = otlpBody(g);
+    const gz = g.r.chance(0.3);
+    if (gz) body = zlib.gzipSync(body);
+    const chunked = g.r.chance(0.4);
+    if (chunked) body = chunkBody(g, body);
+    const plain = g.r.chance(0.15);
+    if (plain) ct = 'text/plain';
+    const framing = chunked ? ['Transfer-Encoding', 'chunked'] : ['Content-Length', String(body.length)];
+    const extra = [framing, ['Expect', '100-continue'], ...(gz ? [['Content-Encoding', 'gzip']] : [])];
+    const head = otlpHttp(g, '', { ct, framing: 'none', extra });
+    const req = { kind: 'otlp_expect', bytes: cat(head, body), method: 'POST', expect: plain ? 415 : 200, due: true, keep: !plain, json: plain || json, pb: !plain && !json };
+    const steps = [splitPieces(g, head), { op: 'wait', ms: 300 * SLOW }];
+    if (g.r.chance(0.9)) steps.push(splitPieces(g, body));
+    else req.due = plain; // head only: a 415 comes at once, else the server waits for a body
+    return { shape: 'otlp_expect_wait', conns: [{ port: 'otlp', reqs: [req], steps, end: ending(g, head.length + body.length) }] };
+  },
+  statsd(g) {
+    return { shape: 'statsd', conns: [], udp: sdDatagrams(g) };
   },
   websocket(g) {
     const up = wsUpgrade(g);
@@ -836,26 +1292,36 @@ const CASES = {
     const conns = [];
     const sub = [];
     for (let i = 0; i < n; i++) {
-      const c = g.r.weighted([[4, 'single'], [2, 'pipeline'], [3, 'websocket']]);
+      const c = g.r.weighted([[4, 'single'], [2, 'pipeline'], [3, 'websocket'], [3, 'otlp_single'], [2, 'otlp_pipeline']]);
       const one = CASES[c](g);
       conns.push(one.conns[0]);
       sub.push(one.shape);
     }
-    return { shape: 'concurrent', conns, sub };
+    // StatsD datagrams at the same time, now and then
+    const udp = g.r.chance(0.3) ? sdDatagrams(g) : [];
+    if (udp.length) sub.push('statsd');
+    return { shape: 'concurrent', conns, sub, udp };
   },
 };
 const CASE_KINDS = [
-  [45, 'single'],
-  [22, 'pipeline'],
-  [5, 'expect_wait'],
-  [22, 'websocket'],
+  [30, 'single'],
+  [15, 'pipeline'],
+  [4, 'expect_wait'],
+  [15, 'websocket'],
+  [15, 'otlp_single'],
+  [7, 'otlp_pipeline'],
+  [3, 'otlp_expect_wait'],
+  [8, 'statsd'],
   [6, 'concurrent'],
 ];
 
-function makeCase(seed, k, port) {
+// ports: {main, otlp} of the server (what Host names; bytes do not depend
+// on anything else).
+function makeCase(seed, k, ports) {
   const r = caseRng(seed, k);
-  const g = { r, port, host: `127.0.0.1:${port}` };
+  const g = { r, port: ports.main, host: `127.0.0.1:${ports.main}`, otlpPort: ports.otlp, otlpHost: `127.0.0.1:${ports.otlp}` };
   const c = CASES[r.weighted(CASE_KINDS)](g);
+  c.udp ??= [];
   c.k = k;
   return c;
 }
@@ -1076,7 +1542,7 @@ async function oneRequest(port, bytes, timeoutMs) {
 // ---------------------------------------------------------------- server
 class Server {
   async start() {
-    const args = ['--listen', '127.0.0.1:0', '--statsd-listen', 'off', '--otlp-listen', 'off'];
+    const args = ['--listen', '127.0.0.1:0', '--statsd-listen', '127.0.0.1:0', '--otlp-listen', '127.0.0.1:0'];
     if (SECONDS > 1200) args.push('--window', '24h'); // the anchor must stay in the window
     this.log = '';
     this.scanned = 0;
@@ -1095,7 +1561,14 @@ class Server {
     const t0 = Date.now();
     while (Date.now() - t0 < 10000 * SLOW) {
       const m = this.log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (m) return (this.port = Number(m[1]));
+      const otlp = this.log.match(/OTLP\/HTTP receiver at http:\/\/127\.0\.0\.1:(\d+)\//);
+      const udp = this.log.match(/statsd listening on udp:\/\/127\.0\.0\.1:(\d+)/);
+      if (m && otlp && udp) {
+        this.otlpPort = Number(otlp[1]);
+        this.statsdPort = Number(udp[1]);
+        this.ports = { main: Number(m[1]), otlp: this.otlpPort };
+        return (this.port = Number(m[1]));
+      }
       if (this.exit) break;
       await sleep(20);
     }
@@ -1135,7 +1608,7 @@ class Server {
 }
 
 // ---------------------------------------------------------------- the run
-const stats = { cases: 0, passed: 0, failed: 0, shapes: {}, requests: {}, ws: {}, endings: {}, probeMax: 0, probes: [] };
+const stats = { cases: 0, passed: 0, failed: 0, shapes: {}, requests: {}, ws: {}, endings: {}, datagrams: 0, datagramBytes: 0, udpFailed: 0, probeMax: 0, probes: [] };
 const observations = new Map(); // kind (request) -> {count, example}
 let pending = []; // this case's observations, kept if the case passes
 const failures = [];
@@ -1168,17 +1641,22 @@ function describeCase(c) {
     const plan = conn.steps
       .map((s) => (s.op === 'send' ? `send ${s.pieces.map((p, j) => `${p.length}B${s.gaps[j] ? `+${s.gaps[j]}ms` : ''}`).join(' ')}` : `${s.op} ${s.ms}ms`))
       .join('; ');
-    lines.push(`  connection ${i + 1}: ${conn.reqs.map((r) => r.kind).join(' + ')}${conn.ws ? ' then ' + (conn.ws.msgs.map((m) => m.kind).join(', ') || 'no frames') : ''}`);
+    lines.push(`  connection ${i + 1} (${conn.port} port): ${conn.reqs.map((r) => r.kind).join(' + ')}${conn.ws ? ' then ' + (conn.ws.msgs.map((m) => m.kind).join(', ') || 'no frames') : ''}`);
     lines.push(`    plan: ${plan}; end ${conn.end.kind}${conn.end.after < all.length ? ` after ${conn.end.after} bytes` : ''}${conn.end.sleep ? ` (+${conn.end.sleep}ms)` : ''}`);
     lines.push(`    bytes (${all.length}): ${esc(all)}`);
     if (all.length <= 4096) lines.push(`    base64: ${all.toString('base64')}`);
     if (conn.got?.length) lines.push(`    server sent (${conn.got.length}): ${esc(conn.got, 1500)}`);
   });
+  if (c.udp.length) {
+    lines.push(`  statsd: ${c.udp.length} datagrams, ${c.udp.reduce((n, d) => n + d.length, 0)} bytes`);
+    c.udp.slice(0, 8).forEach((d, i) => lines.push(`    datagram ${i + 1} (${d.length}): ${esc(d, 600)}`));
+    if (c.udp.length > 8) lines.push(`    ... ${c.udp.length - 8} more`);
+  }
   return lines.join('\n');
 }
 
-async function runConn(port, c, conn, caseDeadline) {
-  const s = new Conn(port);
+async function runConn(server, c, conn, caseDeadline) {
+  const s = new Conn(conn.port === 'otlp' ? server.otlpPort : server.port);
   conn.sent = Buffer.alloc(0);
   try {
     if (!(await s.connected(Math.min(1000 * SLOW, caseDeadline - Date.now())))) {
@@ -1261,7 +1739,11 @@ function check(c, conn) {
   finals.forEach((a, i) => {
     const r = conn.reqs[i];
     const ct = a.headers['content-type'] ?? '';
-    if (a.status >= 400 || (r && r.json && a.status !== 101 && a.status !== 304 && r.method !== 'HEAD')) {
+    // An OTLP protobuf upload is answered in protobuf when it was read
+    // (200, and 400 for a body that does not decode; 413 for a gzip bomb is JSON).
+    if (r?.pb && (a.status === 200 || a.status === 400)) {
+      if (i < due && !/^application\/x-protobuf/.test(ct)) observe(`${a.status} to a protobuf upload that is not protobuf`, r.kind, c, conn, a.head.split('\r\n').find((l) => /^content-type/i.test(l)) ?? 'no Content-Type');
+    } else if (a.status >= 400 || (r && r.json && a.status !== 101 && a.status !== 304 && r.method !== 'HEAD')) {
       let ok = /application\/json/.test(ct);
       if (ok && a.body.length) {
         try {
@@ -1338,11 +1820,22 @@ async function probe(server) {
   return null;
 }
 
-async function anchorCount(server) {
-  const r = await oneRequest(server.port, B(`GET /api/v1/series/${ANCHOR} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`), 2000 * SLOW);
+async function anchorCount(server, name = ANCHOR) {
+  const r = await oneRequest(server.port, B(`GET /api/v1/series/${encodeURIComponent(name)} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`), 2000 * SLOW);
   if (r.error) return { error: r.error };
   if (r.status !== 200 || typeof r.json?.summary?.count !== 'number') return { error: `answered ${r.status}: ${esc(r.body, 300)}` };
   return { count: r.json.summary.count };
+}
+
+// The anchors' counts against what was posted: null, or what is wrong.
+async function anchorsWrong(server) {
+  const got = await Promise.all(ANCHORS.map((a) => anchorCount(server, a.name)));
+  for (let i = 0; i < ANCHORS.length; i++) {
+    const { name, n } = ANCHORS[i];
+    if (got[i].error) return `GET /api/v1/series/${name}: ${got[i].error}`;
+    if (got[i].count !== n) return `lost samples: ${name} reports ${got[i].count} samples, ${n} were posted`;
+  }
+  return null;
 }
 
 async function postAnchor(server) {
@@ -1357,8 +1850,73 @@ async function postAnchor(server) {
     5000 * SLOW,
   );
   if (r.error || r.status !== 200 || r.json?.accepted !== ANCHOR_N) throw new Error(`posting the anchor failed: ${r.error ?? `${r.status} ${esc(r.body, 300)}`}`);
-  const a = await anchorCount(server);
-  if (a.count !== ANCHOR_N) throw new Error(`the anchor reads back ${a.error ?? a.count}, not ${ANCHOR_N}`);
+  // The OTLP anchor: spans in protobuf on the OTLP port, chunked.
+  const nowNs = BigInt(now) * 1000000n;
+  const spans = [];
+  for (let i = 0; i < OTLP_ANCHOR_N; i++) {
+    const end = nowNs - 60000000000n + BigInt(i) * 97000000n;
+    spans.push({ name: OTLP_ANCHOR_SPAN, start: end - BigInt(rng.range(1, 100000)) * 1000n, end, ids: null });
+  }
+  const pb = otlpProto([{ service: OTLP_ANCHOR_SERVICE, spans }]);
+  const o = await oneRequest(
+    server.otlpPort,
+    cat(`POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1:${server.otlpPort}\r\nContent-Type: application/x-protobuf\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n`,
+      pb.length.toString(16), '\r\n', pb, '\r\n0\r\n\r\n'),
+    5000 * SLOW,
+  );
+  if (o.error || o.status !== 200 || o.body.length !== 0) throw new Error(`posting the OTLP anchor failed: ${o.error ?? `${o.status} ${esc(o.body, 300)}`}`);
+  // The StatsD anchor: datagrams of packed values, sent while nothing else
+  // is (the kernel buffer cannot overflow).
+  const sock = dgram.createSocket('udp4');
+  try {
+    for (let sent = 0; sent < STATSD_ANCHOR_N;) {
+      const lines = [];
+      for (let l = 0; l < 10 && sent < STATSD_ANCHOR_N; l++) {
+        const vals = [];
+        for (let v = 0; v < 5 && sent < STATSD_ANCHOR_N; v++, sent++) vals.push(rng.range(0, 100000) / 16);
+        lines.push(`${STATSD_ANCHOR}:${vals.join(':')}|ms`);
+      }
+      await new Promise((resolve, reject) => sock.send(U(lines.join('\n')), server.statsdPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+    }
+  } finally {
+    sock.close();
+  }
+  // UDP has no answer: wait until the datagrams are read.
+  let wrong = null;
+  for (const until = Date.now() + 5000 * SLOW; Date.now() < until; await sleep(20)) if (!(wrong = await anchorsWrong(server))) break;
+  if (wrong) throw new Error(`the anchors do not read back: ${wrong}`);
+}
+
+// Sends a case's StatsD datagrams one after another (one the kernel refuses
+// to send is counted, not a failure).
+async function sendUdp(server, c) {
+  if (!c.udp.length) return;
+  const sock = dgram.createSocket('udp4');
+  sock.on('error', () => {});
+  try {
+    for (const d of c.udp) {
+      const ok = await new Promise((resolve) => sock.send(d, server.statsdPort, '127.0.0.1', (e) => resolve(!e)));
+      if (!ok) stats.udpFailed++;
+    }
+  } finally {
+    sock.close();
+  }
+}
+
+// What the server says it read of the OTLP port and StatsD (so a run shows
+// that its datagrams and requests got past the sockets).
+async function serverCounts(server) {
+  const r = await oneRequest(server.port, B(`GET /metrics HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`), 2000 * SLOW);
+  if (r.error) return `(GET /metrics: ${r.error})`;
+  const text = r.body.toString('utf8');
+  const sum = (re) => text.split('\n').filter((l) => re.test(l)).reduce((n, l) => n + Number(l.split(' ').pop()), 0);
+  return [
+    `statsd datagrams=${sum(/^spider_statsd_datagrams_total /)} lines=${sum(/^spider_statsd_lines_total /)}`,
+    `statsd lines rejected=${sum(/^spider_samples_rejected_total\{protocol="statsd"/)}`,
+    `otlp requests decoded=${sum(/^spider_otlp_requests_total /)} pipelined bytes=${sum(/^spider_otlp_pipelined_bytes_total /)}`,
+    `otlp spans accepted=${sum(/^spider_samples_accepted_total\{protocol="otlp"/)} rejected=${sum(/^spider_samples_rejected_total\{protocol="otlp"/)}`,
+    `http refused=${sum(/^spider_http_refused_total\{/)}`,
+  ].join(', ');
 }
 
 const t0 = Date.now();
@@ -1398,9 +1956,8 @@ async function verify(server, c, withAnchor) {
     return (await died()) ?? `liveness: ${p}`;
   }
   if (withAnchor) {
-    const a = await anchorCount(server);
-    if (a.error) return `GET /api/v1/series/${ANCHOR}: ${a.error}`;
-    if (a.count !== ANCHOR_N) return `lost samples: ${ANCHOR} reports ${a.count} samples, ${ANCHOR_N} were posted`;
+    const wrong = await anchorsWrong(server);
+    if (wrong) return wrong;
   }
   return null;
 }
@@ -1419,7 +1976,7 @@ async function main() {
   const lastK = ONLY_CASE ?? MAX_CASES - 1;
   let sinceAnchor = 0;
   while (k <= lastK && (ONLY_CASE !== null || Date.now() < endAt) && stats.failed < MAX_FAILURES) {
-    const c = makeCase(SEED, k, server.port);
+    const c = makeCase(SEED, k, server.ports);
     stats.cases++;
     inc(stats.shapes, c.shape);
     for (const conn of c.conns) {
@@ -1427,8 +1984,12 @@ async function main() {
       for (const m of conn.ws?.msgs ?? []) inc(stats.ws, m.kind);
       inc(stats.endings, conn.end.kind);
     }
+    if (c.udp.length) {
+      stats.datagrams += c.udp.length;
+      stats.datagramBytes += c.udp.reduce((n, d) => n + d.length, 0);
+    }
     const deadline = Date.now() + CASE_MS;
-    await Promise.all(c.conns.map((conn) => runConn(server.port, c, conn, deadline)));
+    await Promise.all([...c.conns.map((conn) => runConn(server, c, conn, deadline)), sendUdp(server, c)]);
     if (VERBOSE) console.log(`case ${k} ${c.shape}${c.sub ? ` (${c.sub.join(', ')})` : ''}\n${describeCase(c)}`);
     for (const conn of c.conns) check(c, conn);
     sinceAnchor++;
@@ -1452,9 +2013,11 @@ async function main() {
     k++;
   }
   // The end: the anchor once more, then a clean exit on SIGTERM.
+  let counted = '';
   if (!server.exit) {
     const why = await verify(server, null, true);
     if (why) await fail(server, null, `final check: ${why}`);
+    counted = await serverCounts(server);
     const grace = 5000 * SLOW; // it serves requests under way for at most 3 s
     const ex = await server.stop(grace);
     server.scan();
@@ -1471,6 +2034,8 @@ async function main() {
   console.log(`requests: ${fmt(stats.requests)}`);
   console.log(`ws messages: ${fmt(stats.ws)}`);
   console.log(`endings: ${fmt(stats.endings)}`);
+  console.log(`statsd: ${stats.datagrams} datagrams, ${stats.datagramBytes} bytes${stats.udpFailed ? `, ${stats.udpFailed} not sent` : ''}`);
+  if (counted) console.log(`the server counted (this run's last server): ${counted}`);
   console.log(`probes answered: p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms, max ${stats.probeMax.toFixed(1)} ms (bound ${PROBE_MS} ms)`);
   if (observations.size) {
     console.log(`observations (answers that differ from docs/protocol.md; not failures):`);
