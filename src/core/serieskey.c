@@ -211,6 +211,23 @@ serieskey_check_t serieskey_canonical(const char *p, size_t n, char *out, slice_
     return label_like ? SERIESKEY_SYNTAX : SERIESKEY_OK;
 }
 
+size_t serieskey_split(slice_t key, slice_t *name, serieskey_part_t parts[SERIESKEY_LABELS_MAX])
+{
+    *name = key;
+    if (key.n == 0 || key.p[key.n - 1] != '}')
+        return 0;
+    for (size_t i = 1; i < key.n; i++) {
+        serieskey_list_t list;
+        if (key.p[i] != '{' || serieskey_read_list(key.p, i, key.n, &list) != SERIESKEY_OK)
+            continue;
+        *name = slice_make(key.p, i);
+        for (size_t k = 0; k < list.n; k++)
+            parts[k] = (serieskey_part_t){list.pairs[k].name, list.pairs[k].value};
+        return list.n;
+    }
+    return 0;
+}
+
 void serieskey_builder_init(serieskey_builder_t *b, slice_t name)
 {
     b->name = name;

@@ -62,6 +62,17 @@ typedef enum serieskey_check {
  * n <= SERIESNAME_MAX. */
 serieskey_check_t serieskey_canonical(const char *p, size_t n, char *out, slice_t *key);
 
+/* One label of a canonical key: slices into it, the value still escaped. */
+typedef struct serieskey_part {
+    slice_t name, value;
+} serieskey_part_t;
+
+/* Splits a canonical key (as serieskey_canonical or serieskey_build wrote
+ * it) into its name and labels, in key order. Returns the number of labels
+ * (0 for a plain name, *name then being the whole key). O(n^2) worst case,
+ * n <= SERIESNAME_MAX; O(n) for keys whose name has no '{'. */
+size_t serieskey_split(slice_t key, slice_t *name, serieskey_part_t parts[SERIESKEY_LABELS_MAX]);
+
 /* A key assembled from a name and (name, value) pairs of raw bytes. */
 typedef struct serieskey_label {
     char name[SERIESKEY_LABEL_NAME_MAX]; /* mapped onto the label name rule */

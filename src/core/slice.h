@@ -31,6 +31,11 @@ static inline int slice_eq_cstr(slice_t s, const char *c)
     return s.n == n && memcmp(s.p, c, n) == 0;
 }
 
+static inline int slice_eq(slice_t a, slice_t b)
+{
+    return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
 /* Takes the next item of a comma-separated list in a C string (the flags'
  * and headers' lists): spaces around an item are dropped, empty items
  * skipped. Returns 1 with *item set and *list moved past it, 0 at the end. */
