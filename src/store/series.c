@@ -613,31 +613,40 @@ void series_evict_raw(series_t *se, series_env_t *env, int64_t sec)
 /* The quantiles every reader reports; ascending, as hist_*_quantiles need. */
 static const double series_qs[3] = {0.50, 0.90, 0.99};
 
-void series_stats(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t *acc,
-                  series_summary_t *out)
+void series_merge(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t *acc,
+                  series_agg_t *agg)
 {
-    double q[3];
-
-    out->count = 0;
-    out->sum = out->min = out->max = 0.0;
-    out->p50 = out->p90 = out->p99 = 0.0;
     /* Merge, never average: the sum of the seconds' bucket counts is the
      * histogram of the range, so its quantiles keep the 0.78% bound. */
-    hist_acc_clear(acc);
     for (uint32_t i = series_lower_bound(se, lo_sec); i < se->n; i++) {
         const slot_t *sl = series_slot(se, i);
         hist_iter_t it;
         if (sl->sec >= hi_sec)
             break;
-        if (out->count == 0 || sl->min < out->min)
-            out->min = sl->min;
-        if (out->count == 0 || sl->max > out->max)
-            out->max = sl->max;
-        out->count += sl->count;
-        out->sum += sl->sum;
+        if (agg->count == 0 || sl->min < agg->min)
+            agg->min = sl->min;
+        if (agg->count == 0 || sl->max > agg->max)
+            agg->max = sl->max;
+        agg->count += sl->count;
+        agg->sum += sl->sum;
         series_slot_iter(sl, &it);
         hist_acc_add_iter(acc, &it);
     }
+}
+
+void series_stats(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t *acc,
+                  series_summary_t *out)
+{
+    series_agg_t agg = {0, 0, 0, 0};
+    double q[3];
+
+    out->p50 = out->p90 = out->p99 = 0.0;
+    hist_acc_clear(acc);
+    series_merge(se, lo_sec, hi_sec, acc, &agg);
+    out->count = agg.count;
+    out->sum = agg.sum;
+    out->min = agg.min;
+    out->max = agg.max;
     if (out->count == 0)
         return;
     hist_acc_quantiles(acc, out->min, out->max, series_qs, 3, q);
@@ -764,7 +773,8 @@ void series_foreach_raw(const series_t *series, int64_t since_ms, int64_t until_
  */
 
 /* Clips [since, until) to the window; returns 0 if nothing is left. */
-static int series_clip(store_t *s, int64_t *since, int64_t *until, int64_t *lo_sec, int64_t *hi_sec)
+static int series_clip(const store_t *s, int64_t *since, int64_t *until, int64_t *lo_sec,
+                       int64_t *hi_sec)
 {
     int64_t now = store_now_ms(s);
     int64_t first = series_window_first(now, store_config(s)->window_s);
@@ -842,4 +852,13 @@ size_t series_foreach_bucket(store_t *s, const series_t *series, int64_t second_
     if (!series)
         return 0;
     return series_buckets(series, series_floor_div(second_ms, 1000), fn, ctx);
+}
+
+void series_merge_range(const store_t *s, const series_t *series, int64_t since_ms,
+                        int64_t until_ms, hist_acc_t *acc, series_agg_t *agg)
+{
+    int64_t lo_sec, hi_sec;
+
+    if (series && series_clip(s, &since_ms, &until_ms, &lo_sec, &hi_sec))
+        series_merge(series, lo_sec, hi_sec, acc, agg);
 }

@@ -123,6 +123,11 @@ void series_seal(series_t *se, series_env_t *env, int64_t before_sec);
 /* Drops the raw points of second sec, if any (budget eviction). */
 void series_evict_raw(series_t *se, series_env_t *env, int64_t sec);
 
+/* Adds the seconds lo_sec <= sec < hi_sec to acc and agg (neither cleared
+ * first). O(log slots + slots + entries). */
+void series_merge(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t *acc,
+                  series_agg_t *agg);
+
 /* Merged statistics of the seconds lo_sec <= sec < hi_sec, using acc as
  * scratch: fills count, sum, min, max, p50, p90, p99 of out (0 when empty);
  * leaves rate_per_s and last_seen_ms to the caller. O(slots + entries). */

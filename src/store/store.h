@@ -182,6 +182,21 @@ uint64_t series_last_change(const series_t *series);
 void series_summarize(store_t *s, const series_t *series, int64_t since_ms, int64_t until_ms,
                       series_summary_t *out);
 
+/* The exact aggregates of a merge of seconds (count 0: min and max unset). */
+typedef struct series_agg {
+    uint64_t count;
+    double sum, min, max;
+} series_agg_t;
+
+/* Adds every second of the series that overlaps [since_ms, until_ms)
+ * (clipped to the window) to acc (store/hist.h: a dense accumulator) and
+ * agg, neither cleared first: a roll-up merges many series and seconds into
+ * one accumulator, then takes its quantiles (hist_acc_quantiles with agg's
+ * exact min and max). Reads only. O(log seconds + seconds + buckets). */
+struct hist_acc;
+void series_merge_range(const store_t *s, const series_t *series, int64_t since_ms,
+                        int64_t until_ms, struct hist_acc *acc, series_agg_t *agg);
+
 /* Calls fn for every second with samples in [since_ms, until_ms), oldest first. */
 void series_foreach_second(store_t *s, const series_t *series, int64_t since_ms, int64_t until_ms,
                            void (*fn)(void *ctx, const series_second_t *sec), void *ctx);
