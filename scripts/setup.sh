@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # python3-statsd (a StatsD client nobody here wrote; tests run it with /usr/bin/python3).
 packages=(
   build-essential cmake pkg-config clang clang-format
-  libwebsockets-dev libcjson-dev libcmocka-dev zlib1g-dev
+  libwebsockets-dev libcjson-dev libcmocka-dev zlib1g-dev libpcre2-dev
   nodejs npm wrk hyperfine curl chromium python3 python3-statsd
 )
 

@@ -3,6 +3,10 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #define NAME_LABEL "__name__"
 
@@ -67,26 +71,45 @@ static int sel_value(sel_parse_t *ps, const char *p, size_t *i, size_t n, select
     return 0;
 }
 
-/* Compiles m's value as an anchored POSIX extended expression. */
+/* The match data and budget every regex of s shares, made at the first. */
+static int sel_match_setup(selector_t *s)
+{
+    if (s->match_data)
+        return 0;
+    pcre2_match_context *mc = pcre2_match_context_create(NULL);
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    if (!mc || !md) {
+        pcre2_match_context_free(mc);
+        pcre2_match_data_free(md);
+        return -1;
+    }
+    pcre2_set_match_limit(mc, SELECTOR_MATCH_LIMIT);
+    pcre2_set_depth_limit(mc, SELECTOR_DEPTH_LIMIT);
+    pcre2_set_heap_limit(mc, SELECTOR_HEAP_LIMIT);
+    s->match_context = mc;
+    s->match_data = md;
+    return 0;
+}
+
+/* Compiles m's value as a pattern anchored at both ends (by options, so no
+ * text inside it can undo the anchoring). */
 static int sel_compile(sel_parse_t *ps, size_t at, selector_matcher_t *m)
 {
+    int code;
+    PCRE2_SIZE where;
     /* (sel_value refused values over SELECTOR_REGEX_MAX bytes) */
-    if (memchr(m->value, '\0', m->value_n))
-        return sel_fail(ps, at, "NUL byte in a regular expression");
-    for (size_t k = 0; k + 1 < m->value_n; k++) {
-        if (m->value[k] != '\\')
-            continue;
-        if (m->value[k + 1] >= '1' && m->value[k + 1] <= '9')
-            return sel_fail(ps, at, "back-references (\\1 .. \\9) are not supported");
-        k++; /* an escaped backslash does not start another escape */
+    m->re = pcre2_compile((PCRE2_SPTR)m->value, m->value_n,
+                          PCRE2_ANCHORED | PCRE2_ENDANCHORED | PCRE2_UTF | PCRE2_NO_AUTO_CAPTURE,
+                          &code, &where, NULL);
+    if (!m->re)
+        return sel_fail(ps, at,
+                        code < 0 ? "invalid regular expression (not UTF-8)"
+                                 : "invalid regular expression (PCRE2 syntax)");
+    if (sel_match_setup(ps->s) != 0) {
+        pcre2_code_free(m->re);
+        m->re = NULL;
+        return sel_fail(ps, at, "out of memory for a regular expression");
     }
-    char pattern[SELECTOR_REGEX_MAX + 5];
-    pattern[0] = '^';
-    pattern[1] = '(';
-    memcpy(pattern + 2, m->value, m->value_n);
-    memcpy(pattern + 2 + m->value_n, ")$", 3);
-    if (regcomp(&m->re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-        return sel_fail(ps, at, "invalid regular expression (POSIX extended syntax)");
     return 0;
 }
 
@@ -173,14 +196,20 @@ void selector_free(selector_t *s)
 {
     for (size_t k = 0; k < s->n; k++)
         if (s->m[k].op == SELECTOR_RE || s->m[k].op == SELECTOR_NRE)
-            regfree(&s->m[k].re);
+            pcre2_code_free(s->m[k].re);
     s->n = 0;
+    pcre2_match_data_free(s->match_data);
+    pcre2_match_context_free(s->match_context);
+    s->match_data = s->match_context = NULL;
+    s->regex_ns = 0;
 }
 
 int selector_parse(selector_t *s, const char *p, size_t n, selector_error_t *err)
 {
     sel_parse_t ps = {s, 0, NULL};
     s->n = 0;
+    s->match_data = s->match_context = NULL;
+    s->regex_ns = 0;
     if (n > SELECTOR_MAX) {
         sel_fail(&ps, SELECTOR_MAX, "selector longer than 1024 bytes");
         goto fail;
@@ -224,7 +253,7 @@ int selector_parse(selector_t *s, const char *p, size_t n, selector_error_t *err
             goto fail_free;
         }
         /* The name as a matcher __name__="NAME"; regex matchers stay where
-         * they are (their regex_t may not move). */
+         * they are (nothing needs them in order). */
         selector_matcher_t *m = &s->m[s->n++];
         memset(m, 0, offsetof(selector_matcher_t, re));
         memcpy(m->label, NAME_LABEL, 8);
@@ -274,7 +303,14 @@ size_t selector_label_value(slice_t key, slice_t label, char *out)
     return 0;
 }
 
-int selector_matches(const selector_t *s, slice_t key)
+static int64_t sel_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int selector_matches(selector_t *s, slice_t key)
 {
     slice_t name;
     serieskey_part_t parts[SERIESKEY_LABELS_MAX];
@@ -297,12 +333,15 @@ int selector_matches(const selector_t *s, slice_t key)
         if (m->op == SELECTOR_EQ || m->op == SELECTOR_NE) {
             eq = value.n == m->value_n && memcmp(value.p, m->value, value.n) == 0;
         } else {
-            /* regexec wants a C string: values hold no NUL (no control
-             * characters in keys). */
-            char z[SERIESNAME_MAX + 1];
-            memcpy(z, value.p, value.n);
-            z[value.n] = '\0';
-            eq = regexec(&m->re, z, 0, NULL, 0) == 0;
+            if (s->regex_ns > (int64_t)SELECTOR_TIME_BUDGET_MS * 1000000)
+                return -1;
+            int64_t t0 = sel_now_ns();
+            int rc = pcre2_match(m->re, (PCRE2_SPTR)(value.n ? value.p : ""), value.n, 0, 0,
+                                 s->match_data, s->match_context);
+            s->regex_ns += sel_now_ns() - t0;
+            if (rc < 0 && rc != PCRE2_ERROR_NOMATCH)
+                return -1; /* over the budget (or a key that is not UTF-8: never stored) */
+            eq = rc >= 0;
         }
         if (eq != (m->op == SELECTOR_EQ || m->op == SELECTOR_RE))
             return 0;
