@@ -44,6 +44,10 @@ static const option_t options[] = {
      "raw samples kept per series per second for the scatter (0 keeps none)"},
     {"max-series", "SPIDER_MAX_SERIES", OPT_COUNT, CFG_AT(max_series), "10000", 1, 10000000,
      "series that may exist at once; samples of further series are rejected"},
+    {"max-rollup-series", "SPIDER_MAX_ROLLUP_SERIES", OPT_COUNT, CFG_AT(max_rollup_series), "2000",
+     1, 10000000,
+     "series one roll-up (GET /api/v1/rollup) may merge; a selector matching more is refused "
+     "(400)"},
     {"memory-limit", "SPIDER_MEMORY_LIMIT", OPT_SIZE, CFG_AT(memory_limit), "256MiB", MIB,
      1ll << 40, "store memory budget; raw samples degrade first, then new series are refused"},
     {"max-body", "SPIDER_MAX_BODY", OPT_SIZE, CFG_AT(max_body), "8MiB", 1024, 1ll << 30,

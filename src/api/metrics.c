@@ -17,6 +17,7 @@ static const char *const refusal_labels[HTTP_REFUSED_COUNT] = {
     [HTTP_REFUSED_PIPELINED] = "pipelined",
     [HTTP_REFUSED_HOST] = "host",
     [HTTP_REFUSED_BAD_HEADER] = "bad_header",
+    [HTTP_REFUSED_ROLLUP_LIMIT] = "rollup_limit",
 };
 
 static const char *const ws_refusal_labels[WS_REFUSED_COUNT] = {

@@ -33,6 +33,7 @@ typedef enum http_refusal {
     HTTP_REFUSED_PIPELINED,        /* 503 or closed: pipelined where lws cannot parse it */
     HTTP_REFUSED_HOST,             /* 421/400: a Host that does not name this server, or none */
     HTTP_REFUSED_BAD_HEADER,       /* 400: a malformed header that lws would let through */
+    HTTP_REFUSED_ROLLUP_LIMIT,     /* 400: a roll-up over --max-rollup-series */
     HTTP_REFUSED_COUNT
 } http_refusal_t;
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/units.h"
 #include "../core/xmalloc.h"
 
 void query_write_error(buf_t *out, const char *message, const char *param)
@@ -45,7 +46,7 @@ static void query_summary_fields(buf_t *out, const series_summary_t *s)
     buf_json_double(out, s->p99);
 }
 
-int query_series_list(store_t *store, int64_t now_ms, buf_t *out)
+int query_series_list(store_t *store, selector_t *match, int64_t now_ms, buf_t *out)
 {
     store_advance(store, now_ms); /* the store's clock to now: rates, expiry */
     size_t n;
@@ -59,15 +60,25 @@ int query_series_list(store_t *store, int64_t now_ms, buf_t *out)
     buf_append_cstr(out, ",\"rate_seconds\":");
     buf_json_int(out, QUERY_RATE_SECONDS);
     buf_append_cstr(out, ",\"series\":[");
+    size_t listed = 0;
     for (size_t i = 0; i < n; i++) {
         const series_t *s = sorted[i];
         series_summary_t all, recent;
+        int m = match ? selector_matches(match, series_name(s)) : 1;
+        if (m < 0) {
+            free(sorted);
+            buf_reset(out);
+            query_write_error(out, QUERY_REGEX_BUDGET, "match");
+            return 400;
+        }
+        if (!m)
+            continue;
         series_summarize(store, s, since, until, &all);
         /* Rate over the last whole seconds: the open second would under-count. */
         int64_t recent_until = now_ms - now_ms % 1000;
         series_summarize(store, s, recent_until - QUERY_RATE_SECONDS * 1000, recent_until, &recent);
         slice_t name = series_name(s);
-        buf_append_cstr(out, i ? ",{\"name\":" : "{\"name\":");
+        buf_append_cstr(out, listed++ ? ",{\"name\":" : "{\"name\":");
         buf_json_string(out, name.p, name.n);
         buf_append_cstr(out, ",");
         query_summary_fields(out, &all);
@@ -95,6 +106,22 @@ static int query_parse_ms(slice_t v, int64_t *out)
     }
     *out = x;
     return 0;
+}
+
+int query_parse_time(slice_t v, int64_t now_ms, int64_t *out)
+{
+    int64_t ago;
+    if (slice_eq_cstr(v, "now")) {
+        *out = now_ms;
+        return 0;
+    }
+    if (v.n > 1 && v.p[0] == '-') {
+        if (units_parse_duration(v.p + 1, v.n - 1, &ago) != 0)
+            return -1;
+        *out = now_ms - ago;
+        return 0;
+    }
+    return query_parse_ms(v, out);
 }
 
 typedef struct query_rows {
@@ -147,9 +174,8 @@ int query_series_get(store_t *store, slice_t name, const query_arg_t *args, size
             query_write_error(out, "unknown query parameter (expected since, until)", key);
             return 400;
         }
-        if (query_parse_ms(args[i].value, target) != 0) {
-            query_write_error(out, "must be a non-negative integer of unix milliseconds",
-                              target == &since ? "since" : "until");
+        if (query_parse_time(args[i].value, now_ms, target) != 0) {
+            query_write_error(out, QUERY_TIME_SYNTAX, target == &since ? "since" : "until");
             return 400;
         }
     }

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../core/buf.h"
+#include "../core/selector.h"
 #include "../core/slice.h"
 #include "../store/store.h"
 
@@ -22,15 +23,29 @@ typedef struct query_arg {
     slice_t key, value;
 } query_arg_t;
 
-/* GET /api/v1/series: every series (sorted by name) with window statistics.
- * Returns the HTTP status (200). */
-int query_series_list(store_t *store, int64_t now_ms, buf_t *out);
+/* GET /api/v1/series[?match=SELECTOR]: every series (sorted by name), or
+ * those the selector matches (NULL: all), with window statistics. Returns
+ * 200, or 400 when a regex ran out of its budget (core/selector.h). */
+int query_series_list(store_t *store, selector_t *match, int64_t now_ms, buf_t *out);
+
+/* The error text when a selector's regex runs out of its budget. */
+#define QUERY_REGEX_BUDGET                                                                         \
+    "the selector's regular expression is too costly (over its match budget): simplify it"
 
 /* GET /api/v1/series/NAME?since=MS&until=MS: per-second rows, raw points and
  * percentiles over the range. Returns 200, 400 (bad parameter: which and
  * why in the body) or 404 (no such series). */
 int query_series_get(store_t *store, slice_t name, const query_arg_t *args, size_t n_args,
                      int64_t now_ms, buf_t *out);
+
+/* A time parameter (since, until): unix milliseconds, "now", or a
+ * duration before now, "-15m" (units_parse_duration: ms, s, m, h). 0, or
+ * -1 if it is none of those. */
+int query_parse_time(slice_t v, int64_t now_ms, int64_t *out);
+
+/* The error text for a bad time parameter. */
+#define QUERY_TIME_SYNTAX                                                                          \
+    "must be unix milliseconds, now, or a duration before now such as -15m (ms, s, m, h)"
 
 /* Writes {"error": message} (plus optional "param") for an error answer. */
 void query_write_error(buf_t *out, const char *message, const char *param);

@@ -45,6 +45,7 @@
 
 #include "../api/ingest.h"
 #include "../api/otlp.h"
+#include "../api/rollup.h"
 #include "../ingest/otlp_streams.h"
 #include "../api/query.h"
 #include "../core/buf.h"
@@ -532,7 +533,7 @@ static int http_otlp_body(app_t *app, http_conn_t *c, buf_t *body, const char **
 
 /* Query parameters read per request, each at most HTTP_ARG_MAX - 1
  * bytes decoded: more, or a longer one, is a 400 naming it, never dropped. */
-#define HTTP_ARG_MAX 256
+#define HTTP_ARG_MAX 1100 /* a selector (SELECTOR_MAX) and its name */
 
 typedef struct http_args {
     char storage[HTTP_MAX_ARGS][HTTP_ARG_MAX];
@@ -550,7 +551,7 @@ static int http_query_args(struct lws *wsi, http_conn_t *c, http_args_t *a, int 
         if (len <= 0)
             return 0;
         const char *why = a->n == HTTP_MAX_ARGS ? "more than 8 query parameters"
-                          : len >= HTTP_ARG_MAX ? "a query parameter longer than 255 bytes"
+                          : len >= HTTP_ARG_MAX ? "a query parameter longer than 1099 bytes"
                                                 : NULL;
         if (why) {
             /* The key names it: copy what fits of the fragment, up to '='. */
@@ -777,16 +778,39 @@ static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, 
     int rc;
     if (http_query_args(wsi, c, &args, &rc))
         return rc;
-    if (args.n) { /* the list takes none: say so rather than ignore it */
+    selector_t match;
+    int have_match = 0;
+    for (size_t i = 0; i < args.n; i++) {
+        /* the list takes match only: say so rather than ignore another */
+        const char *problem = NULL;
+        selector_error_t err;
+        char message[256];
+        if (!slice_eq_cstr(args.arg[i].key, "match"))
+            problem = "unknown query parameter (expected match)";
+        else if (have_match)
+            problem = "match given twice";
+        else if (selector_parse(&match, args.arg[i].value.p, args.arg[i].value.n, &err) != 0) {
+            snprintf(message, sizeof message, "match: %s (at byte %zu)", err.message, err.offset);
+            problem = message;
+        } else {
+            have_match = 1;
+            continue;
+        }
+        if (have_match)
+            selector_free(&match);
         char key[65];
-        snprintf(key, sizeof key, "%.*s", (int)(args.arg[0].key.n > 64 ? 64 : args.arg[0].key.n),
-                 args.arg[0].key.p);
+        snprintf(key, sizeof key, "%.*s", (int)(args.arg[i].key.n > 64 ? 64 : args.arg[i].key.n),
+                 args.arg[i].key.p);
         app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
-        query_write_error(&c->out, "/api/v1/series takes no query parameters", key);
+        query_write_error(&c->out, problem, key);
         return http_respond_json(wsi, c, 400);
     }
-    query_series_list(app->store, now_ms, &c->out);
-    return http_respond_json(wsi, c, 200);
+    int status = query_series_list(app->store, have_match ? &match : NULL, now_ms, &c->out);
+    if (have_match)
+        selector_free(&match);
+    if (status != 200)
+        app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
+    return http_respond_json(wsi, c, (unsigned)status);
 }
 
 static int http_handle_series_get(struct lws *wsi, http_conn_t *c, app_t *app, slice_t name,
@@ -807,6 +831,24 @@ static int http_handle_series_get(struct lws *wsi, http_conn_t *c, app_t *app, s
         app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
     else if (status == 404)
         app->metrics.http_refused[HTTP_REFUSED_NOT_FOUND]++;
+    return http_respond_json(wsi, c, (unsigned)status);
+}
+
+static int http_handle_rollup(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                              int64_t now_ms)
+{
+    (void)rest;
+    http_args_t args;
+    int rc;
+    if (http_query_args(wsi, c, &args, &rc))
+        return rc;
+    rollup_refusal_t why;
+    int status = query_rollup(app->store, args.arg, args.n, now_ms,
+                              (size_t)app->cfg.max_rollup_series, &c->out, &why);
+    if (why == ROLLUP_SERIES_LIMIT)
+        app->metrics.http_refused[HTTP_REFUSED_ROLLUP_LIMIT]++;
+    else if (why != ROLLUP_OK)
+        app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
     return http_respond_json(wsi, c, (unsigned)status);
 }
 
@@ -842,6 +884,7 @@ static const http_route_t http_routes[] = {
     {"/v1/metrics", 0, LWSHUMETH_POST, "POST", http_handle_otlp_metrics},
     {"/api/v1/series", 0, LWSHUMETH_GET, "GET", http_handle_series_list},
     {"/api/v1/series/", 1, LWSHUMETH_GET, "GET", http_handle_series_get},
+    {"/api/v1/rollup", 0, LWSHUMETH_GET, "GET", http_handle_rollup},
     {"/healthz", 0, LWSHUMETH_GET, "GET", http_handle_healthz},
     {"/metrics", 0, LWSHUMETH_GET, "GET", http_handle_metrics},
 };

@@ -530,6 +530,11 @@ void hist_acc_free(hist_acc_t *acc)
     free(acc);
 }
 
+uint64_t hist_acc_count(const hist_acc_t *acc, uint32_t b)
+{
+    return acc->c[b];
+}
+
 size_t hist_acc_bytes(void)
 {
     return sizeof(hist_acc_t);
@@ -557,13 +562,73 @@ void hist_acc_add(hist_acc_t *acc, uint32_t b, uint64_t count)
         acc->hi = b;
 }
 
+/* The sealed tokens of hist_iter_next(), decoded straight into the
+ * counters: roll-ups merge millions of sealed seconds, and a call and the
+ * lo/hi bookkeeping per bucket cost several times the decoding. Buckets
+ * come in ascending order, so the first and the last bound the range. */
+static void hist_acc_add_sealed(hist_acc_t *acc, const uint8_t *p, const uint8_t *end)
+{
+    uint64_t next = 0, total = 0;
+    uint32_t first = HIST_BUCKETS, last = 0;
+
+    while (p < end) {
+        uint8_t t = *p++;
+        uint64_t gap, c;
+        if (t < 0x80) {
+            gap = t >> 4;
+            c = t & 15u;
+        } else {
+            gap = t & 0x7fu;
+            if (gap == 127) {
+                uint64_t more;
+                p = hist_varint_get(p, end, &more);
+                gap += more;
+            }
+            p = hist_varint_get(p, end, &c);
+        }
+        gap += next;
+        uint32_t b = gap < HIST_BUCKETS ? (uint32_t)gap : HIST_TOP;
+        acc->c[b] += c;
+        total += c;
+        if (first == HIST_BUCKETS)
+            first = b;
+        last = b;
+        next = (uint64_t)b + 1;
+    }
+    if (first == HIST_BUCKETS)
+        return;
+    acc->total += total;
+    if (first < acc->lo)
+        acc->lo = first;
+    if (last > acc->hi)
+        acc->hi = last;
+}
+
 void hist_acc_add_iter(hist_acc_t *acc, hist_iter_t *it)
 {
     uint32_t b;
     uint64_t c;
 
+    if (!it->h && !it->e && it->next == 0) { /* a sealed histogram, not yet started */
+        hist_acc_add_sealed(acc, it->p, it->end);
+        it->p = it->end;
+        return;
+    }
     while (hist_iter_next(it, &b, &c))
         hist_acc_add(acc, b, c);
+}
+
+void hist_acc_merge(hist_acc_t *dst, const hist_acc_t *src)
+{
+    if (src->lo > src->hi)
+        return;
+    for (uint32_t b = src->lo; b <= src->hi; b++)
+        dst->c[b] += src->c[b];
+    dst->total += src->total;
+    if (src->lo < dst->lo)
+        dst->lo = src->lo;
+    if (src->hi > dst->hi)
+        dst->hi = src->hi;
 }
 
 uint64_t hist_acc_total(const hist_acc_t *acc)

@@ -208,6 +208,12 @@ void hist_acc_add(hist_acc_t *acc, uint32_t b, uint64_t count);
 /* Adds every bucket of the histogram behind `it` (consumed). O(entries). */
 void hist_acc_add_iter(hist_acc_t *acc, hist_iter_t *it);
 
+/* The count of bucket b (< HIST_BUCKETS) accumulated since the last clear. */
+uint64_t hist_acc_count(const hist_acc_t *acc, uint32_t b);
+
+/* Adds every count of src to dst. O(buckets src touched). */
+void hist_acc_merge(hist_acc_t *dst, const hist_acc_t *src);
+
 /* Total count accumulated since the last clear. */
 uint64_t hist_acc_total(const hist_acc_t *acc);
 

@@ -613,6 +613,20 @@ void series_evict_raw(series_t *se, series_env_t *env, int64_t sec)
 /* The quantiles every reader reports; ascending, as hist_*_quantiles need. */
 static const double series_qs[3] = {0.50, 0.90, 0.99};
 
+/* Adds one second's aggregates and histogram to a merge. */
+static void series_add_slot(const slot_t *sl, hist_acc_t *acc, series_agg_t *agg)
+{
+    hist_iter_t it;
+    if (agg->count == 0 || sl->min < agg->min)
+        agg->min = sl->min;
+    if (agg->count == 0 || sl->max > agg->max)
+        agg->max = sl->max;
+    agg->count += sl->count;
+    agg->sum += sl->sum;
+    series_slot_iter(sl, &it);
+    hist_acc_add_iter(acc, &it);
+}
+
 void series_merge(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t *acc,
                   series_agg_t *agg)
 {
@@ -620,17 +634,9 @@ void series_merge(const series_t *se, int64_t lo_sec, int64_t hi_sec, hist_acc_t
      * histogram of the range, so its quantiles keep the 0.78% bound. */
     for (uint32_t i = series_lower_bound(se, lo_sec); i < se->n; i++) {
         const slot_t *sl = series_slot(se, i);
-        hist_iter_t it;
         if (sl->sec >= hi_sec)
             break;
-        if (agg->count == 0 || sl->min < agg->min)
-            agg->min = sl->min;
-        if (agg->count == 0 || sl->max > agg->max)
-            agg->max = sl->max;
-        agg->count += sl->count;
-        agg->sum += sl->sum;
-        series_slot_iter(sl, &it);
-        hist_acc_add_iter(acc, &it);
+        series_add_slot(sl, acc, agg);
     }
 }
 
@@ -861,4 +867,44 @@ void series_merge_range(const store_t *s, const series_t *series, int64_t since_
 
     if (series && series_clip(s, &since_ms, &until_ms, &lo_sec, &hi_sec))
         series_merge(series, lo_sec, hi_sec, acc, agg);
+}
+
+void series_cursor_init(const store_t *s, const series_t *series, int64_t since_ms,
+                        series_cursor_t *c)
+{
+    int64_t first = series_window_first(store_now_ms(s), store_config(s)->window_s);
+    int64_t sec = series_floor_div(since_ms, 1000);
+    c->series = series;
+    c->next = series_lower_bound(series, sec > first ? sec : first);
+}
+
+void series_cursor_prefetch(const series_cursor_t *c, int deep)
+{
+    const series_t *se = c->series;
+    if (c->next >= se->n)
+        return;
+    const slot_t *sl = series_slot(se, c->next);
+    if (deep)
+        __builtin_prefetch(sl->hist); /* reads the slot: prefetched shallow before */
+    else
+        __builtin_prefetch(sl);
+}
+
+void series_cursor_merge(series_cursor_t *c, int64_t until_ms, hist_acc_t *acc, series_agg_t *agg)
+{
+    const series_t *se = c->series;
+    /* Seconds that start before until_ms overlap the range. */
+    int64_t hi_sec = series_floor_div(until_ms - 1, 1000) + 1;
+    while (c->next < se->n) {
+        const slot_t *sl = series_slot(se, c->next);
+        if (sl->sec >= hi_sec)
+            break;
+        /* A sealed second's bytes are an allocation of their own: ask for
+         * the next ones while this one is added (a roll-up is bound by
+         * these misses, not by the adding). */
+        if (c->next + 2 < se->n)
+            __builtin_prefetch(series_slot(se, c->next + 2)->hist);
+        series_add_slot(sl, acc, agg);
+        c->next++;
+    }
 }

@@ -197,6 +197,29 @@ struct hist_acc;
 void series_merge_range(const store_t *s, const series_t *series, int64_t since_ms,
                         int64_t until_ms, struct hist_acc *acc, series_agg_t *agg);
 
+/* A walk over one series' seconds in time order, for merges of consecutive
+ * ranges (a roll-up's steps): each second is looked at once, with no
+ * search per range. Valid while the store does not change. */
+typedef struct series_cursor {
+    const series_t *series;
+    uint32_t next; /* index of the next second to merge */
+} series_cursor_t;
+
+/* Starts at the first second of the series that overlaps [since_ms, ...)
+ * inside the window. O(log seconds). */
+void series_cursor_init(const store_t *s, const series_t *series, int64_t since_ms,
+                        series_cursor_t *c);
+
+/* Asks the memory for what the cursor's next merge reads first: its
+ * second's slot (deep 0), or, once that is in, its histogram (deep 1). A
+ * caller merging many series in turn prefetches one or two ahead. */
+void series_cursor_prefetch(const series_cursor_t *c, int deep);
+
+/* Adds the seconds from the cursor that start before until_ms to acc and
+ * agg, and moves past them. O(seconds merged + their buckets). */
+void series_cursor_merge(series_cursor_t *c, int64_t until_ms, struct hist_acc *acc,
+                         series_agg_t *agg);
+
 /* Calls fn for every second with samples in [since_ms, until_ms), oldest first. */
 void series_foreach_second(store_t *s, const series_t *series, int64_t since_ms, int64_t until_ms,
                            void (*fn)(void *ctx, const series_second_t *sec), void *ctx);
