@@ -74,7 +74,10 @@ static void bench(store_t *store, int64_t now, const char *what, const char *mat
 
 int main(void)
 {
-    store_config_t cfg = {WINDOW_S, 0, SERIES + 10, (size_t)4 << 30};
+    store_config_t cfg = {.window_s = WINDOW_S,
+                          .raw_per_second = 0,
+                          .max_series = SERIES + 10,
+                          .memory_limit = (size_t)4 << 30};
     store_t *store = store_new(&cfg);
     test_rng_t rng = {TEST_RNG_XORSHIFT64, 0x9e3779b97f4a7c15u};
     char names[SERIES][64];

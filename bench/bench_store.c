@@ -64,7 +64,10 @@ static int cmp_double(const void *a, const void *b)
 
 static store_t *new_store(uint32_t window_s, uint32_t max_series)
 {
-    store_config_t cfg = {window_s, 100, max_series, (size_t)4 << 30};
+    store_config_t cfg = {.window_s = window_s,
+                          .raw_per_second = 100,
+                          .max_series = max_series,
+                          .memory_limit = (size_t)4 << 30};
     return store_new(&cfg);
 }
 

@@ -7,11 +7,12 @@ cd "$(dirname "$0")/.."
 
 # Debian packages: libraries we link, test/bench tools, the browser for e2e tests
 # (Debian chromium, driven by playwright-core from npm: no browser download), and
-# python3-statsd (a StatsD client nobody here wrote; tests run it with /usr/bin/python3).
+# python3-statsd (a StatsD client nobody here wrote; tests run it with /usr/bin/python3),
+# and prometheus (its promtool checks /metrics; a test has it scrape Spider).
 packages=(
   build-essential cmake pkg-config clang clang-format
   libwebsockets-dev libcjson-dev libcmocka-dev zlib1g-dev libpcre2-dev
-  nodejs npm wrk hyperfine curl chromium python3 python3-statsd
+  nodejs npm wrk hyperfine curl chromium python3 python3-statsd prometheus
 )
 
 missing=()

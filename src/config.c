@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "core/error.h"
+#include "core/slice.h"
 #include "core/units.h"
 
 typedef enum option_kind {
@@ -17,7 +18,9 @@ typedef enum option_kind {
     OPT_DURATION,
     OPT_SIZE,
     OPT_COUNT,
-    OPT_TEXT
+    OPT_TEXT,
+    OPT_SWITCH, /* on or off: 1 or 0 */
+    OPT_BUCKETS /* comma-separated durations, ascending: --metrics-buckets */
 } option_kind_t;
 
 /* One setting. `min`/`max` bound the parsed value (ms, bytes or count). */
@@ -101,6 +104,13 @@ static const option_t options[] = {
     {"otlp-streams", "SPIDER_OTLP_STREAMS", OPT_COUNT, CFG_AT(otlp_streams), "4096", 1, 1000000,
      "cumulative OTLP histogram streams whose last counts are kept, at most 4 KiB each (more: "
      "refused as stream_limit)"},
+    {"metrics-series", "SPIDER_METRICS_SERIES", OPT_SWITCH, CFG_AT(metrics_series), "on", 0, 1,
+     "on: /metrics also has a latency histogram per series (select with /metrics?match=); off "
+     "for very many series"},
+    {"metrics-buckets", "SPIDER_METRICS_BUCKETS", OPT_BUCKETS, CFG_AT(n_metrics_buckets),
+     "5ms,10ms,25ms,50ms,100ms,250ms,500ms,1s,2500ms,5s,10s", 1, CONFIG_BUCKETS_MAX,
+     "the le bounds of the per-series histograms of /metrics (ascending durations; +Inf is "
+     "added)"},
     {"statsd-listen", "SPIDER_STATSD_LISTEN", OPT_ENDPOINT, CFG_AT(statsd_listen), "127.0.0.1:8125",
      0, 0, "HOST:PORT for StatsD/DogStatsD over UDP, or off"},
     {"statsd-unix", "SPIDER_STATSD_UNIX", OPT_TEXT, CFG_AT(statsd_unix), "", 0,
@@ -155,6 +165,39 @@ static int config_parse_endpoint(config_endpoint_t *e, const char *v, int explic
     return config_parse_host_port(v, e->host, sizeof e->host, &e->port);
 }
 
+/* --metrics-buckets: durations, comma-separated, strictly ascending, at
+ * most CONFIG_BUCKETS_MAX; into cfg->metrics_buckets_ms. */
+static int config_parse_buckets(config_t *cfg, const option_t *o, const char *v, const char *source,
+                                char *err, size_t err_len)
+{
+    size_t n = 0;
+    const char *p = v;
+    slice_t item;
+    while (slice_next_item(&p, &item)) {
+        int64_t ms;
+        if (n == CONFIG_BUCKETS_MAX) {
+            snprintf(err, err_len, "%s --%s: more than %d bounds", source, o->flag,
+                     CONFIG_BUCKETS_MAX);
+            return CONFIG_ERROR;
+        }
+        if (units_parse_duration(item.p, item.n, &ms) != 0 || ms <= 0 ||
+            (n > 0 && (double)ms <= cfg->metrics_buckets_ms[n - 1])) {
+            snprintf(err, err_len,
+                     "%s --%s '%s': expected ascending durations with units, comma-separated "
+                     "(e.g. 5ms,10ms,100ms,1s)",
+                     source, o->flag, v);
+            return CONFIG_ERROR;
+        }
+        cfg->metrics_buckets_ms[n++] = (double)ms;
+    }
+    if (n == 0) {
+        snprintf(err, err_len, "%s --%s: at least one bound", source, o->flag);
+        return CONFIG_ERROR;
+    }
+    cfg->n_metrics_buckets = n;
+    return CONFIG_RUN;
+}
+
 /* Parses value v for option o into cfg; on error writes a message. */
 static int config_apply(config_t *cfg, const option_t *o, const char *v, const char *source,
                         char *err, size_t err_len)
@@ -191,6 +234,16 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
         }
         strcpy((char *)cfg + o->offset, v);
         return CONFIG_RUN;
+    case OPT_SWITCH:
+        if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+            snprintf(err, err_len, "%s --%s '%s': expected on or off", source, o->flag, v);
+            return CONFIG_ERROR;
+        }
+        u = strcmp(v, "on") == 0;
+        memcpy((char *)cfg + o->offset, &u, sizeof u);
+        return CONFIG_RUN;
+    case OPT_BUCKETS:
+        return config_parse_buckets(cfg, o, v, source, err, err_len);
     case OPT_COUNT:
         rc = units_parse_size(v, strlen(v), &u); /* digits only: no suffix below */
         value = u > INT64_MAX ? INT64_MAX : (int64_t)u;

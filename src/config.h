@@ -13,6 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* The most le bounds --metrics-buckets may list. */
+#define CONFIG_BUCKETS_MAX 32
+
 /* A second listen address (--statsd-listen, ...): HOST:PORT or "off". */
 typedef struct config_endpoint {
     int enabled;    /* 0: "off" */
@@ -51,6 +54,9 @@ typedef struct config {
     uint64_t statsd_buffer;          /* SO_RCVBUF of the StatsD sockets, bytes */
     config_endpoint_t otlp_listen;   /* the OTLP/HTTP port (net/otlp_port) */
     uint64_t otlp_streams;           /* cumulative OTLP histogram streams kept */
+    uint64_t metrics_series;         /* 1: /metrics has a histogram per series */
+    size_t n_metrics_buckets;        /* the le bounds of those histograms, ascending */
+    double metrics_buckets_ms[CONFIG_BUCKETS_MAX];
 } config_t;
 
 enum config_result {

@@ -119,7 +119,10 @@ int server_run(const config_t *cfg)
         .raw_per_second = (uint32_t)cfg->raw_per_second,
         .max_series = (uint32_t)cfg->max_series,
         .memory_limit = (size_t)cfg->memory_limit,
+        .n_le = (uint32_t)cfg->n_metrics_buckets,
     };
+    _Static_assert(CONFIG_BUCKETS_MAX == STORE_LE_MAX, "--metrics-buckets fits the store's");
+    memcpy(store_cfg.le_ms, cfg->metrics_buckets_ms, sizeof store_cfg.le_ms);
     app.store = store_new(&store_cfg);
     app.otlp_streams = otlp_streams_new((size_t)cfg->otlp_streams,
                                         (uint64_t)app.metrics.started_wall_ms * 1000000u);

@@ -45,6 +45,7 @@
 
 #include "../api/ingest.h"
 #include "../api/otlp.h"
+#include "../api/prom.h"
 #include "../api/rollup.h"
 #include "../ingest/otlp_streams.h"
 #include "../api/query.h"
@@ -770,41 +771,54 @@ static int http_handle_otlp_metrics(struct lws *wsi, http_conn_t *c, app_t *app,
     return http_handle_otlp(wsi, c, app, OTLP_METRICS);
 }
 
-static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
-                                   int64_t now_ms)
+/* The `match` parameter of a list (/api/v1/series, /metrics): 0 with
+ * *have set if one was given (then free *match), or 1 with the refusal
+ * written (the answer's status in *rc). */
+static int http_match_arg(struct lws *wsi, http_conn_t *c, app_t *app, selector_t *match, int *have,
+                          int *rc)
 {
-    (void)rest;
     http_args_t args;
-    int rc;
-    if (http_query_args(wsi, c, &args, &rc))
-        return rc;
-    selector_t match;
-    int have_match = 0;
+    *have = 0;
+    if (http_query_args(wsi, c, &args, rc))
+        return 1;
     for (size_t i = 0; i < args.n; i++) {
-        /* the list takes match only: say so rather than ignore another */
+        /* only match: say so rather than ignore another parameter */
         const char *problem = NULL;
         selector_error_t err;
         char message[256];
         if (!slice_eq_cstr(args.arg[i].key, "match"))
             problem = "unknown query parameter (expected match)";
-        else if (have_match)
+        else if (*have)
             problem = "match given twice";
-        else if (selector_parse(&match, args.arg[i].value.p, args.arg[i].value.n, &err) != 0) {
+        else if (selector_parse(match, args.arg[i].value.p, args.arg[i].value.n, &err) != 0) {
             snprintf(message, sizeof message, "match: %s (at byte %zu)", err.message, err.offset);
             problem = message;
         } else {
-            have_match = 1;
+            *have = 1;
             continue;
         }
-        if (have_match)
-            selector_free(&match);
+        if (*have)
+            selector_free(match);
+        *have = 0;
         char key[65];
         snprintf(key, sizeof key, "%.*s", (int)(args.arg[i].key.n > 64 ? 64 : args.arg[i].key.n),
                  args.arg[i].key.p);
         app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
         query_write_error(&c->out, problem, key);
-        return http_respond_json(wsi, c, 400);
+        *rc = http_respond_json(wsi, c, 400);
+        return 1;
     }
+    return 0;
+}
+
+static int http_handle_series_list(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                                   int64_t now_ms)
+{
+    (void)rest;
+    selector_t match;
+    int have_match, rc;
+    if (http_match_arg(wsi, c, app, &match, &have_match, &rc))
+        return rc;
     int status = query_series_list(app->store, have_match ? &match : NULL, now_ms, &c->out);
     if (have_match)
         selector_free(&match);
@@ -868,12 +882,26 @@ static int http_handle_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slic
                                int64_t now_ms)
 {
     (void)rest;
-    (void)now_ms;
+    selector_t match;
+    int have_match, rc;
+    if (http_match_arg(wsi, c, app, &match, &have_match, &rc))
+        return rc;
     store_stats_t st;
+    store_advance(app->store, now_ms); /* series that left the window are gone */
     store_get_stats(app->store, &st);
     app->metrics.otlp_streams = (int64_t)otlp_streams_count(app->otlp_streams);
     app->metrics.otlp_stream_bytes = (int64_t)otlp_streams_bytes(app->otlp_streams);
     metrics_render(&app->metrics, &st, &c->out);
+    int failed = app->cfg.metrics_series &&
+                 prom_write_series(&c->out, app->store, have_match ? &match : NULL) != 0;
+    if (have_match)
+        selector_free(&match);
+    if (failed) {
+        buf_reset(&c->out);
+        app->metrics.http_refused[HTTP_REFUSED_BAD_QUERY]++;
+        query_write_error(&c->out, QUERY_REGEX_BUDGET, "match");
+        return http_respond_json(wsi, c, 400);
+    }
     return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
 }
 

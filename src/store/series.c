@@ -182,14 +182,27 @@ static void series_slot_dispose(series_env_t *env, slot_t *sl)
 /* ---- lifecycle ---------------------------------------------------------- */
 
 /* The name is stored inline after the header: one allocation per series. */
-size_t series_new_bytes(size_t name_len)
+/* The totals live after the name, 8-aligned: count, sum (a double's
+ * bits), then n_le + 1 bucket counts. */
+static size_t series_totals_at(size_t name_len)
 {
-    return sizeof(series_t) + name_len;
+    return (offsetof(series_t, name) + name_len + 7) & ~(size_t)7;
 }
 
-series_t *series_new(slice_t name, uint64_t hash, uint32_t max_slots)
+static uint64_t *series_totals(const series_t *se)
 {
-    series_t *se = xcalloc(1, series_new_bytes(name.n));
+    return (uint64_t *)((char *)se + series_totals_at(se->name_len));
+}
+
+size_t series_new_bytes(size_t name_len, uint32_t n_le)
+{
+    size_t end = series_totals_at(name_len) + (3 + (size_t)n_le) * sizeof(uint64_t);
+    return end > sizeof(series_t) ? end : sizeof(series_t);
+}
+
+series_t *series_new(slice_t name, uint64_t hash, uint32_t max_slots, uint32_t n_le)
+{
+    series_t *se = xcalloc(1, series_new_bytes(name.n, n_le));
 
     se->hash = hash;
     se->max_slots = max_slots;
@@ -208,7 +221,8 @@ void series_free(series_t *se, series_env_t *env)
         series_slot_dispose(env, series_slot(se, i));
     env->release(env->ctx, SERIES_MEM_SLOTS, (size_t)se->cap * sizeof(slot_t), 0);
     env->release(env->ctx, SERIES_MEM_FIXED,
-                 (size_t)se->open_cap * sizeof(int64_t) + series_new_bytes(se->name_len), 0);
+                 (size_t)se->open_cap * sizeof(int64_t) + series_new_bytes(se->name_len, env->n_le),
+                 0);
     free(se->slots);
     free(se->open);
     free(se);
@@ -481,6 +495,28 @@ replace:
     }
 }
 
+/* Counts a sample into the totals (series_totals_t): O(1), plus a compare
+ * per bound in the rare histogram bucket a bound cuts. */
+static void series_count_total(series_t *se, const series_env_t *env, uint32_t b, double ms,
+                               uint32_t weight)
+{
+    uint64_t *t = series_totals(se);
+    double sum;
+    t[0] += weight;
+    memcpy(&sum, &t[1], sizeof sum);
+    sum += ms * weight;
+    memcpy(&t[1], &sum, sizeof sum);
+    if (!env->n_le) {
+        t[2] += weight;
+        return;
+    }
+    uint32_t i = env->le_first[b];
+    if (env->le_cut[b])
+        while (i < env->n_le && ms > env->le_ms[i])
+            i++;
+    t[2 + i] += weight;
+}
+
 store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, double ms,
                              uint32_t weight)
 {
@@ -508,6 +544,7 @@ store_reject_t series_record(series_t *se, series_env_t *env, int64_t ts_ms, dou
     }
 
     /* Phase 2: the sample is accepted; nothing below can fail. */
+    series_count_total(se, env, b, ms, weight);
     if (sl->count == 0 || ms < sl->min)
         sl->min = ms;
     if (sl->count == 0 || ms > sl->max)
@@ -907,4 +944,12 @@ void series_cursor_merge(series_cursor_t *c, int64_t until_ms, hist_acc_t *acc, 
         series_add_slot(sl, acc, agg);
         c->next++;
     }
+}
+
+void series_get_totals(const series_t *series, series_totals_t *out)
+{
+    const uint64_t *t = series_totals(series);
+    out->count = t[0];
+    memcpy(&out->sum, &t[1], sizeof out->sum);
+    out->le = t + 2;
 }

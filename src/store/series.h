@@ -59,6 +59,12 @@ typedef struct series_env {
     uint64_t raw_dropped;  /* raw points lost to the budget */
     uint64_t seq;          /* accepted samples so far: the change clock */
     uint32_t epoch;        /* stamped on every slot a sample changes (store_close_epoch) */
+    /* The totals' buckets (store_config_t.le_ms): a sample in histogram
+     * bucket b goes to totals bucket le_first[b], or, where a bound cuts
+     * b (le_cut[b]), to the first bound >= its value. */
+    uint32_t n_le;
+    const double *le_ms;
+    const uint8_t *le_first, *le_cut;
 } series_env_t;
 
 /* floor(a / b) for b > 0, also for negative a. */
@@ -80,13 +86,15 @@ static inline int64_t series_window_last(int64_t now_ms)
     return series_floor_div(now_ms + STORE_FUTURE_MS, 1000);
 }
 
-/* Bytes series_new() allocates (to be reserved as SERIES_MEM_FIXED first). */
-size_t series_new_bytes(size_t name_len);
+/* Bytes series_new() allocates (to be reserved as SERIES_MEM_FIXED first),
+ * with totals for n_le bounds. */
+size_t series_new_bytes(size_t name_len, uint32_t n_le);
 
-/* Returns a new empty series named `name` (copied), with its hash and the
- * most slots it may hold (window_s + 61). Aborts on OOM; the caller has
- * reserved series_new_bytes(name.n). Free with series_free(). */
-series_t *series_new(slice_t name, uint64_t hash, uint32_t max_slots);
+/* Returns a new empty series named `name` (copied), with its hash, the
+ * most slots it may hold (window_s + 61) and totals for n_le bounds (the
+ * env's). Aborts on OOM; the caller has reserved series_new_bytes(name.n,
+ * n_le). Free with series_free(). */
+series_t *series_new(slice_t name, uint64_t hash, uint32_t max_slots, uint32_t n_le);
 
 /* Frees the series and releases all its bytes (including series_new_bytes)
  * through env. */

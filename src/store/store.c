@@ -59,10 +59,12 @@ struct store {
     uint32_t n, all_cap; /* invariant: n <= cfg.max_series */
     uint32_t *table;     /* table_cap cells (power of two); index + 1, 0 = empty */
     uint32_t table_cap;
-    series_t *last;       /* the last series looked up, or NULL */
-    int64_t *raw_by_sec;  /* raw bytes per second, ring of ring_n: skips empty seconds */
-    uint32_t ring_n;      /* window_s + 62 > seconds a window can hold */
-    hist_acc_t *scratch;  /* merge accumulator for series_summarize */
+    series_t *last;      /* the last series looked up, or NULL */
+    int64_t *raw_by_sec; /* raw bytes per second, ring of ring_n: skips empty seconds */
+    uint32_t ring_n;     /* window_s + 62 > seconds a window can hold */
+    hist_acc_t *scratch; /* merge accumulator for series_summarize */
+    /* The totals' bucket tables (store_le_tables). */
+    uint8_t le_first[HIST_BUCKETS], le_cut[HIST_BUCKETS];
     uint64_t summary_gen; /* see store_summary_gen() */
 };
 
@@ -159,6 +161,34 @@ static void store_env_release(void *ctx, series_mem_kind_t kind, size_t n, int64
 
 /* ---- lifecycle ------------------------------------------------------------ */
 
+/* The totals' bucket of every histogram bucket (series_env_t.le_first,
+ * le_cut): bucket b holds [lower, upper); bound i takes the values <=
+ * le_ms[i]. If the first bound >= lower is also >= upper, every value of b
+ * belongs to it; else that bound cuts b and the value decides. Bounds that
+ * are not ascending and positive, or too many, are cut to the valid
+ * prefix. */
+static void store_le_tables(store_t *s)
+{
+    uint32_t n = 0;
+    while (n < s->cfg.n_le && n < STORE_LE_MAX && s->cfg.le_ms[n] > 0 &&
+           (n == 0 || s->cfg.le_ms[n] > s->cfg.le_ms[n - 1]))
+        n++;
+    s->cfg.n_le = n;
+    s->env.n_le = n;
+    s->env.le_ms = s->cfg.le_ms;
+    s->env.le_first = s->le_first;
+    s->env.le_cut = s->le_cut;
+    for (uint32_t b = 0; b < HIST_BUCKETS; b++) {
+        double lower = hist_bucket_lower(b), upper = hist_bucket_upper(b);
+        uint32_t i = 0;
+        while (i < n && s->cfg.le_ms[i] < lower)
+            i++;
+        s->le_first[b] = (uint8_t)i;
+        /* the top bucket also holds every value above its upper edge */
+        s->le_cut[b] = i < n && (s->cfg.le_ms[i] < upper || b == HIST_BUCKETS - 1);
+    }
+}
+
 store_t *store_new(const store_config_t *cfg)
 {
     store_t *s = xcalloc(1, sizeof *s);
@@ -184,6 +214,7 @@ store_t *store_new(const store_config_t *cfg)
     s->ring_n = s->cfg.window_s + 62;
     s->raw_by_sec = xcalloc(s->ring_n, sizeof *s->raw_by_sec);
     s->scratch = hist_acc_new();
+    store_le_tables(s);
     /* The store's own fixed cost counts too (it may exceed a tiny budget:
      * then every series is refused). */
     s->base = sizeof *s + (size_t)s->ring_n * sizeof *s->raw_by_sec + hist_acc_bytes();
@@ -348,7 +379,7 @@ static void store_rehash(store_t *s, uint32_t new_cap)
 static series_t *store_add(store_t *s, slice_t name, uint64_t h)
 {
     uint32_t table_want = s->table_cap, all_want = s->all_cap;
-    size_t grow = 0, need = series_new_bytes(name.n);
+    size_t grow = 0, need = series_new_bytes(name.n, s->env.n_le);
     series_t *se;
 
     if ((s->n + 1) * 2 > s->table_cap) {
@@ -370,7 +401,7 @@ static series_t *store_add(store_t *s, slice_t name, uint64_t h)
     }
     if (table_want != s->table_cap)
         store_rehash(s, table_want);
-    se = series_new(name, h, s->cfg.window_s + 61);
+    se = series_new(name, h, s->cfg.window_s + 61, s->env.n_le);
     *store_cell(s, name, h) = s->n + 1;
     s->all[s->n++] = se;
     s->last = se;

@@ -29,11 +29,19 @@
  * kept in 32 bits. */
 #define STORE_MAX_TS_MS (INT64_C(4294967295) * 1000)
 
+/* The most bounds of the per-series totals (store_config_t.le_ms). */
+#define STORE_LE_MAX 32
+
 typedef struct store_config {
     uint32_t window_s;       /* seconds of history kept, 1..86400 */
     uint32_t raw_per_second; /* raw points kept per series per second, 0..65535 */
     uint32_t max_series;     /* series that may exist at once */
     size_t memory_limit;     /* budget in bytes for everything the store allocates */
+    /* Bounds (ms, ascending, at most STORE_LE_MAX) of the counters every
+     * series keeps of all its samples since it was created, for a
+     * Prometheus histogram (api/prom.h); n_le 0: count and sum only. */
+    uint32_t n_le;
+    double le_ms[STORE_LE_MAX];
 } store_config_t;
 
 typedef enum store_reject {
@@ -94,6 +102,20 @@ store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, 
  * histogram counter is STORE_REJECT_MEMORY (hist.h: counters). */
 store_reject_t store_record_weighted(store_t *s, slice_t name, int64_t ts_ms, double ms,
                                      uint32_t weight, int64_t now_ms);
+
+/* What a series has counted since it was created (not only in the
+ * window): its samples, their sum (ms), and per bucket of the store's
+ * le_ms bounds how many fell in it: le[i] counts le_ms[i-1] < v <= le_ms[i]
+ * (exactly, by value), le[n_le] those above the last bound. Prometheus'
+ * cumulative buckets are the running sums. A series removed from the
+ * store and created again starts from 0. */
+typedef struct series_totals {
+    uint64_t count;
+    double sum;
+    const uint64_t *le; /* n_le + 1 counts; valid while the series exists */
+} series_totals_t;
+
+void series_get_totals(const series_t *series, series_totals_t *out);
 
 /* Moves time to now_ms: expires seconds that left the window and removes
  * series with no sample left in it, seals closed seconds (compact

@@ -56,7 +56,8 @@ static void key_of(int r, int st, int z, char *out, size_t cap)
 static int setup(void **state)
 {
     (void)state;
-    store_config_t cfg = {600, 16, 1000, 64u << 20};
+    store_config_t cfg = {
+        .window_s = 600, .raw_per_second = 16, .max_series = 1000, .memory_limit = 64u << 20};
     store = store_new(&cfg);
     test_rng_t rng = {TEST_RNG_XORSHIFT64_STAR, 42};
     for (size_t i = 0; i < N_SAMPLES; i++) {

@@ -64,8 +64,8 @@ static fixture_t *fixture_new(uint32_t raw_limit)
     f->env.rng = 12345;
     f->env.raw_limit = raw_limit;
     f->env.raw_floor_sec = INT64_MIN;
-    f->budget.total = f->budget.kind[SERIES_MEM_FIXED] = series_new_bytes(4);
-    f->se = series_new(slice_cstr("test"), 99, 1861);
+    f->budget.total = f->budget.kind[SERIES_MEM_FIXED] = series_new_bytes(4, 0);
+    f->se = series_new(slice_cstr("test"), 99, 1861, 0);
     f->acc = hist_acc_new();
     return f;
 }

@@ -26,7 +26,10 @@
 
 static store_t *new_store(uint32_t window_s, uint32_t raw, uint32_t max_series, size_t limit)
 {
-    store_config_t cfg = {window_s, raw, max_series, limit};
+    store_config_t cfg = {.window_s = window_s,
+                          .raw_per_second = raw,
+                          .max_series = max_series,
+                          .memory_limit = limit};
     return store_new(&cfg);
 }
 
