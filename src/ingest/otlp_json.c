@@ -596,6 +596,24 @@ int oj_double(oj_t *j, double *v, const char *type_msg)
     return 0;
 }
 
+int oj_object_with_array(oj_t *j, int or_null, const char *msg, const char *key,
+                         const char *array_msg, int (*fn)(oj_t *j, void *ctx), void *ctx)
+{
+    int rc = or_null ? oj_null_or(j, '{', msg) : *j->p == '{' ? 0 : oj_fail(j, j->p, msg);
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
+    if (oj_enter(j) != 0)
+        return SPIDER_EINVAL;
+    int first = 1;
+    oj_str_t k;
+    while ((rc = oj_member(j, &first, &k)) > 0) {
+        rc = oj_is(&k, key) ? oj_array(j, array_msg, fn, ctx) : oj_skip(j);
+        if (rc != 0)
+            return SPIDER_EINVAL;
+    }
+    return rc;
+}
+
 int oj_array(oj_t *j, const char *msg, int (*fn)(oj_t *j, void *ctx), void *ctx)
 {
     int rc = oj_null_or(j, '[', msg);

@@ -130,6 +130,13 @@ int oj_string_or_null(oj_t *j, oj_str_t *s, const char *msg);
  * msg names the field for "not an array". */
 int oj_array(oj_t *j, const char *msg, int (*fn)(oj_t *j, void *ctx), void *ctx);
 
+/* An object (at j->p, a '{' or, if or_null, null: as if empty) of which one
+ * member, key, is an array (or null) whose elements go to fn; every other
+ * member is skipped. msg names the object for "not an object", array_msg
+ * the member for "not an array". */
+int oj_object_with_array(oj_t *j, int or_null, const char *msg, const char *key,
+                         const char *array_msg, int (*fn)(oj_t *j, void *ctx), void *ctx);
+
 /* An AnyValue as the JSON holds it; nothing but its JSON type is checked. */
 typedef struct oj_value {
     otlp_kind_t kind;

@@ -980,23 +980,8 @@ static int mj_other_point(oj_t *j, void *ctx)
 /* Gauge, Sum or Summary: the points are counted. */
 static int mj_other_data(mj_t *d, size_t *points)
 {
-    oj_t *j = &d->j;
-    int rc = oj_null_or(j, '{', "Metric.gauge/sum/summary: not an object");
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
-    if (oj_enter(j) != 0)
-        return SPIDER_EINVAL;
-    int first = 1;
-    oj_str_t k;
-    while ((rc = oj_member(j, &first, &k)) > 0) {
-        if (oj_is(&k, "dataPoints"))
-            rc = oj_array(j, "dataPoints: not an array", mj_other_point, points);
-        else
-            rc = oj_skip(j);
-        if (rc != 0)
-            return SPIDER_EINVAL;
-    }
-    return rc;
+    return oj_object_with_array(&d->j, 1, "Metric.gauge/sum/summary: not an object", "dataPoints",
+                                "dataPoints: not an array", mj_other_point, points);
 }
 
 /* A Metric, read twice: name, unit and the other kinds; then histograms. */
@@ -1057,21 +1042,8 @@ static int mj_metric(oj_t *j, void *ctx)
 /* ScopeMetrics: its metrics. */
 static int mj_scope_metrics(oj_t *j, void *ctx)
 {
-    int first = 1, rc;
-    oj_str_t k;
-    if (*j->p != '{')
-        return oj_fail(j, j->p, "ResourceMetrics.scopeMetrics: an element is not an object");
-    if (oj_enter(j) != 0)
-        return SPIDER_EINVAL;
-    while ((rc = oj_member(j, &first, &k)) > 0) {
-        if (oj_is(&k, "metrics"))
-            rc = oj_array(j, "ScopeMetrics.metrics: not an array", mj_metric, ctx);
-        else
-            rc = oj_skip(j);
-        if (rc != 0)
-            return SPIDER_EINVAL;
-    }
-    return rc;
+    return oj_object_with_array(j, 0, "ResourceMetrics.scopeMetrics: an element is not an object",
+                                "metrics", "ScopeMetrics.metrics: not an array", mj_metric, ctx);
 }
 
 /* The first "service.name" and "service.instance.id" of a Resource. */
@@ -1107,23 +1079,8 @@ static int mj_resource_attr(oj_t *j, void *ctx)
 
 static int mj_resource(mj_t *d, mj_resource_ctx_t *c)
 {
-    oj_t *j = &d->j;
-    int rc = oj_null_or(j, '{', "ResourceMetrics.resource: not an object");
-    if (rc != 0)
-        return rc < 0 ? rc : 0;
-    if (oj_enter(j) != 0)
-        return SPIDER_EINVAL;
-    int first = 1;
-    oj_str_t k;
-    while ((rc = oj_member(j, &first, &k)) > 0) {
-        if (oj_is(&k, "attributes"))
-            rc = oj_array(j, "Resource.attributes: not an array", mj_resource_attr, c);
-        else
-            rc = oj_skip(j);
-        if (rc != 0)
-            return SPIDER_EINVAL;
-    }
-    return rc;
+    return oj_object_with_array(&d->j, 1, "ResourceMetrics.resource: not an object", "attributes",
+                                "Resource.attributes: not an array", mj_resource_attr, c);
 }
 
 /* A ResourceMetrics, read twice: its resource(s), then its scopes. */
