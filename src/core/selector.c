@@ -58,7 +58,7 @@ static int sel_value(sel_parse_t *ps, const char *p, size_t *i, size_t n, select
             c = to[e - from];
             j++;
         }
-        if (o == SELECTOR_REGEX_MAX + 1)
+        if (o == SELECTOR_REGEX_MAX)
             return sel_fail(ps, *i, "value longer than 256 bytes");
         m->value[o++] = c;
         j++;
