@@ -103,6 +103,11 @@ static void statsd_feed_line(ingest_sink_t *sink, statsd_counts_t *counts, stats
         weight = 1;
     ingest_key_t scratch;
     const ingest_key_t *key = statsd_feed_cached_key(cache, &scratch, &line);
+    if (line.n_values <= STATSD_VALUES_INLINE) { /* the parser read them already */
+        for (size_t i = 0; i < line.n_values; i++)
+            ingest_record(sink, key, 0, 0, line.value[i], weight);
+        return;
+    }
     slice_t values = line.values;
     double v;
     while (statsd_next_value(&values, &v))
