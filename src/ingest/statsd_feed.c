@@ -124,8 +124,9 @@ static void statsd_feed_line(ingest_sink_t *sink, statsd_counts_t *counts, stats
         counts->ignored[line.kind]++;
         return;
     }
-    /* 1/rate rounded: @0.1 is 10 samples, @0.3 is 3, @0.75 is 1. */
-    uint32_t weight = (uint32_t)lround(1.0 / line.rate);
+    /* 1/rate rounded: @0.1 is 10 samples, @0.3 is 3, @0.75 is 1 (and the
+     * usual line, without a rate, 1 without a call to lround). */
+    uint32_t weight = line.rate == 1.0 ? 1 : (uint32_t)lround(1.0 / line.rate);
     if (weight == 0)
         weight = 1;
     statsd_keycache_slot_t *slot = statsd_feed_slot(cache, sink->store, &line);
