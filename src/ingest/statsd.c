@@ -55,26 +55,32 @@ static int statsd_number_scan(const char *p, const char *end, const char **stop,
                               uint64_t *mant, int *exp10, int *fast)
 {
     const char *q = p;
-    size_t digits = 0, significant = 0;
+    size_t digits, significant = 0;
     int frac = 0, exp = 0;
-    *mant = 0;
+    uint64_t m = 0; /* the first 19 significant digits: exact in 64 bits */
     *negative = q < end && *q == '-';
     if (q < end && (*q == '+' || *q == '-'))
         q++;
-    for (; q < end && statsd_digit(*q); q++, digits++)
-        if (significant || *q != '0') {
-            significant++;
-            if (significant <= 19)
-                *mant = *mant * 10 + (uint64_t)(*q - '0');
-        }
+    /* Leading zeros are not significant; every digit after them is. */
+    const char *int_start = q;
+    while (q < end && *q == '0')
+        q++;
+    for (; q < end && statsd_digit(*q); q++, significant++)
+        if (significant < 19)
+            m = m * 10 + (uint64_t)(*q - '0');
+    digits = (size_t)(q - int_start);
     if (q < end && *q == '.') {
-        for (q++; q < end && statsd_digit(*q); q++, digits++, frac++)
-            if (significant || *q != '0') {
-                significant++;
-                if (significant <= 19)
-                    *mant = *mant * 10 + (uint64_t)(*q - '0');
-            }
+        const char *frac_start = ++q;
+        if (!significant) /* 0.00123: its zeros still scale, in frac */
+            while (q < end && *q == '0')
+                q++;
+        for (; q < end && statsd_digit(*q); q++, significant++)
+            if (significant < 19)
+                m = m * 10 + (uint64_t)(*q - '0');
+        frac = (int)(q - frac_start);
+        digits += (size_t)frac;
     }
+    *mant = m;
     if (!digits)
         return -1;
     if (q < end && (*q == 'e' || *q == 'E')) {
@@ -150,6 +156,15 @@ static const char *statsd_name(const char *p, const char *end, int *bad)
     return q < end ? q : NULL;
 }
 
+/* The first '|' of [p, end), or end. A byte loop: the fields it crosses
+ * (a type, a rate) are a few bytes, shorter than a call to memchr. */
+static const char *statsd_bar(const char *p, const char *end)
+{
+    while (p < end && *p != '|')
+        p++;
+    return p;
+}
+
 /* "ms", "h", "d", "c", "g", "s"; -1 for anything else. */
 static int statsd_type(slice_t t, statsd_kind_t *kind)
 {
@@ -196,6 +211,37 @@ static statsd_error_t statsd_count_values(statsd_line_t *out)
     }
     out->n_values = n;
     return STATSD_OK;
+}
+
+/* Reads the values from p on as numbers up to the line's first '|', in the
+ * pass that finds that '|': a latency's values are then read already.
+ * Returns the '|' (NULL when there is none), with *read 1 if every value
+ * before it is a number (out->value and n_values are set), else 0: the
+ * values are looked at again once the type says whether they must be
+ * numbers. A number has no ':' or '|' (statsd_number_scan), so no '|' is
+ * skipped. */
+static const char *statsd_values_to_bar(statsd_line_t *out, const char *p, const char *end,
+                                        int *read)
+{
+    size_t n = 0;
+    for (;;) {
+        const char *stop;
+        double v;
+        if (statsd_number_at(p, end, &stop, &v) != 0 || stop == end ||
+            (*stop != ':' && *stop != '|'))
+            break;
+        if (n < STATSD_VALUES_INLINE)
+            out->value[n] = v;
+        n++;
+        if (*stop == '|') {
+            out->n_values = n;
+            *read = 1;
+            return stop;
+        }
+        p = stop + 1;
+    }
+    *read = 0;
+    return memchr(p, '|', (size_t)(end - p));
 }
 
 /* Checks and converts every value of a latency, in one pass: a number
@@ -247,7 +293,8 @@ statsd_error_t statsd_parse_line(const char *p, size_t n, statsd_line_t *out)
     if (bad_name) /* also "a|b:1|ms" */
         return STATSD_ERR_NAME;
     out->name = slice_make(p, (size_t)(colon - p));
-    const char *bar = memchr(colon + 1, '|', (size_t)(end - colon - 1));
+    int read;
+    const char *bar = statsd_values_to_bar(out, colon + 1, end, &read);
     if (!bar)
         return STATSD_ERR_TYPE;
     out->values = slice_make(colon + 1, (size_t)(bar - colon - 1));
@@ -256,8 +303,8 @@ statsd_error_t statsd_parse_line(const char *p, size_t n, statsd_line_t *out)
     const char *field = bar + 1;
     int have_tags = 0;
     for (int first = 1;; first = 0) {
-        const char *next = memchr(field, '|', (size_t)(end - field));
-        slice_t f = slice_make(field, (size_t)((next ? next : end) - field));
+        const char *next = statsd_bar(field, end);
+        slice_t f = slice_make(field, (size_t)(next - field));
         if (first) {
             if (statsd_type(f, &out->kind) != 0)
                 return STATSD_ERR_TYPE;
@@ -271,11 +318,14 @@ statsd_error_t statsd_parse_line(const char *p, size_t n, statsd_line_t *out)
             have_tags = 1;
         }
         /* else: c:container, Ttimestamp, e:external, card:..., unknown: skipped */
-        if (!next)
+        if (next == end)
             break;
         field = next + 1;
     }
-    return out->kind == STATSD_LATENCY ? statsd_read_values(out) : statsd_count_values(out);
+    if (out->kind != STATSD_LATENCY)
+        return statsd_count_values(out);
+    /* Not all numbers before the '|': read again, to refuse the line. */
+    return read ? STATSD_OK : statsd_read_values(out);
 }
 
 int statsd_next_value(slice_t *values, double *value)
