@@ -49,12 +49,14 @@ typedef struct statsd_counts {
 #define STATSD_KEYCACHE_WAYS 2
 #define STATSD_KEYCACHE_RAW  240
 
+/* What a hit reads first comes first (ref, lengths, the start of raw: one
+ * cache line for a short name), then the key. */
 typedef struct statsd_keycache_slot {
+    store_ref_t ref;         /* key's series in the cache's store; zero when none yet */
     uint16_t name_n, tags_n; /* name_n 0: empty slot */
     char raw[STATSD_KEYCACHE_RAW];
     ingest_key_t key; /* key.key points into key.buf when cached */
-    store_ref_t ref;  /* key's series in the cache's store; zero when none yet */
-} statsd_keycache_slot_t;
+} __attribute__((aligned(64))) statsd_keycache_slot_t;
 
 /* All zero is an empty cache. The refs point into one store: fed through
  * a sink of another store, the cache forgets them first. A store the
