@@ -157,6 +157,35 @@ static void test_cache_changes_nothing(void **state)
     free(cache);
 }
 
+/* Datagrams of 300 lines over 1,500 names: within one datagram the cache
+ * refills slots whose samples still wait to be recorded (the feed records
+ * what waits first). */
+static void test_long_datagrams_refill_slots(void **state)
+{
+    (void)state;
+    twin_t t;
+    memset(&t, 0, sizeof t);
+    t.plain = small_store();
+    t.cached = small_store();
+    statsd_keycache_t *cache = calloc(1, sizeof *cache);
+    test_rng_t rng = {TEST_RNG_XORSHIFT64_STAR, 99};
+    static char d[300 * 40];
+    for (int i = 0; i < 40; i++) {
+        size_t n = 0;
+        for (int l = 0; l < 300; l++)
+            n += (size_t)snprintf(d + n, sizeof d - n, "m%u:%u|ms\n",
+                                  (unsigned)(test_rng_next(&rng) % 1500),
+                                  (unsigned)(test_rng_next(&rng) % 1000));
+        feed(&t, cache, T0 + i, d, n);
+    }
+    assert_memory_equal(&t.counts_plain, &t.counts_cached, sizeof t.counts_plain);
+    assert_int_equal(t.counts_cached.accepted[INGEST_STATSD], 40 * 300);
+    same_series(t.plain, t.cached, T0 + 40);
+    store_free(t.plain);
+    store_free(t.cached);
+    free(cache);
+}
+
 /* One cache fed through sinks of two stores in turn: refs into one store
  * are never used with the other. */
 static void test_cache_across_stores(void **state)
@@ -193,6 +222,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cache_changes_nothing),
+        cmocka_unit_test(test_long_datagrams_refill_slots),
         cmocka_unit_test(test_cache_across_stores),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
