@@ -133,18 +133,21 @@ static inline ingest_reject_t ingest_record(ingest_sink_t *s, const ingest_key_t
     return ingest_count_one(s, why);
 }
 
-/* ingest_record() of a sample stamped with the sink's now_ms, through a
- * remembered lookup of k's series (store_ref_t: filled, if at all, for
- * k's key in this sink's store). The same answers and counts. */
-static inline ingest_reject_t ingest_record_ref(ingest_sink_t *s, const ingest_key_t *k,
-                                                store_ref_t *ref, double ms, uint32_t weight)
+/* ingest_record() of a sample stamped with the sink's now_ms, of the key
+ * given by its parts (an ingest_key_t's key and reject: a caller may keep
+ * them apart from the key's buffer, for locality), through a remembered
+ * lookup of its series (store_ref_t: filled, if at all, for this key in
+ * this sink's store). The same answers and counts. */
+static inline ingest_reject_t ingest_record_ref(ingest_sink_t *s, slice_t key,
+                                                ingest_reject_t key_reject, store_ref_t *ref,
+                                                double ms, uint32_t weight)
 {
-    ingest_reject_t why = k->reject;
+    ingest_reject_t why = key_reject;
     if (why == INGEST_OK && ms < 0)
         why = INGEST_REJECT_NEGATIVE;
     if (why == INGEST_OK)
         why = ingest_reason_of(
-            store_record_ref(s->store, ref, k->key, s->now_ms, ms, weight, s->now_ms));
+            store_record_ref(s->store, ref, key, s->now_ms, ms, weight, s->now_ms));
     return ingest_count_one(s, why);
 }
 

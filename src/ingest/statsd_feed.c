@@ -91,15 +91,17 @@ static int statsd_feed_slot_is(const statsd_keycache_slot_t *s, const statsd_lin
 /* Builds the key of line into slot s, which it takes over (its ref too). */
 static void statsd_feed_slot_fill(statsd_keycache_slot_t *s, const statsd_line_t *line)
 {
-    statsd_feed_key(&s->key, line);
+    statsd_feed_key(&s->built, line);
     /* A refused key has no bytes worth keeping (its slice is unspecified);
      * one that points elsewhere than its buffer is copied in to be kept. */
-    if (s->key.reject != INGEST_OK) {
-        s->key.key = slice_make(s->key.buf, 0);
-    } else if (s->key.key.p != s->key.buf) {
-        memcpy(s->key.buf, s->key.key.p, s->key.key.n);
-        s->key.key.p = s->key.buf;
+    if (s->built.reject != INGEST_OK) {
+        s->built.key = slice_make(s->built.buf, 0);
+    } else if (s->built.key.p != s->built.buf) {
+        memcpy(s->built.buf, s->built.key.p, s->built.key.n);
+        s->built.key.p = s->built.buf;
     }
+    s->key = s->built.key;
+    s->reject = s->built.reject;
     memcpy(s->raw, line->name.p, line->name.n);
     if (line->tags.n)
         memcpy(s->raw + line->name.n, line->tags.p, line->tags.n);
@@ -165,19 +167,20 @@ static void statsd_feed_line(ingest_sink_t *sink, statsd_counts_t *counts, stats
     statsd_keycache_slot_t *slot = statsd_feed_slot(cache, sink->store, &line);
     ingest_key_t scratch;
     store_ref_t line_ref = {0}; /* an uncached key's series, for this line's values */
-    const ingest_key_t *key = slot ? &slot->key : &scratch;
-    store_ref_t *ref = slot ? &slot->ref : &line_ref;
     if (!slot)
         statsd_feed_key(&scratch, &line);
+    slice_t key = slot ? slot->key : scratch.key;
+    ingest_reject_t reject = slot ? slot->reject : scratch.reject;
+    store_ref_t *ref = slot ? &slot->ref : &line_ref;
     if (line.n_values <= STATSD_VALUES_INLINE) { /* the parser converted them */
         for (size_t i = 0; i < line.n_values; i++)
-            ingest_record_ref(sink, key, ref, line.value[i], weight);
+            ingest_record_ref(sink, key, reject, ref, line.value[i], weight);
         return;
     }
     slice_t values = line.values;
     double v;
     while (statsd_next_value(&values, &v))
-        ingest_record_ref(sink, key, ref, v, weight);
+        ingest_record_ref(sink, key, reject, ref, v, weight);
 }
 
 void statsd_feed_datagram(ingest_sink_t *sink, statsd_counts_t *counts, statsd_keycache_t *cache,

@@ -49,13 +49,16 @@ typedef struct statsd_counts {
 #define STATSD_KEYCACHE_WAYS 2
 #define STATSD_KEYCACHE_RAW  240
 
-/* What a hit reads first comes first (ref, lengths, the start of raw: one
- * cache line for a short name), then the key. */
+/* All a hit reads comes first: the ref, the key's slice and verdict, the
+ * lengths and the start of raw, one cache line for a short name; the
+ * key's bytes last. */
 typedef struct statsd_keycache_slot {
     store_ref_t ref;         /* key's series in the cache's store; zero when none yet */
+    slice_t key;             /* built.key: into built.buf, empty when refused */
+    ingest_reject_t reject;  /* built.reject */
     uint16_t name_n, tags_n; /* name_n 0: empty slot */
     char raw[STATSD_KEYCACHE_RAW];
-    ingest_key_t key; /* key.key points into key.buf when cached */
+    ingest_key_t built; /* the key as built, its bytes in built.buf */
 } __attribute__((aligned(64))) statsd_keycache_slot_t;
 
 /* All zero is an empty cache. The refs point into one store: fed through
