@@ -51,7 +51,8 @@ typedef struct statsd_counts {
 
 /* All a hit reads comes first: the ref, the key's slice and verdict, the
  * lengths and the start of raw, one cache line for a short name; the
- * key's bytes last. */
+ * key's bytes last. 512 bytes (the pad), so that in a cache that starts
+ * on a cache line (the server's does) every slot does. */
 typedef struct statsd_keycache_slot {
     store_ref_t ref;         /* key's series in the cache's store; zero when none yet */
     slice_t key;             /* built.key: into built.buf, empty when refused */
@@ -59,7 +60,11 @@ typedef struct statsd_keycache_slot {
     uint16_t name_n, tags_n; /* name_n 0: empty slot */
     char raw[STATSD_KEYCACHE_RAW];
     ingest_key_t built; /* the key as built, its bytes in built.buf */
-} __attribute__((aligned(64))) statsd_keycache_slot_t;
+    char pad[8];
+} statsd_keycache_slot_t;
+
+_Static_assert(sizeof(void *) != 8 || sizeof(statsd_keycache_slot_t) == 512,
+               "a slot is 8 cache lines");
 
 /* All zero is an empty cache. The refs point into one store: fed through
  * a sink of another store, the cache forgets them first. A store the
