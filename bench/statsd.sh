@@ -38,7 +38,9 @@ start() {
   http_port= statsd_port=
   for _ in $(seq 100); do
     http_port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' "$log" | head -1)
-    statsd_port=$(grep -i 'statsd' "$log" | sed -n 's|.*udp://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' | head -1)
+    # (grep finds nothing while the log is still empty: under pipefail
+    # that would end the script, silently, after its first line)
+    statsd_port=$({ grep -i 'statsd' "$log" || true; } | sed -n 's|.*udp://127\.0\.0\.1:\([0-9][0-9]*\).*|\1|p' | head -1)
     [ -n "$http_port" ] && [ -n "$statsd_port" ] && return
     if ! kill -0 "$pid" 2>/dev/null; then
       echo "statsd bench: spider exited at start:" >&2

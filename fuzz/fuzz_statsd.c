@@ -9,7 +9,8 @@
  *     the bytes between them are only '\n' and '\r';
  *   - an accepted line's slices lie inside the line; a latency line has
  *     n_values >= 1 finite values, and statsd_next_value() yields exactly
- *     n_values of them; its rate is in (0, 1]; its name is non-empty
+ *     n_values of them, the first STATSD_VALUES_INLINE bit for bit as the
+ *     parser left them in value[]; its rate is in (0, 1]; its name is non-empty
  *     without control characters, '|' or ':';
  *   - the verdict on a line does not depend on the bytes after it (the
  *     line parsed again from a copy gives the same answer);
@@ -64,6 +65,8 @@ static void check_line(const char *p, size_t n)
             while (statsd_next_value(&rest, &v)) {
                 CHECK(statsd_next_value(&rest2, &v2));
                 CHECK(isfinite(v) && v == v2);
+                /* the values converted while checking are the same bits */
+                CHECK(count >= STATSD_VALUES_INLINE || memcmp(&a.value[count], &v, sizeof v) == 0);
                 CHECK(++count <= a.n_values);
             }
             CHECK(count == a.n_values && rest.n == 0);

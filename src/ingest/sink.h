@@ -86,6 +86,37 @@ void ingest_key_from_name(ingest_key_t *k, slice_t name);
 /* A key built from a name and labels (StatsD tags, OTLP attributes). */
 void ingest_key_from_builder(ingest_key_t *k, serieskey_builder_t *b);
 
+/* The sink's reason for a store's answer (STORE_OK: INGEST_OK). */
+static inline ingest_reject_t ingest_reason_of(store_reject_t r)
+{
+    switch (r) {
+    case STORE_OK:
+        return INGEST_OK;
+    case STORE_REJECT_TOO_OLD:
+        return INGEST_REJECT_TOO_OLD;
+    case STORE_REJECT_TOO_NEW:
+        return INGEST_REJECT_TOO_NEW;
+    case STORE_REJECT_SERIES_LIMIT:
+        return INGEST_REJECT_SERIES_LIMIT;
+    case STORE_REJECT_MEMORY:
+        return INGEST_REJECT_MEMORY;
+    case STORE_REJECT_BAD_VALUE:
+    case STORE_REJECT_COUNT:
+        break;
+    }
+    return INGEST_REJECT_NOT_FINITE; /* NaN or infinity: negatives are caught before */
+}
+
+/* Counts one sample as accepted (INGEST_OK) or refused by why; returns why. */
+static inline ingest_reject_t ingest_count_one(ingest_sink_t *s, ingest_reject_t why)
+{
+    if (why == INGEST_OK)
+        s->counts->accepted[s->protocol]++;
+    else
+        s->counts->rejected[s->protocol][why]++;
+    return why;
+}
+
 /* Records one sample of key k: stamped with ts_ms if has_ts, else with the
  * sink's now_ms; weight as in store_record_weighted (1 for one sample).
  * Counts it as accepted or rejected (by the reason returned). Inline: it
@@ -99,35 +130,29 @@ static inline ingest_reject_t ingest_record(ingest_sink_t *s, const ingest_key_t
         why = INGEST_REJECT_NEGATIVE;
     if (why == INGEST_OK) {
         int64_t ts = has_ts ? ts_ms : s->now_ms;
-        store_reject_t r = weight == 1
-                               ? store_record(s->store, k->key, ts, ms, s->now_ms)
-                               : store_record_weighted(s->store, k->key, ts, ms, weight, s->now_ms);
-        switch (r) {
-        case STORE_OK:
-            break;
-        case STORE_REJECT_TOO_OLD:
-            why = INGEST_REJECT_TOO_OLD;
-            break;
-        case STORE_REJECT_TOO_NEW:
-            why = INGEST_REJECT_TOO_NEW;
-            break;
-        case STORE_REJECT_SERIES_LIMIT:
-            why = INGEST_REJECT_SERIES_LIMIT;
-            break;
-        case STORE_REJECT_MEMORY:
-            why = INGEST_REJECT_MEMORY;
-            break;
-        case STORE_REJECT_BAD_VALUE:
-        case STORE_REJECT_COUNT:
-            why = INGEST_REJECT_NOT_FINITE; /* NaN or infinity: negatives are caught above */
-            break;
-        }
+        why = ingest_reason_of(
+            weight == 1 ? store_record(s->store, k->key, ts, ms, s->now_ms)
+                        : store_record_weighted(s->store, k->key, ts, ms, weight, s->now_ms));
     }
+    return ingest_count_one(s, why);
+}
+
+/* ingest_record() of a sample stamped with the sink's now_ms, of the key
+ * given by its parts (an ingest_key_t's key and reject: a caller may keep
+ * them apart from the key's buffer, for locality), through a remembered
+ * lookup of its series (store_ref_t: filled, if at all, for this key in
+ * this sink's store). The same answers and counts. */
+static inline ingest_reject_t ingest_record_ref(ingest_sink_t *s, slice_t key,
+                                                ingest_reject_t key_reject, store_ref_t *ref,
+                                                double ms, uint32_t weight)
+{
+    ingest_reject_t why = key_reject;
+    if (why == INGEST_OK && ms < 0)
+        why = INGEST_REJECT_NEGATIVE;
     if (why == INGEST_OK)
-        s->counts->accepted[s->protocol]++;
-    else
-        s->counts->rejected[s->protocol][why]++;
-    return why;
+        why = ingest_reason_of(
+            store_record_ref(s->store, ref, key, s->now_ms, ms, weight, s->now_ms));
+    return ingest_count_one(s, why);
 }
 
 /* Counts n samples (or lines) that a parser refused before they had a key

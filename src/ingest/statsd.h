@@ -49,6 +49,11 @@ typedef enum statsd_error {
     STATSD_ERR_COUNT
 } statsd_error_t;
 
+/* Values of a latency line converted while the line is checked (a line
+ * holds one value, or a few packed ones, as a rule); the rest are read
+ * again from the text by statsd_next_value(). */
+#define STATSD_VALUES_INLINE 8
+
 /* One parsed line; the slices point into the input. */
 typedef struct statsd_line {
     statsd_kind_t kind;
@@ -57,6 +62,9 @@ typedef struct statsd_line {
     size_t n_values;
     double rate;  /* 1 without |@; else in (0, 1]: each value stands for 1/rate samples */
     slice_t tags; /* what follows "|#", e.g. "env:prod,canary"; empty without tags */
+    /* A latency's values 0 .. min(n_values, STATSD_VALUES_INLINE) - 1,
+     * exactly as statsd_next_value() reads them; unset for other kinds. */
+    double value[STATSD_VALUES_INLINE];
 } statsd_line_t;
 
 /* Takes the next non-empty line of the datagram [*cursor, end) into *line

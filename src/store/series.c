@@ -43,19 +43,31 @@ typedef struct slot {
 
 _Static_assert(sizeof(slot_t) == 64, "slot_t is meant to be one cache line");
 
+/* The fields a sample reads and writes come first, together (44 bytes:
+ * one cache line unless the allocation starts in a line's second half);
+ * the name lookup's and new seconds' fields after them. */
 struct series {
-    uint64_t hash;
     slot_t *slots;         /* deque storage, cap entries */
-    int64_t *open;         /* seconds with an open histogram, unordered, open_n used */
-    int64_t last_seen_ms;  /* newest sample timestamp ever recorded */
-    uint64_t last_change;  /* env->seq of the last accepted sample */
-    uint32_t last_epoch;   /* env->epoch of the last accepted sample */
     uint32_t head, n, cap; /* deque: slot i is slots[(head + i) % cap] */
-    uint32_t max_slots;    /* window_s + 61: the most seconds the window holds */
+    /* No slot's second is below this (0 at first). series_expire() to a
+     * second at or below it has nothing to do and does not touch the
+     * oldest slot, a cold cache line, on every sample. */
+    uint32_t floor_sec;
+    int64_t last_seen_ms; /* newest sample timestamp ever recorded */
+    uint64_t last_change; /* env->seq of the last accepted sample */
+    uint32_t last_epoch;  /* env->epoch of the last accepted sample */
+    uint32_t max_slots;   /* window_s + 61: the most seconds the window holds */
+    uint64_t hash;
+    int64_t *open; /* seconds with an open histogram, unordered, open_n used */
     uint32_t open_n, open_cap;
     uint32_t name_len;
     char name[]; /* not NUL-terminated */
 };
+
+/* 80 bytes on 64-bit machines, the name starting at 76, as before
+ * floor_sec took 4 bytes of the tail padding: series_new_bytes(), and so
+ * what the budget counts, are unchanged. */
+_Static_assert(sizeof(struct series) == 80 || sizeof(void *) != 8, "series_t is 80 bytes");
 
 /* First capacities; all grow by doubling up to their bound. */
 #define SERIES_SLOTS_MIN 4
@@ -265,10 +277,12 @@ int64_t series_first_sec(const series_t *se)
 
 /* ---- capacity ----------------------------------------------------------- */
 
-/* Moves the deque into a new array of new_cap (>= n) slots, head at 0. */
+/* Moves the deque into a new array of new_cap (>= n) slots, head at 0.
+ * Cache-line aligned: a slot is read and written on every sample, and at
+ * malloc's 16-byte alignment most slots straddle two lines. */
 static void series_deque_resize(series_t *se, uint32_t new_cap)
 {
-    slot_t *ns = xmalloc((size_t)new_cap * sizeof *ns);
+    slot_t *ns = xaligned_alloc(64, (size_t)new_cap * sizeof *ns);
 
     for (uint32_t i = 0; i < se->n; i++)
         ns[i] = *series_slot(se, i);
@@ -376,6 +390,8 @@ static slot_t *series_insert(series_t *se, series_env_t *env, uint32_t i, int64_
             *series_slot(se, k) = *series_slot(se, k - 1);
     }
     se->n++;
+    if (sec < se->floor_sec) /* before the last expiry: tests do it, the store never */
+        se->floor_sec = (uint32_t)sec;
     sl = series_slot(se, i);
     memset(sl, 0, sizeof *sl);
     sl->sec = (uint32_t)sec;
@@ -566,6 +582,8 @@ void series_expire(series_t *se, series_env_t *env, int64_t first_sec)
 {
     int expired = 0;
 
+    if (first_sec <= (int64_t)se->floor_sec)
+        return;
     /* Seconds leave from the front only: the deque is sorted by second. */
     while (se->n > 0 && se->slots[se->head].sec < first_sec) {
         slot_t *sl = &se->slots[se->head];
@@ -576,6 +594,7 @@ void series_expire(series_t *se, series_env_t *env, int64_t first_sec)
         se->n--;
         expired = 1;
     }
+    se->floor_sec = first_sec > UINT32_MAX ? UINT32_MAX : (uint32_t)first_sec;
     if (expired)
         series_shrink(se, env);
 }

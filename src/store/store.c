@@ -4,6 +4,10 @@
  * found through an open-addressing hash table of indices into it (linear
  * probing, load <= 1/2, backward-shift deletion, so no tombstones). The
  * previous series looked up is cached: a batch names one series many times.
+ * A caller that keeps coming back to the same few series keeps a
+ * store_ref_t per series instead; removals (rare: once a second at most,
+ * in store_advance) are counted, and a ref older than the last removal is
+ * looked up again, so a ref never reaches a freed series.
  *
  * Budget. Every byte the store allocates is counted in bytes (by kind, see
  * store_memory_t). memory_limit is a hard cap on that figure; a soft cap at
@@ -59,10 +63,11 @@ struct store {
     uint32_t n, all_cap; /* invariant: n <= cfg.max_series */
     uint32_t *table;     /* table_cap cells (power of two); index + 1, 0 = empty */
     uint32_t table_cap;
-    series_t *last;      /* the last series looked up, or NULL */
-    int64_t *raw_by_sec; /* raw bytes per second, ring of ring_n: skips empty seconds */
-    uint32_t ring_n;     /* window_s + 62 > seconds a window can hold */
-    hist_acc_t *scratch; /* merge accumulator for series_summarize */
+    series_t *last;       /* the last series looked up, or NULL */
+    uint64_t removed;     /* series removed so far, from 1: store_ref_t.gen */
+    int64_t *raw_by_sec;  /* raw bytes per second, ring of ring_n: skips empty seconds */
+    uint32_t ring_n;      /* window_s + 62 > seconds a window can hold */
+    hist_acc_t *scratch;  /* merge accumulator for series_summarize */
     /* The totals' bucket tables (store_le_tables). */
     uint8_t le_first[HIST_BUCKETS], le_cut[HIST_BUCKETS];
     uint64_t summary_gen; /* see store_summary_gen() */
@@ -203,6 +208,7 @@ store_t *store_new(const store_config_t *cfg)
     s->soft_limit = s->cfg.memory_limit - s->cfg.memory_limit / 8;
     s->advanced_sec = STORE_NO_SEC;
     s->expired_first = STORE_NO_SEC;
+    s->removed = 1; /* a zeroed store_ref_t is never current */
     s->env.reserve = store_env_reserve;
     s->env.release = store_env_release;
     s->env.ctx = s;
@@ -439,6 +445,7 @@ static void store_remove(store_t *s, uint32_t k)
     s->n--;
     if (s->last == se)
         s->last = NULL;
+    s->removed++; /* every store_ref_t filled before is looked up again */
     series_free(se, &s->env);
     s->summary_gen++;
 }
@@ -469,10 +476,25 @@ const series_t **store_sorted(store_t *s, size_t *n)
 
 /* ---- recording and time --------------------------------------------------- */
 
-/* The body of store_record and store_record_weighted (inlined into both:
- * the weight of 1 stays a constant on the hot path). */
+/* The series of a sample: through ref when it is current (no series was
+ * removed since it was filled), else by name; ref is filled either way. */
+static inline series_t *store_lookup_ref(store_t *s, store_ref_t *ref, slice_t name, uint64_t *hash)
+{
+    if (!ref)
+        return store_lookup(s, name, hash);
+    if (ref->series && ref->gen == s->removed)
+        return ref->series;
+    ref->series = store_lookup(s, name, hash);
+    ref->gen = s->removed;
+    return ref->series;
+}
+
+/* The body of store_record, store_record_weighted and store_record_ref
+ * (inlined into each: the weight of 1 and a NULL ref stay constants on the
+ * hot path). */
 static inline __attribute__((always_inline)) store_reject_t
-store_record_n(store_t *s, slice_t name, int64_t ts_ms, double ms, uint32_t weight, int64_t now_ms)
+store_record_n(store_t *s, store_ref_t *ref, slice_t name, int64_t ts_ms, double ms,
+               uint32_t weight, int64_t now_ms)
 {
     uint64_t h = 0;
     series_t *se;
@@ -496,7 +518,7 @@ store_record_n(store_t *s, slice_t name, int64_t ts_ms, double ms, uint32_t weig
     if (series_floor_div(ts_ms, 1000) < series_window_first(s->now_ms, s->cfg.window_s))
         return STORE_REJECT_TOO_OLD;
 
-    se = store_lookup(s, name, &h);
+    se = store_lookup_ref(s, ref, name, &h);
     if (!se) {
         if (s->n >= s->cfg.max_series)
             return STORE_REJECT_SERIES_LIMIT;
@@ -504,6 +526,8 @@ store_record_n(store_t *s, slice_t name, int64_t ts_ms, double ms, uint32_t weig
         if (!se)
             return STORE_REJECT_MEMORY;
         created = 1;
+        if (ref) /* taken back below if its sample is refused: then ref is stale */
+            *ref = (store_ref_t){se, s->removed};
     } else {
         /* Keeps the series within window_s + 61 seconds even if
          * store_advance() is late. O(1) unless seconds expire. */
@@ -519,13 +543,19 @@ store_record_n(store_t *s, slice_t name, int64_t ts_ms, double ms, uint32_t weig
 
 store_reject_t store_record(store_t *s, slice_t name, int64_t ts_ms, double ms, int64_t now_ms)
 {
-    return store_record_n(s, name, ts_ms, ms, 1, now_ms);
+    return store_record_n(s, NULL, name, ts_ms, ms, 1, now_ms);
 }
 
 store_reject_t store_record_weighted(store_t *s, slice_t name, int64_t ts_ms, double ms,
                                      uint32_t weight, int64_t now_ms)
 {
-    return store_record_n(s, name, ts_ms, ms, weight, now_ms);
+    return store_record_n(s, NULL, name, ts_ms, ms, weight, now_ms);
+}
+
+store_reject_t store_record_ref(store_t *s, store_ref_t *ref, slice_t name, int64_t ts_ms,
+                                double ms, uint32_t weight, int64_t now_ms)
+{
+    return store_record_n(s, ref, name, ts_ms, ms, weight, now_ms);
 }
 
 /* Sets raw_limit for the second that starts: so that a window of seconds

@@ -123,6 +123,26 @@ void series_get_totals(const series_t *series, series_totals_t *out);
  * second, also when nothing is posted. Works once per second: O(series). */
 void store_advance(store_t *s, int64_t now_ms);
 
+/* A remembered lookup of one series by name, for a caller that records
+ * into the same few series again and again (the StatsD key cache): with it
+ * a sample skips the name's hash, the table probe and the name compare.
+ * Plain value; all zero is empty. A ref stays good until the store next
+ * removes a series (store_advance dropping an empty one, or a new series
+ * taken back with its refused sample): the store counts removals and
+ * looks a ref filled before the last one up again. So a series freed
+ * under a ref is never used. A ref belongs to one name and one store,
+ * which must outlive it. */
+typedef struct store_ref {
+    series_t *series;
+    uint64_t gen; /* the store's removal count when series was found */
+} store_ref_t;
+
+/* store_record_weighted() (weight 1: store_record) through *ref, which was
+ * filled, if at all, by this store for this same name; fills it. The same
+ * answers and effects as without a ref. */
+store_reject_t store_record_ref(store_t *s, store_ref_t *ref, slice_t name, int64_t ts_ms,
+                                double ms, uint32_t weight, int64_t now_ms);
+
 void store_get_stats(const store_t *s, store_stats_t *out);
 const store_config_t *store_config(const store_t *s);
 

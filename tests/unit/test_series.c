@@ -359,6 +359,30 @@ static void test_expire_gives_memory_back(void **state)
     fixture_free(f);
 }
 
+/* series_expire() skips its work when nothing can be older than the second
+ * it expired to last; a second recorded below that afterwards (the store
+ * never does: it refuses such a sample) must still expire. */
+static void test_expire_after_an_older_second(void **state)
+{
+    fixture_t *f = fixture_new(10);
+
+    (void)state;
+    for (int s = 0; s < 10; s++)
+        assert_int_equal(series_record(f->se, &f->env, (T0 + 100 + s) * 1000, 1.0, 1), STORE_OK);
+    series_expire(f->se, &f->env, T0 + 105);
+    assert_int_equal(series_nseconds(f->se), 5);
+    series_expire(f->se, &f->env, T0 + 103); /* behind the last expiry: nothing */
+    assert_int_equal(series_nseconds(f->se), 5);
+    assert_int_equal(series_record(f->se, &f->env, (T0 + 50) * 1000, 2.0, 1), STORE_OK);
+    assert_int_equal(series_first_sec(f->se), T0 + 50);
+    series_expire(f->se, &f->env, T0 + 60);
+    assert_int_equal(series_nseconds(f->se), 5);
+    assert_int_equal(series_first_sec(f->se), T0 + 105);
+    series_expire(f->se, &f->env, T0 + 108);
+    assert_int_equal(series_nseconds(f->se), 2);
+    fixture_free(f);
+}
+
 static void test_budget_refusals(void **state)
 {
     fixture_t *f = fixture_new(100);
@@ -577,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_reservoir_uniform),
         cmocka_unit_test(test_seal_and_late_sample),
         cmocka_unit_test(test_expire_gives_memory_back),
+        cmocka_unit_test(test_expire_after_an_older_second),
         cmocka_unit_test(test_budget_refusals),
         cmocka_unit_test(test_open_block_budget),
         cmocka_unit_test(test_raw_floor_and_eviction),

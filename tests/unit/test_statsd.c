@@ -214,6 +214,85 @@ static void test_values_are_exact(void **state)
             want = 0; /* -0 reads as 0 */
         if (memcmp(&got, &want, sizeof got) != 0)
             fail_msg("%s: %.17g, strtod %.17g", literal, got, want);
+        /* the value the parser converted while checking the line, too */
+        if (memcmp(&l.value[0], &want, sizeof want) != 0)
+            fail_msg("%s: value[0] %.17g, strtod %.17g", literal, l.value[0], want);
+    }
+}
+
+/* A number literal as clients print them, or not quite: "12", "1.500",
+ * "-3.7", "2.5e-3", ".25", "7.", "+1.0", or 17 digits (past the fast path). */
+static size_t random_literal(test_rng_t *rng, char *out, size_t cap)
+{
+    unsigned a = (unsigned)(test_rng_next(rng) % 1000), b = (unsigned)(test_rng_next(rng) % 1000);
+    switch (test_rng_next(rng) % 8) {
+    case 0:
+        return (size_t)snprintf(out, cap, "%u", a);
+    case 1:
+        return (size_t)snprintf(out, cap, "%u.%03u", a, b);
+    case 2:
+        return (size_t)snprintf(out, cap, "-%u.%u", a, b);
+    case 3:
+        return (size_t)snprintf(out, cap, "%u.%ue-3", a, b);
+    case 4:
+        return (size_t)snprintf(out, cap, ".%u%u", a, b);
+    case 5:
+        return (size_t)snprintf(out, cap, "%u%u.", a, b);
+    case 6:
+        return (size_t)snprintf(out, cap, "+%u.%u", a, b);
+    default:
+        return (size_t)snprintf(out, cap, "%llu%06u.%u",
+                                (unsigned long long)(test_rng_next(rng) % 100000000000ull), a, b);
+    }
+}
+
+/* The values converted during the check (value[], the feed's fast path)
+ * are those statsd_next_value() reads again from the text, bit for bit,
+ * for lines of 1 to 12 packed values (past STATSD_VALUES_INLINE too), and
+ * a bad value anywhere refuses the line. */
+static void test_inline_values_match_next_value(void **state)
+{
+    (void)state;
+    test_rng_t rng = {TEST_RNG_XORSHIFT64, 0x5eed5eed5eedu};
+    char text[1024];
+    for (int round = 0; round < 5000; round++) {
+        size_t want_n = 1 + test_rng_next(&rng) % 12, k = 0;
+        k += (size_t)snprintf(text + k, sizeof text - k, "a.b");
+        for (size_t i = 0; i < want_n; i++) {
+            text[k++] = ':';
+            k += random_literal(&rng, text + k, sizeof text - k);
+        }
+        k += (size_t)snprintf(text + k, sizeof text - k, "|ms|#x:y");
+        statsd_line_t l;
+        if (statsd_parse_line(text, k, &l) != STATSD_OK)
+            fail_msg("refused: %s", text);
+        assert_int_equal(l.n_values, want_n);
+        slice_t rest = l.values;
+        double v;
+        for (size_t i = 0; i < want_n; i++) {
+            assert_true(statsd_next_value(&rest, &v));
+            if (i < STATSD_VALUES_INLINE && memcmp(&l.value[i], &v, sizeof v) != 0)
+                fail_msg("%s: value[%zu] %.17g, statsd_next_value %.17g", text, i, l.value[i], v);
+        }
+        assert_false(statsd_next_value(&rest, &v));
+        /* one value spoiled (a letter after it, or emptied) refuses the line */
+        size_t colon = 0, which = test_rng_next(&rng) % want_n, seen = 0;
+        for (size_t i = 0; i < k; i++)
+            if (text[i] == ':' && seen++ == which) {
+                colon = i;
+                break;
+            }
+        char spoiled[1100];
+        memcpy(spoiled, text, colon + 1);
+        size_t m = colon + 1;
+        if (round % 2)
+            spoiled[m++] = 'x'; /* "x1.5" */
+        else
+            spoiled[m++] = ':'; /* an empty value before this one */
+        memcpy(spoiled + m, text + colon + 1, k - colon - 1);
+        m += k - colon - 1;
+        if (statsd_parse_line(spoiled, m, &l) != STATSD_ERR_VALUE)
+            fail_msg("accepted: %.*s", (int)m, spoiled);
     }
 }
 
@@ -236,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_values_are_exact),
         cmocka_unit_test(test_lines_of_a_datagram),
+        cmocka_unit_test(test_inline_values_match_next_value),
         cmocka_unit_test(test_never_reads_past_the_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

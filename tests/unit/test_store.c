@@ -614,6 +614,96 @@ static void test_tiny_budget(void **state)
     store_free(s);
 }
 
+/* Every second of a series as rows, with its kept raw points counted:
+ * what an answer can show of it. */
+typedef struct view {
+    seconds_t rows;
+    size_t raw;
+} view_t;
+
+static void view_of(store_t *s, const char *name, int64_t now, view_t *out)
+{
+    memset(out, 0, sizeof *out);
+    const series_t *se = store_find(s, slice_cstr(name));
+    if (!se)
+        return;
+    series_foreach_second(s, se, now - 3600000, now + 120000, collect_second, &out->rows);
+    series_foreach_raw(se, now - 3600000, now + 120000, count_raw, &out->raw);
+}
+
+/* store_record_ref() against store_record() on twin stores: random samples
+ * of 6 names (each with a ref kept across calls, as the StatsD key cache
+ * keeps them) over a short window, with clock jumps that expire and remove
+ * series (the refs must notice: ASan sees a freed series used), refused
+ * samples (negative, too old, too new), a series limit of 4 and a budget
+ * small enough to refuse. Every answer, every second and the stats agree. */
+static void test_record_ref_matches_record(void **state)
+{
+    (void)state;
+    static const char *const names[] = {"a", "b", "c", "d", "e", "f"};
+    enum { N = sizeof names / sizeof names[0] };
+    store_t *by_name = new_store(5, 4, 4, 96 * 1024);
+    store_t *by_ref = new_store(5, 4, 4, 96 * 1024);
+    store_ref_t ref[N];
+    memset(ref, 0, sizeof ref);
+    test_rng_t r = {TEST_RNG_XORSHIFT64_STAR, 77};
+    int64_t now = T0;
+    int reused = 0, refused = 0;
+    for (int i = 0; i < 60000; i++) {
+        uint64_t dice = test_rng_next(&r) % 1000;
+        if (dice < 3) { /* a gap: every series may leave the window */
+            now += 1000 * (int64_t)(1 + test_rng_next(&r) % 8);
+            store_advance(by_name, now);
+            store_advance(by_ref, now);
+            continue;
+        }
+        now += (int64_t)(test_rng_next(&r) % 3);
+        if (dice < 10) {
+            store_advance(by_name, now);
+            store_advance(by_ref, now);
+        }
+        size_t k = test_rng_next(&r) % N;
+        double ms = (double)(test_rng_next(&r) % 100000) / 100.0;
+        int64_t ts = now;
+        if (dice < 20)
+            ms = -ms - 1;
+        else if (dice < 30)
+            ts = now - 6000;
+        else if (dice < 40)
+            ts = now + 61000;
+        else if (dice < 100)
+            ts = now - (int64_t)(test_rng_next(&r) % 4000); /* a late, closed second */
+        uint32_t weight = dice % 7 == 0 ? 1 + (uint32_t)(test_rng_next(&r) % 50) : 1;
+        reused += ref[k].series != NULL;
+        store_reject_t want =
+            store_record_weighted(by_name, slice_cstr(names[k]), ts, ms, weight, now);
+        store_reject_t got =
+            store_record_ref(by_ref, &ref[k], slice_cstr(names[k]), ts, ms, weight, now);
+        if (got != want)
+            fail_msg("sample %d (%s): %s through the ref, %s by name", i, names[k],
+                     store_reject_reason(got), store_reject_reason(want));
+        refused += want != STORE_OK;
+    }
+    for (size_t k = 0; k < N; k++) {
+        view_t a, b;
+        view_of(by_name, names[k], now, &a);
+        view_of(by_ref, names[k], now, &b);
+        assert_int_equal(a.rows.n, b.rows.n);
+        assert_int_equal(a.raw, b.raw);
+        assert_memory_equal(a.rows.row, b.rows.row,
+                            (a.rows.n < 512 ? a.rows.n : 512) * sizeof a.rows.row[0]);
+    }
+    store_stats_t sa, sb;
+    store_get_stats(by_name, &sa);
+    store_get_stats(by_ref, &sb);
+    assert_int_equal(sa.bytes, sb.bytes);
+    assert_int_equal(sa.series, sb.series);
+    assert_int_equal(sa.raw_dropped, sb.raw_dropped);
+    assert_true(reused > 1000 && refused > 1000); /* both paths were taken */
+    store_free(by_name);
+    store_free(by_ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -632,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_budget_stages),
         cmocka_unit_test(test_http_batch_open_blocks),
         cmocka_unit_test(test_tiny_budget),
+        cmocka_unit_test(test_record_ref_matches_record),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,8 +29,9 @@ target_link_libraries(spider-load PRIVATE spider_load_parsers spider_core Thread
 # created by the loops of CMakeLists.txt (which link spider_core only); this
 # file is included after them, so it adds the parsers here.
 file(GLOB SPIDER_LOAD_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/unit/test_load_*.c)
+# bench_statsd feeds the server's StatsD path with sdgen's datagrams.
 set(SPIDER_LOAD_PARSER_USERS replay_wsframe replay_httpresp replay_scan fuzz_wsframe fuzz_httpresp
-    fuzz_scan)
+    fuzz_scan bench_statsd)
 foreach(test_source ${SPIDER_LOAD_UNIT_TESTS})
   get_filename_component(test_name ${test_source} NAME_WE)
   list(APPEND SPIDER_LOAD_PARSER_USERS ${test_name})
