@@ -70,10 +70,10 @@ typedef struct metrics {
     uint64_t otlp_requests[2];         /* OTLP exports that decoded: [0] traces, [1] metrics */
     uint64_t otlp_bytes[2];            /* their body bytes, after gunzip */
     uint64_t otlp_points[METRICS_OTLP_POINT_KINDS]; /* OTLP metric data points, by outcome */
-    int64_t otlp_streams;      /* gauge: cumulative streams held (set before rendering) */
-    int64_t otlp_stream_bytes; /* gauge: their memory */
+    int64_t otlp_streams;          /* gauge: cumulative streams held (set before rendering) */
+    int64_t otlp_stream_bytes;     /* gauge: their memory */
     uint64_t otlp_pipelined_bytes; /* OTLP port: bytes read past a request, kept for the next */
-    ingest_counts_t ingest;    /* samples accepted and refused, by protocol and reason */
+    ingest_counts_t ingest;        /* samples accepted and refused, by protocol and reason */
     /* StatsD input. */
     statsd_counts_t statsd;         /* datagrams, bytes, lines, ignored by type */
     uint64_t statsd_kernel_drops;   /* datagrams the kernel dropped: receive buffer full */

@@ -63,11 +63,11 @@ struct store {
     uint32_t n, all_cap; /* invariant: n <= cfg.max_series */
     uint32_t *table;     /* table_cap cells (power of two); index + 1, 0 = empty */
     uint32_t table_cap;
-    series_t *last;       /* the last series looked up, or NULL */
-    uint64_t removed;     /* series removed so far, from 1: store_ref_t.gen */
-    int64_t *raw_by_sec;  /* raw bytes per second, ring of ring_n: skips empty seconds */
-    uint32_t ring_n;      /* window_s + 62 > seconds a window can hold */
-    hist_acc_t *scratch;  /* merge accumulator for series_summarize */
+    series_t *last;      /* the last series looked up, or NULL */
+    uint64_t removed;    /* series removed so far, from 1: store_ref_t.gen */
+    int64_t *raw_by_sec; /* raw bytes per second, ring of ring_n: skips empty seconds */
+    uint32_t ring_n;     /* window_s + 62 > seconds a window can hold */
+    hist_acc_t *scratch; /* merge accumulator for series_summarize */
     /* The totals' bucket tables (store_le_tables). */
     uint8_t le_first[HIST_BUCKETS], le_cut[HIST_BUCKETS];
     uint64_t summary_gen; /* see store_summary_gen() */
