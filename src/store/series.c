@@ -958,8 +958,8 @@ void series_cursor_merge(series_cursor_t *c, int64_t until_ms, hist_acc_t *acc, 
         /* A sealed second's bytes are an allocation of their own: ask for
          * the next ones while this one is added (a roll-up is bound by
          * these misses, not by the adding). */
-        if (c->next + 2 < se->n)
-            __builtin_prefetch(series_slot(se, c->next + 2)->hist);
+        if (c->next + 4 < se->n)
+            __builtin_prefetch(series_slot(se, c->next + 4)->hist);
         series_add_slot(sl, acc, agg);
         c->next++;
     }
