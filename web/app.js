@@ -111,6 +111,7 @@ function setView(next, { fromHash = false } = {}) {
   if (prev.rangeS !== view.rangeS || prev.series.join('\n') !== view.series.join('\n')) subscribe();
   applyView();
   render(true);
+  if (fromHash) selectorBox.set(view.selector); // never while the user types in it
   if (prev.selector !== view.selector) loadSelector();
   pollRollups(true);
 }
@@ -135,7 +136,6 @@ let selectorGen = 0;
 async function loadSelector() {
   const text = view.selector;
   const gen = ++selectorGen;
-  selectorBox.set(text);
   if (!text) {
     selectorBox.showError('');
     list.setMatch(null);
@@ -228,6 +228,7 @@ window.addEventListener('resize', () => {
 
 setSubscribed(state, view.series);
 applyView();
+selectorBox.set(view.selector);
 loadSelector();
 pollRollups(true);
 setInterval(() => pollRollups(false), ROLLUP_POLL_MS);

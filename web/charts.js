@@ -185,7 +185,7 @@ export function createLineChart(el, { onZoom }) {
     backgroundColor: 'transparent',
     textStyle: { color: COLORS.text },
     grid: { left: 60, right: 18, top: 24, bottom: 62 },
-    tooltip: { trigger: 'item', confine: true, formatter: (p) => tooltipText(p) },
+    tooltip: { trigger: 'axis', confine: true, formatter: (p) => tooltipText(p) },
     xAxis: {
       type: 'time',
       axisLabel: { hideOverlap: true, color: COLORS.text },
@@ -208,16 +208,20 @@ export function createLineChart(el, { onZoom }) {
     onZoom(dz.start, dz.end);
   });
 
-  // Numbers only: the step's time and length, the line's number and value.
-  function tooltipText(p) {
-    const line = current?.lines[p.seriesIndex];
-    if (!line) return '';
-    const i = p.dataIndex;
-    const t = line.data[2 * i];
-    const v = line.data[2 * i + 1];
-    const what = current.unit === 'ms' ? formatMs(v, current.floor) : `${Number(v.toPrecision(4))}/s`;
-    const which = line.number ? `line ${line.number}` : line.id;
-    return `${formatTime(t)} (${current.stepMs / 1000} s step)<br>${which} ${current.stat}: ${what}`;
+  // Numbers only: the step's time and length, each line's number and value.
+  function tooltipText(params) {
+    if (!current || !params.length) return '';
+    const rows = [];
+    let t = NaN;
+    for (const p of params) {
+      const line = current.lines[p.seriesIndex];
+      if (!line) continue;
+      t = line.data[2 * p.dataIndex];
+      const v = line.data[2 * p.dataIndex + 1];
+      const what = current.unit === 'ms' ? formatMs(v, current.floor) : `${Number(v.toPrecision(4))}/s`;
+      rows.push(line.number ? `line ${line.number} ${current.stat}: ${what}` : `${line.id}: ${what}`);
+    }
+    return `${formatTime(t)} (${current.stepMs / 1000} s step)<br>${rows.join('<br>')}`;
   }
 
   // model: {since, until, y, unit ('ms' or '/s'), stat, stepMs, floor,

@@ -187,6 +187,8 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
       lines.push(line('p50', 0, g.steps, COL.p50, MERGED_COLORS.p50), line('p99', 0, g.steps, COL.p99, MERGED_COLORS.p99));
       legend.push({ color: MERGED_COLORS.p50, text: 'p50' }, { color: MERGED_COLORS.p99, text: 'p99' });
       const s = g.summary;
+      // The figures as numbers, for tests (the text rounds them).
+      for (const k of ['count', 'p50', 'p99', 'p999', 'max']) p.el.dataset[k] = String(s ? s[COL[k]] : NaN);
       p.stats.textContent = s && s[COL.count]
         ? `${g.series} series · ${fmtCount(s[COL.count])} samples · ${fmtRate(s[COL.rate])} · ` +
           `p50 ${formatMs(s[COL.p50])} · p99 ${formatMs(s[COL.p99])} · p99.9 ${formatMs(s[COL.p999])} · max ${formatMs(s[COL.max])}`
