@@ -133,6 +133,7 @@ function pollRollups(force) {
 // The selector box filters the list to the keys the server says it matches;
 // asked again every few seconds, so new series appear.
 let selectorGen = 0;
+let selectorRefused = false; // not asked again until it changes
 async function loadSelector() {
   const text = view.selector;
   const gen = ++selectorGen;
@@ -143,6 +144,7 @@ async function loadSelector() {
   }
   const ans = await getJson(`/api/v1/series?match=${encodeURIComponent(text)}`);
   if (gen !== selectorGen) return; // the box changed meanwhile
+  selectorRefused = !!ans.error;
   selectorBox.showError(ans.error ?? '');
   // A refused selector filters nothing out rather than emptying the list.
   list.setMatch(ans.error ? null : new Set(ans.json.series.map((s) => s.name)));
@@ -150,7 +152,7 @@ async function loadSelector() {
 
 function applyView() {
   panels.sync(view.series);
-  rollups.sync(view.rollups);
+  rollups.sync(view.rollups, panels.getZoom());
   list.setOpen(view.series);
   toolbar.show(view, paused);
   root.querySelector('main').classList.toggle('has-panels', view.series.length + view.rollups.length > 0);
@@ -232,7 +234,7 @@ selectorBox.set(view.selector);
 loadSelector();
 pollRollups(true);
 setInterval(() => pollRollups(false), ROLLUP_POLL_MS);
-setInterval(() => view.selector && loadSelector(), SELECTOR_POLL_MS);
+setInterval(() => view.selector && !selectorRefused && loadSelector(), SELECTOR_POLL_MS);
 if (location.hash && location.hash !== formatHash(view)) history.replaceState(null, '', formatHash(view));
 
 // For tests and debugging, read-only by convention: the state, the view,

@@ -135,12 +135,15 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
     panels.delete(match);
   }
 
-  // Keeps exactly these panels ([{match, by}]), in this order.
-  function sync(rollups) {
+  // Keeps exactly these panels ([{match, by}]), in this order; a new one
+  // takes the zoom of the others ({start, end} percent).
+  function sync(rollups, zoom) {
     const want = new Set(rollups.map((r) => r.match));
     for (const match of [...panels.keys()]) if (!want.has(match)) close(match);
     for (const r of rollups) {
+      const fresh = !panels.has(r.match);
       const p = open(r.match, r.by);
+      if (fresh && zoom && (zoom.start !== 0 || zoom.end !== 100)) p.chart.zoomTo(zoom.start, zoom.end);
       setBy(p, r.by);
       container.appendChild(p.el);
     }
