@@ -150,8 +150,14 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
   }
 
   // Asks the server for one panel's range; draws when the answers are in.
-  async function load(p, { since, until, stepS, y }) {
-    if (p.inflight) return;
+  // One question at a time per panel; one asked meanwhile (a new range or
+  // label) is asked when the answer is in.
+  async function load(p, range) {
+    if (p.inflight) {
+      p.again = range;
+      return;
+    }
+    const { since, until, stepS, y } = range;
     p.inflight = true;
     const gen = p.gen;
     try {
@@ -167,6 +173,9 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
       draw(p, y);
     } finally {
       p.inflight = false;
+      const again = p.again;
+      p.again = null;
+      if (again && panels.has(p.match)) load(p, again);
     }
   }
 

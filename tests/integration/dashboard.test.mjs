@@ -17,6 +17,7 @@ import { chromium } from 'playwright-core';
 import { startSpider, post, get, sleep } from './helpers.mjs';
 import { SeriesData } from '../../web/detail.js';
 import { DEFAULT_SCHEME } from '../../web/hist.js';
+import { splitKey, withMatchers, nameSelector, quoteValue } from '../../web/keys.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
 let spider;
@@ -123,6 +124,22 @@ test('the per-series store replaces a resent second, keeps seconds ordered, prun
   assert.equal(d.summary(DEFAULT_SCHEME, 0, 4000).count, 2); // one bucket entry a second here
   d.apply(msg(true, [[5000, [9]]]));
   assert.deepEqual(d.starts, [5000]);
+});
+
+test('keys and selectors are read as the server reads them', () => {
+  assert.deepEqual(splitKey('http.req{route="/pay",status="200"}'), { name: 'http.req', labels: [['route', '/pay'], ['status', '200']] });
+  assert.deepEqual(splitKey('GET /users/{id}'), { name: 'GET /users/{id}', labels: [] });
+  assert.deepEqual(splitKey('GET /users/{id}{service="web"}'), { name: 'GET /users/{id}', labels: [['service', 'web']] });
+  assert.deepEqual(splitKey('a{v="x\\"}y\\\\"}'), { name: 'a', labels: [['v', 'x"}y\\']] });
+  assert.deepEqual(splitKey('plain'), { name: 'plain', labels: [] });
+  assert.equal(quoteValue('a"b\\c'), '"a\\"b\\\\c"');
+  assert.equal(nameSelector('http.req'), 'http.req');
+  assert.equal(nameSelector('GET /u/{id}'), '{__name__="GET /u/{id}"}');
+  assert.equal(withMatchers('http.req', 'a!="1"'), 'http.req{a!="1"}');
+  assert.equal(withMatchers('http.req{ b = "2", }', 'a!="1"'), 'http.req{b = "2",a!="1"}');
+  assert.equal(withMatchers('x{b=~"}{"}', 'a!="1"'), 'x{b=~"}{",a!="1"}');
+  assert.equal(withMatchers('{}', 'a!="1"'), '{a!="1"}');
+  assert.equal(withMatchers('GET /users/{id}', 'a!="1"'), 'GET /users/{id}{a!="1"}');
 });
 
 test('a panel draws the posted points and per-second p50/p99; its range p99 is the query API\'s', async () => {
