@@ -39,6 +39,9 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
   const thead = table.querySelector('thead tr');
   const tbody = table.querySelector('tbody');
   let lastRows = [];
+  // A tree of rows (names, their series): arrows move, fold and unfold.
+  table.setAttribute('role', 'treegrid');
+  table.setAttribute('aria-label', 'series, grouped by name');
 
   for (const col of COLUMNS) {
     const th = document.createElement('th');
@@ -148,6 +151,7 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
         const tr = document.createElement('tr');
         tr.dataset.series = row.name;
         tr.tabIndex = 0;
+        tr.setAttribute('aria-level', '1');
         tr.title = 'show this series in a panel';
         if (open.has(row.name)) tr.classList.add('open');
         cells(tr, row, [row.name]);
@@ -160,6 +164,7 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
       tr.className = 'group';
       tr.dataset.group = g.name;
       tr.tabIndex = 0;
+      tr.setAttribute('aria-level', '1');
       tr.title = 'show all these series merged in a panel (arrow right / left: show / hide their labels)';
       tr.setAttribute('aria-expanded', String(isOpen));
       const fold = document.createElement('button');
@@ -183,6 +188,7 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
         child.dataset.series = row.name;
         child.dataset.parent = g.name;
         child.tabIndex = 0;
+        child.setAttribute('aria-level', '2');
         child.title = 'show this series in a panel';
         if (open.has(row.name)) child.classList.add('open');
         const chips = labels.length ? labels.map(([k, v]) => {
