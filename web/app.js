@@ -10,11 +10,17 @@
 import { connect } from './connection.js';
 import { createState, applyMessage, serverNow, setSubscribed } from './state.js';
 import {
-  createSeriesList, createToolbar, showConnection, showFooter, showCurlExample, showPanelsNote,
+  createSeriesList, createToolbar, createSelectorBox, showConnection, showFooter, showCurlExample, showPanelsNote,
 } from './ui.js';
 import { createPanels } from './panels.js';
+import { createRollups, getJson } from './rollups.js';
+import { nameSelector } from './keys.js';
 import { echarts } from './charts.js';
-import { parseHash, formatHash, RANGES_S, MAX_PANELS } from './url.js';
+import { parseHash, formatHash, RANGES_S, MAX_PANELS, MAX_ROLLUPS } from './url.js';
+
+// Roll-up panels and the selector box's list are polled over HTTP.
+const ROLLUP_POLL_MS = 2000;
+const SELECTOR_POLL_MS = 3000;
 
 const root = document.body;
 const state = createState();
@@ -28,8 +34,27 @@ const sliceTimes = []; // main-thread ms of each panel draw (one task each)
 
 const panels = createPanels(root.querySelector('#panels'), {
   onClose: (name) => setView({ ...view, series: view.series.filter((n) => n !== name) }),
+  onZoomed: (start, end) => rollups.zoomTo(start, end),
 });
+const rollups = createRollups(root.querySelector('#rollups'), {
+  onClose: (match) => setView({ ...view, rollups: view.rollups.filter((r) => r.match !== match) }),
+  onBy: (match, by) => setView({ ...view, rollups: view.rollups.map((r) => (r.match === match ? { match, by } : r)) }),
+  onZoom: (from, start, end) => {
+    rollups.zoomTo(start, end, from);
+    panels.zoomTo(start, end);
+  },
+});
+function openRollup(match) {
+  const p = rollups.panels.get(match);
+  if (p) {
+    p.el.scrollIntoView({ block: 'nearest' });
+    return;
+  }
+  if (view.rollups.length >= MAX_ROLLUPS) return;
+  setView({ ...view, rollups: [...view.rollups, { match, by: '' }] });
+}
 const list = createSeriesList(root, {
+  onSelectName: (name) => openRollup(nameSelector(name)),
   onSelect: (name) => {
     if (view.series.includes(name)) {
       panels.panels.get(name)?.el.scrollIntoView({ block: 'nearest' });
@@ -45,6 +70,10 @@ const toolbar = createToolbar(root, {
   onMode: (mode) => setView({ ...view, mode }),
   onScale: (y) => setView({ ...view, y }),
   onPause: () => setPaused(!paused),
+});
+const selectorBox = createSelectorBox(root, {
+  onChange: (text) => setView({ ...view, selector: text }),
+  onOpen: (text) => openRollup(text),
 });
 showCurlExample(root);
 
@@ -82,14 +111,53 @@ function setView(next, { fromHash = false } = {}) {
   if (prev.rangeS !== view.rangeS || prev.series.join('\n') !== view.series.join('\n')) subscribe();
   applyView();
   render(true);
+  if (fromHash) selectorBox.set(view.selector); // never while the user types in it
+  if (prev.selector !== view.selector) loadSelector();
+  pollRollups(true);
+}
+
+// The time range of the roll-up panels: the live panels' (ending with the
+// current second), in at most 300 steps (1 s up to 5 min, 3 s at 15, 6 s at 30).
+function rollupRange() {
+  const now = paused ? frozenNow : serverNow(state);
+  const until = Math.floor(now / 1000) * 1000 + 1000;
+  return { since: until - view.rangeS * 1000, until, stepS: Math.max(1, Math.ceil(view.rangeS / 300)), y: view.y };
+}
+
+function pollRollups(force) {
+  if (paused && !force) return;
+  rollups.redraw(view.y);
+  rollups.refresh(rollupRange());
+}
+
+// The selector box filters the list to the keys the server says it matches;
+// asked again every few seconds, so new series appear.
+let selectorGen = 0;
+let selectorRefused = false; // not asked again until it changes
+async function loadSelector() {
+  const text = view.selector;
+  const gen = ++selectorGen;
+  if (!text) {
+    selectorBox.showError('');
+    list.setMatch(null);
+    return;
+  }
+  const ans = await getJson(`/api/v1/series?match=${encodeURIComponent(text)}`);
+  if (gen !== selectorGen) return; // the box changed meanwhile
+  selectorRefused = !!ans.error;
+  selectorBox.showError(ans.error ?? '');
+  // A refused selector filters nothing out rather than emptying the list.
+  list.setMatch(ans.error ? null : new Set(ans.json.series.map((s) => s.name)));
 }
 
 function applyView() {
   panels.sync(view.series);
+  rollups.sync(view.rollups, panels.getZoom());
   list.setOpen(view.series);
   toolbar.show(view, paused);
-  root.querySelector('main').classList.toggle('has-panels', view.series.length > 0);
+  root.querySelector('main').classList.toggle('has-panels', view.series.length + view.rollups.length > 0);
   panels.resize();
+  rollups.resize();
   showPanelsNote(root, paused ? 'paused: data keeps arriving; resume to catch up' : '');
 }
 
@@ -97,6 +165,7 @@ function setPaused(p) {
   paused = p;
   if (paused) frozenNow = serverNow(state);
   applyView();
+  if (!paused) pollRollups(true);
   render(true);
 }
 
@@ -154,10 +223,18 @@ window.addEventListener('hashchange', () => {
   const next = parseHash(location.hash);
   if (formatHash(next) !== formatHash(view)) setView(next, { fromHash: true });
 });
-window.addEventListener('resize', () => panels.resize());
+window.addEventListener('resize', () => {
+  panels.resize();
+  rollups.resize();
+});
 
 setSubscribed(state, view.series);
 applyView();
+selectorBox.set(view.selector);
+loadSelector();
+pollRollups(true);
+setInterval(() => pollRollups(false), ROLLUP_POLL_MS);
+setInterval(() => view.selector && !selectorRefused && loadSelector(), SELECTOR_POLL_MS);
 if (location.hash && location.hash !== formatHash(view)) history.replaceState(null, '', formatHash(view));
 
 // For tests and debugging, read-only by convention: the state, the view,
@@ -169,6 +246,8 @@ window.spiderDashboard = {
   view: () => ({ ...view, paused }),
   chart: (name) => panels.panels.get(name)?.chart.chart ?? null,
   rendered: (name) => panels.panels.get(name)?.rendered ?? null,
+  rollupChart: (match) => rollups.panels.get(match)?.chart.chart ?? null,
+  rolledUp: (match) => rollups.panels.get(match)?.rendered ?? null,
   renderTimes,
   sliceTimes,
 };

@@ -165,3 +165,95 @@ export function createChart(el, { onZoom }) {
     dispose: () => chart.dispose(),
   };
 }
+
+// Colours of a split roll-up panel's lines, one per label value, the last
+// for "others" (grey). The page's legend uses the same.
+export const LINE_COLORS = DARK
+  ? ['#6ea1ff', '#5ad18b', '#ff8a5c', '#c792ea', '#f2c14e', '#4fd1c5', '#f783ac', '#a0a7b4']
+  : ['#2f6fde', '#1f9d55', '#d6453d', '#8e44ad', '#c98a12', '#138a8a', '#c2417a', '#7c8494'];
+
+// A roll-up chart: lines of per-step figures, x = step start. The lines are
+// identified by ids only ('p50', 'p99' or 'g0'.., 'others'); the legend is
+// the page's (label values are user strings), and a tooltip names a line by
+// its number in that legend. onZoom as for createChart.
+export function createLineChart(el, { onZoom }) {
+  const chart = echarts.init(el, null, { renderer: 'canvas' });
+  let current = null;
+  let syncing = false;
+  chart.setOption({
+    animation: false,
+    backgroundColor: 'transparent',
+    textStyle: { color: COLORS.text },
+    grid: { left: 60, right: 18, top: 24, bottom: 62 },
+    tooltip: { trigger: 'axis', confine: true, formatter: (p) => tooltipText(p) },
+    xAxis: {
+      type: 'time',
+      axisLabel: { hideOverlap: true, color: COLORS.text },
+      splitLine: { show: false },
+      axisLine: { lineStyle: { color: COLORS.line } },
+    },
+    yAxis: {
+      type: 'value', name: 'ms', nameGap: 10, nameTextStyle: { color: COLORS.text, align: 'right' },
+      axisLabel: { color: COLORS.text }, splitLine: { lineStyle: { color: COLORS.line } },
+    },
+    dataZoom: [
+      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
+      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 10, showDataShadow: false, labelFormatter: '' },
+    ],
+    series: [],
+  });
+  chart.on('datazoom', () => {
+    if (syncing) return;
+    const dz = chart.getOption().dataZoom[0];
+    onZoom(dz.start, dz.end);
+  });
+
+  // Numbers only: the step's time and length, each line's number and value.
+  function tooltipText(params) {
+    if (!current || !params.length) return '';
+    const rows = [];
+    let t = NaN;
+    for (const p of params) {
+      const line = current.lines[p.seriesIndex];
+      if (!line) continue;
+      t = line.data[2 * p.dataIndex];
+      const v = line.data[2 * p.dataIndex + 1];
+      const what = current.unit === 'ms' ? formatMs(v, current.floor) : `${Number(v.toPrecision(4))}/s`;
+      rows.push(line.number ? `line ${line.number} ${current.stat}: ${what}` : `${line.id}: ${what}`);
+    }
+    return `${formatTime(t)} (${current.stepMs / 1000} s step)<br>${rows.join('<br>')}`;
+  }
+
+  // model: {since, until, y, unit ('ms' or '/s'), stat, stepMs, floor,
+  // lines: [{id, number, data: Float64Array [t, v, ...], color}]}.
+  function render(model) {
+    current = model;
+    chart.setOption({
+      xAxis: { min: model.since, max: model.until },
+      yAxis: {
+        ...(model.y === 'log' ? { type: 'log', logBase: 10, min: undefined } : { type: 'value', min: 0 }),
+        name: model.unit,
+      },
+      series: model.lines.map((l) => ({
+        id: l.id, name: l.id, type: 'line', data: l.data, dimensions: ['t', 'v'], encode: { x: 0, y: 1 },
+        showSymbol: l.data.length <= 4, symbolSize: 4, z: 4,
+        lineStyle: { width: 1.5, color: l.color }, itemStyle: { color: l.color },
+      })),
+    }, { replaceMerge: ['series'], lazyUpdate: false });
+  }
+
+  return {
+    chart,
+    render,
+    zoomTo(start, end) {
+      syncing = true;
+      try {
+        chart.dispatchAction({ type: 'dataZoom', start, end });
+      } finally {
+        syncing = false;
+      }
+    },
+    resize: () => chart.resize(),
+    dispose: () => chart.dispose(),
+  };
+}

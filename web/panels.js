@@ -10,13 +10,14 @@ import { ROW } from './detail.js';
 const HEAT_PER_OCTAVE = 8;
 const HEAT_MAX_COLUMNS = 300;
 
-export function createPanels(container, { onClose }) {
+export function createPanels(container, { onClose, onZoomed }) {
   const panels = new Map(); // name -> {el, chart, stats, note}
   let zoom = { start: 0, end: 100 };
 
   function onZoom(from, start, end) {
     zoom = { start, end };
     for (const p of panels.values()) if (p !== from) p.chart.zoomTo(start, end);
+    if (from) onZoomed?.(start, end);
   }
 
   function open(name) {
@@ -112,5 +113,5 @@ export function createPanels(container, { onClose }) {
     for (const p of panels.values()) p.chart.resize();
   }
 
-  return { open, close, sync, draw, resize, panels, getZoom: () => zoom };
+  return { open, close, sync, draw, resize, panels, getZoom: () => zoom, zoomTo: (start, end) => onZoom(null, start, end) };
 }

@@ -1,7 +1,10 @@
-// ui.js - the series list (live stats, filter by text, sort by any column,
-// click a row to open its panel), the toolbar (range, pause, mode, y scale),
-// the connection badge and the footer. Every user-supplied string (series
-// names) is set with textContent, never as HTML.
+// ui.js - the series list (live stats, grouped by name, filter by text or
+// selector, sort by any column, click a row to open its panel), the toolbar (range, pause, mode, y scale),
+// the connection badge, the selector box and the footer. Every user-supplied
+// string (series names, label values, selectors, server errors) is set with
+// textContent, never as HTML.
+
+import { splitKey } from './keys.js';
 
 const COLUMNS = [
   { key: 'name', label: 'series', numeric: false },
@@ -20,13 +23,25 @@ function formatNumber(v) {
   return v.toPrecision(2);
 }
 
-export function createSeriesList(root, { onSelect }) {
+// Rows are grouped by name: a name with label combinations is one group row
+// (rate, count and max added up over them; its p50 and p99 need the
+// histograms, so the group row leaves them out and opens the merged roll-up
+// panel) with its series folded under it, one row each showing its label
+// values. A name with no labels at all is a plain row. handlers:
+// onSelect(key) opens a series' live panel, onSelectName(name) the roll-up
+// panel of all the name's series.
+export function createSeriesList(root, { onSelect, onSelectName }) {
   const view = { sortKey: 'name', sortDesc: false, filter: '' };
   let open = new Set(); // series with a panel
+  let match = null; // keys the selector box matches, or null: all
+  const expanded = new Set(); // names whose label combinations are shown
   const table = root.querySelector('#series-table');
   const thead = table.querySelector('thead tr');
   const tbody = table.querySelector('tbody');
   let lastRows = [];
+  // A tree of rows (names, their series): arrows move, fold and unfold.
+  table.setAttribute('role', 'treegrid');
+  table.setAttribute('aria-label', 'series, grouped by name');
 
   for (const col of COLUMNS) {
     const th = document.createElement('th');
@@ -44,48 +59,158 @@ export function createSeriesList(root, { onSelect }) {
     view.filter = e.target.value.trim().toLowerCase();
     render(lastRows);
   });
-  const select = (e) => {
-    const tr = e.target.closest('tr');
-    if (tr && tr.dataset.series !== undefined) onSelect(tr.dataset.series);
+  const toggle = (name, focus) => {
+    if (expanded.has(name)) expanded.delete(name);
+    else expanded.add(name);
+    render(lastRows, focus);
   };
-  tbody.addEventListener('click', select);
+  tbody.addEventListener('click', (e) => {
+    const tr = e.target.closest('tr');
+    if (!tr) return;
+    if (e.target.closest('button.fold')) toggle(tr.dataset.group, { group: tr.dataset.group, fold: true });
+    else if (tr.dataset.series !== undefined) onSelect(tr.dataset.series);
+    else if (tr.dataset.group !== undefined) onSelectName(tr.dataset.group);
+  });
   tbody.addEventListener('keydown', (e) => {
+    const tr = e.target.closest('tr');
+    if (!tr || e.target.closest('button.fold')) return; // the button handles its own keys
+    const group = tr.dataset.group ?? tr.dataset.parent;
     if (e.key === 'Enter' || e.key === ' ') {
       e.preventDefault();
-      select(e);
+      if (tr.dataset.series !== undefined) onSelect(tr.dataset.series);
+      else onSelectName(tr.dataset.group);
+    } else if (e.key === 'ArrowRight' && tr.dataset.group !== undefined && !expanded.has(group)) {
+      e.preventDefault();
+      toggle(group, { group });
+    } else if (e.key === 'ArrowLeft' && group !== undefined) {
+      e.preventDefault();
+      if (expanded.has(group)) toggle(group, { group });
+      else [...tbody.children].find((r) => r.dataset.group === group)?.focus();
+    } else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      (e.key === 'ArrowDown' ? tr.nextElementSibling : tr.previousElementSibling)?.focus();
     }
   });
 
-  function render(rows) {
+  const cmp = (x, y) => {
+    const c = typeof x === 'string' ? x.localeCompare(y) : (Number.isFinite(x) ? x : -1) - (Number.isFinite(y) ? y : -1);
+    return view.sortDesc ? -c : c;
+  };
+
+  function cells(tr, values, first) {
+    const td0 = document.createElement('td');
+    td0.append(...first);
+    tr.appendChild(td0);
+    for (const col of COLUMNS.slice(1)) {
+      const td = document.createElement('td');
+      td.textContent = formatNumber(values[col.key]);
+      td.classList.add('num');
+      tr.appendChild(td);
+    }
+  }
+
+  // Which row had the focus (re-rendering replaces the rows every second).
+  function focused() {
+    const a = document.activeElement;
+    const tr = a?.closest?.('#series-table tbody tr');
+    if (!tr) return null;
+    return { series: tr.dataset.series, group: tr.dataset.group, fold: a.classList.contains('fold') };
+  }
+
+  function render(rows, focus = focused()) {
     lastRows = rows;
-    const shown = rows
-      .filter((r) => !view.filter || r.name.toLowerCase().includes(view.filter))
-      .sort((a, b) => {
-        const x = a[view.sortKey];
-        const y = b[view.sortKey];
-        const c = typeof x === 'string' ? x.localeCompare(y) : x - y;
-        return view.sortDesc ? -c : c;
-      });
+    const groups = new Map(); // name -> {name, rows: [{row, labels}]}
+    for (const row of rows) {
+      if (match && !match.has(row.name)) continue;
+      if (view.filter && !row.name.toLowerCase().includes(view.filter)) continue;
+      const { name, labels } = splitKey(row.name);
+      if (!groups.has(name)) groups.set(name, { name, rows: [] });
+      groups.get(name).rows.push({ row, labels });
+    }
+    for (const g of groups.values()) {
+      g.plain = g.rows.length === 1 && g.rows[0].labels.length === 0;
+      const sum = (k) => g.rows.reduce((a, r) => a + r.row[k], 0);
+      g.agg = g.plain ? g.rows[0].row : {
+        name: g.name, rate: sum('rate'), count: sum('count'), p50: NaN, p99: NaN,
+        max: Math.max(...g.rows.map((r) => (Number.isFinite(r.row.max) ? r.row.max : -Infinity))),
+      };
+      g.rows.sort((a, b) => cmp(a.row[view.sortKey], b.row[view.sortKey]));
+    }
+    const sortOf = (g) => (view.sortKey === 'name' || g.plain || Number.isFinite(g.agg[view.sortKey])
+      ? g.agg[view.sortKey] : Math.max(...g.rows.map((r) => r.row[view.sortKey])));
+    const shown = [...groups.values()].sort((a, b) => cmp(view.sortKey === 'name' ? a.name : sortOf(a), view.sortKey === 'name' ? b.name : sortOf(b)));
     for (const th of thead.children) {
       th.classList.toggle('sorted', th.dataset.key === view.sortKey);
       th.classList.toggle('desc', th.dataset.key === view.sortKey && view.sortDesc);
     }
     const fragment = document.createDocumentFragment();
-    for (const row of shown) {
-      const tr = document.createElement('tr');
-      tr.dataset.series = row.name;
-      tr.tabIndex = 0;
-      tr.title = 'show this series in a panel';
-      if (open.has(row.name)) tr.classList.add('open');
-      for (const col of COLUMNS) {
-        const td = document.createElement('td');
-        td.textContent = col.numeric ? formatNumber(row[col.key]) : row[col.key];
-        if (col.numeric) td.classList.add('num');
-        tr.appendChild(td);
+    let refocus = null;
+    for (const g of shown) {
+      if (g.plain) {
+        const { row } = g.rows[0];
+        const tr = document.createElement('tr');
+        tr.dataset.series = row.name;
+        tr.tabIndex = 0;
+        tr.setAttribute('aria-level', '1');
+        tr.title = 'show this series in a panel';
+        if (open.has(row.name)) tr.classList.add('open');
+        cells(tr, row, [row.name]);
+        fragment.appendChild(tr);
+        if (focus && focus.series === row.name) refocus = tr;
+        continue;
       }
+      const isOpen = expanded.has(g.name);
+      const tr = document.createElement('tr');
+      tr.className = 'group';
+      tr.dataset.group = g.name;
+      tr.tabIndex = 0;
+      tr.setAttribute('aria-level', '1');
+      tr.title = 'show all these series merged in a panel (arrow right / left: show / hide their labels)';
+      tr.setAttribute('aria-expanded', String(isOpen));
+      const fold = document.createElement('button');
+      fold.type = 'button';
+      fold.className = 'fold';
+      fold.textContent = isOpen ? '▾' : '▸';
+      fold.setAttribute('aria-expanded', String(isOpen));
+      fold.setAttribute('aria-label', `${isOpen ? 'hide' : 'show'} the ${g.rows.length} label combinations`);
+      const label = document.createElement('span');
+      label.textContent = g.name;
+      const n = document.createElement('span');
+      n.className = 'combos';
+      n.textContent = ` ${g.rows.length} series`;
+      cells(tr, g.agg, [fold, label, n]);
       fragment.appendChild(tr);
+      if (focus && focus.group === g.name) refocus = focus.fold ? fold : tr;
+      if (!isOpen) continue;
+      for (const { row, labels } of g.rows) {
+        const child = document.createElement('tr');
+        child.className = 'child';
+        child.dataset.series = row.name;
+        child.dataset.parent = g.name;
+        child.tabIndex = 0;
+        child.setAttribute('aria-level', '2');
+        child.title = 'show this series in a panel';
+        if (open.has(row.name)) child.classList.add('open');
+        const chips = labels.length ? labels.map(([k, v]) => {
+          const chip = document.createElement('span');
+          chip.className = 'label';
+          chip.title = `${k}=${v}`; // the whole value where it is cut short
+          const key = document.createElement('span');
+          key.className = 'label-key';
+          key.textContent = `${k}=`;
+          const value = document.createElement('span');
+          value.className = 'label-value';
+          value.textContent = v;
+          chip.append(key, value);
+          return chip;
+        }) : [Object.assign(document.createElement('span'), { className: 'label-none', textContent: 'no labels' })];
+        cells(child, row, chips);
+        fragment.appendChild(child);
+        if (focus && focus.series === row.name) refocus = child;
+      }
     }
     tbody.replaceChildren(fragment);
+    refocus?.focus({ preventScroll: true });
     root.querySelector('#empty').hidden = rows.length > 0;
   }
 
@@ -94,6 +219,42 @@ export function createSeriesList(root, { onSelect }) {
     setOpen(names) {
       open = new Set(names);
       for (const tr of tbody.children) tr.classList.toggle('open', open.has(tr.dataset.series));
+    },
+    // Only these keys (a Set), or all (null).
+    setMatch(keys) {
+      match = keys;
+      render(lastRows);
+    },
+  };
+}
+
+// The selector box: a selector typed in filters the list through
+// /api/v1/series?match= (app.js asks); the server's error is shown next to
+// it as text. handlers: onChange(text) (debounced), onOpen(text) (the
+// button, or Enter: a roll-up panel of the selector).
+export function createSelectorBox(root, { onChange, onOpen }) {
+  const input = root.querySelector('#selector');
+  const error = root.querySelector('#selector-error');
+  const button = root.querySelector('#selector-open');
+  let timer = 0;
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => onChange(input.value.trim()), 250);
+  });
+  input.addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    clearTimeout(timer);
+    onChange(input.value.trim());
+    if (input.value.trim()) onOpen(input.value.trim());
+  });
+  button.addEventListener('click', () => input.value.trim() && onOpen(input.value.trim()));
+  return {
+    set(text) {
+      if (input.value.trim() !== text) input.value = text;
+    },
+    showError(text) {
+      error.textContent = text;
+      input.setAttribute('aria-invalid', String(!!text));
     },
   };
 }

@@ -1,15 +1,22 @@
 // url.js - the view in the URL's hash, so a link reopens the same view:
 //   #range=5m&mode=scatter&y=linear&s=checkout.db&s=checkout.render
-// `s` once per open panel, in order (names percent-encoded as any query
-// value); range 1m, 5m, 15m or 30m; mode scatter or heatmap; y linear or log.
+//   &sel=http.req{status=~"5.."}&r=/http.req&r=status/http.req
+// `s` once per open live panel, in order (names percent-encoded as any
+// query value); `r` once per roll-up panel, `BY/SELECTOR` (BY empty for all
+// matching series merged, else the label it is split by: label keys have no
+// `/`); `sel` the selector box; range 1m, 5m, 15m or 30m; mode scatter or
+// heatmap; y linear or log.
 
 export const RANGES_S = [60, 300, 900, 1800];
 export const MODES = ['scatter', 'heatmap'];
 export const Y_SCALES = ['linear', 'log'];
 export const MAX_PANELS = 20;
+export const MAX_ROLLUPS = 10;
+export const MAX_SELECTOR = 1024; // bytes, the server's limit
+
 
 export function defaultView() {
-  return { series: [], rangeS: 300, mode: 'scatter', y: 'linear' };
+  return { series: [], rollups: [], selector: '', rangeS: 300, mode: 'scatter', y: 'linear' };
 }
 
 // The server's rule for names (src/core/seriesname.h): 1-200 bytes of
@@ -35,6 +42,16 @@ export function parseHash(hash) {
     if (isSeriesName(name) && !view.series.includes(name)) view.series.push(name);
   }
   view.series = view.series.slice(0, MAX_PANELS);
+  const sel = params.get('sel') ?? '';
+  if (sel.length <= MAX_SELECTOR) view.selector = sel;
+  for (const r of params.getAll('r')) {
+    const slash = r.indexOf('/');
+    const by = r.slice(0, slash);
+    const match = r.slice(slash + 1);
+    if (slash < 0 || !/^([a-zA-Z_][a-zA-Z0-9_]*)?$/.test(by) || !match || match.length > MAX_SELECTOR) continue;
+    if (!view.rollups.some((x) => x.match === match)) view.rollups.push({ match, by });
+  }
+  view.rollups = view.rollups.slice(0, MAX_ROLLUPS);
   return view;
 }
 
@@ -44,5 +61,7 @@ export function formatHash(view) {
   params.set('mode', view.mode);
   params.set('y', view.y);
   for (const name of view.series) params.append('s', name);
+  for (const r of view.rollups) params.append('r', `${r.by}/${r.match}`);
+  if (view.selector) params.set('sel', view.selector);
   return `#${params}`;
 }
