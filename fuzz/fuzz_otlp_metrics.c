@@ -28,36 +28,9 @@
 #include "core/error.h"
 #include "ingest/otlp_metrics.h"
 
+#include "fuzz_bytes.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
-
-/* A growable byte buffer. */
-typedef struct bytes {
-    char *p;
-    size_t n, cap;
-} bytes_t;
-
-static void put(bytes_t *b, const void *p, size_t n)
-{
-    if (b->n + n > b->cap) {
-        b->cap = (b->n + n) * 2 + 64;
-        b->p = realloc(b->p, b->cap);
-        CHECK(b->p);
-    }
-    if (n)
-        memcpy(b->p + b->n, p, n);
-    b->n += n;
-}
-
-static void puts_(bytes_t *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
 
 static void putf(bytes_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void putf(bytes_t *b, const char *fmt, ...)

@@ -206,19 +206,9 @@ static int mp_repeated(mp_t *d, pb_reader_t *r, const pb_field_t *f, pb_wire_t e
     return rc < 0 ? mp_fail(d, &it.r, in) : 0;
 }
 
-static void mp_add_count(mpoint_t *m, uint64_t v)
-{
-    mpoint_count(m, v);
-}
-
 static void mp_add_bound(mpoint_t *m, uint64_t v)
 {
     mpoint_bound(m, pb_double(v));
-}
-
-static void mp_add_negative(mpoint_t *m, uint64_t v)
-{
-    mpoint_negative(m, v);
 }
 
 /* sint32: zigzag over the low 32 bits, as protobuf parsers read it. */
@@ -319,7 +309,7 @@ static int mp_histogram_point(mp_t *d, pb_reader_t *r)
             rc = mp_repeated(d, r, &f, PB_I64, MP_IN_HISTOGRAM_POINT,
                              "HistogramDataPoint.bucket_counts: wire type is not 1 (fixed64) or 2 "
                              "(packed)",
-                             mp_add_count);
+                             mpoint_count);
         else if (f.number == 7)
             rc = mp_repeated(d, r, &f, PB_I64, MP_IN_HISTOGRAM_POINT,
                              "HistogramDataPoint.explicit_bounds: wire type is not 1 (double) or 2 "
@@ -353,7 +343,7 @@ static int mp_buckets(mp_t *d, pb_reader_t *r, int positive)
             if (mp_repeated(d, r, &f, PB_VARINT, MP_IN_BUCKETS,
                             "ExponentialHistogramDataPoint.Buckets.bucket_counts: wire type is "
                             "not 0 (varint) or 2 (packed)",
-                            positive ? mp_add_count : mp_add_negative) != 0)
+                            positive ? mpoint_count : mpoint_negative) != 0)
                 return SPIDER_EINVAL;
         }
     }
@@ -733,25 +723,21 @@ static int mj_attr(oj_t *j, void *ctx)
     return 0;
 }
 
+/* One element of a bucketCounts array, given to add (the positive
+ * buckets' list, or the negative buckets' sum). */
+typedef struct mj_counts {
+    mj_t *d;
+    void (*add)(mpoint_t *m, uint64_t v);
+} mj_counts_t;
+
 static int mj_count(oj_t *j, void *ctx)
 {
-    mj_t *d = ctx;
+    mj_counts_t *c = ctx;
     uint64_t v = 0;
     if (oj_u64(j, &v, "bucketCounts: an element is not a number or a string",
                "bucketCounts: an element is not an integer from 0 to 2^64-1") != 0)
         return SPIDER_EINVAL;
-    mpoint_count(&d->m, v);
-    return 0;
-}
-
-static int mj_negative_count(oj_t *j, void *ctx)
-{
-    mj_t *d = ctx;
-    uint64_t v = 0;
-    if (oj_u64(j, &v, "bucketCounts: an element is not a number or a string",
-               "bucketCounts: an element is not an integer from 0 to 2^64-1") != 0)
-        return SPIDER_EINVAL;
-    mpoint_negative(&d->m, v);
+    c->add(&c->d->m, v);
     return 0;
 }
 
@@ -789,8 +775,8 @@ static int mj_buckets(mj_t *d, int positive)
             if (positive)
                 d->m.pt.offset = offset;
         } else if (oj_is(&k, "bucketCounts")) {
-            rc = oj_array(j, "Buckets.bucketCounts: not an array",
-                          positive ? mj_count : mj_negative_count, d);
+            mj_counts_t c = {d, positive ? mpoint_count : mpoint_negative};
+            rc = oj_array(j, "Buckets.bucketCounts: not an array", mj_count, &c);
         } else {
             rc = oj_skip(j);
         }
@@ -844,7 +830,8 @@ static int mj_point(mj_t *d)
                         "DataPoint.flags: not an integer from 0 to 2^32-1");
             pt->flags = (uint64_t)i;
         } else if (!exp && oj_is(&k, "bucketCounts")) {
-            rc = oj_array(j, "HistogramDataPoint.bucketCounts: not an array", mj_count, d);
+            mj_counts_t c = {d, mpoint_count};
+            rc = oj_array(j, "HistogramDataPoint.bucketCounts: not an array", mj_count, &c);
         } else if (!exp && oj_is(&k, "explicitBounds")) {
             rc = oj_array(j, "HistogramDataPoint.explicitBounds: not an array", mj_bound, d);
         } else if (exp && oj_is(&k, "scale")) {
