@@ -44,20 +44,18 @@ function heatColor(count, top) {
   return HEAT[Math.min(HEAT.length - 1, Math.max(0, Math.round(x * (HEAT.length - 1))))];
 }
 
-// A chart in `el`. onZoom(start, end) is called when the user zooms or pans
-// (percent of the time axis), so the other panels can follow.
-export function createChart(el, { onZoom }) {
+// What every time chart shares: a time x axis and an ms y axis in the
+// theme's colours, zoom by wheel and slider (onZoom(start, end) on a user
+// zoom, so the other panels can follow; zoomTo follows theirs without
+// echoing it back). extra: the chart's own grid, legend and tooltip.
+function timeChart(el, onZoom, extra) {
   const chart = echarts.init(el, null, { renderer: 'canvas' });
-  let current = null; // the arrays last given to ECharts (tooltips read them)
   let syncing = false;
-
   chart.setOption({
     animation: false,
     backgroundColor: 'transparent',
     textStyle: { color: COLORS.text },
-    grid: { left: 60, right: 18, top: 30, bottom: 62 },
-    legend: { data: ['p50', 'p99'], right: 12, top: 2, itemHeight: 8, textStyle: { color: COLORS.text } },
-    tooltip: { trigger: 'item', confine: true, formatter: (p) => tooltipText(p) },
+    ...extra,
     xAxis: {
       type: 'time',
       axisLabel: { hideOverlap: true, color: COLORS.text },
@@ -74,12 +72,36 @@ export function createChart(el, { onZoom }) {
     ],
     series: [],
   });
-
   chart.on('datazoom', () => {
     if (syncing) return;
     const dz = chart.getOption().dataZoom[0];
     onZoom(dz.start, dz.end);
   });
+  return {
+    chart,
+    zoomTo(start, end) {
+      syncing = true;
+      try {
+        chart.dispatchAction({ type: 'dataZoom', start, end });
+      } finally {
+        syncing = false;
+      }
+    },
+    resize: () => chart.resize(),
+    dispose: () => chart.dispose(),
+  };
+}
+
+// A chart in `el`. onZoom(start, end) is called when the user zooms or pans
+// (percent of the time axis), so the other panels can follow.
+export function createChart(el, { onZoom }) {
+  let current = null; // the arrays last given to ECharts (tooltips read them)
+  const base = timeChart(el, onZoom, {
+    grid: { left: 60, right: 18, top: 30, bottom: 62 },
+    legend: { data: ['p50', 'p99'], right: 12, top: 2, itemHeight: 8, textStyle: { color: COLORS.text } },
+    tooltip: { trigger: 'item', confine: true, formatter: (p) => tooltipText(p) },
+  });
+  const { chart } = base;
 
   function tooltipText(p) {
     if (!current) return '';
@@ -150,19 +172,8 @@ export function createChart(el, { onZoom }) {
   }
 
   return {
-    chart,
+    ...base,
     render,
-    // Follows another panel's zoom without echoing it back.
-    zoomTo(start, end) {
-      syncing = true;
-      try {
-        chart.dispatchAction({ type: 'dataZoom', start, end });
-      } finally {
-        syncing = false;
-      }
-    },
-    resize: () => chart.resize(),
-    dispose: () => chart.dispose(),
   };
 }
 
@@ -177,36 +188,12 @@ export const LINE_COLORS = DARK
 // the page's (label values are user strings), and a tooltip names a line by
 // its number in that legend. onZoom as for createChart.
 export function createLineChart(el, { onZoom }) {
-  const chart = echarts.init(el, null, { renderer: 'canvas' });
   let current = null;
-  let syncing = false;
-  chart.setOption({
-    animation: false,
-    backgroundColor: 'transparent',
-    textStyle: { color: COLORS.text },
+  const base = timeChart(el, onZoom, {
     grid: { left: 60, right: 18, top: 24, bottom: 62 },
     tooltip: { trigger: 'axis', confine: true, formatter: (p) => tooltipText(p) },
-    xAxis: {
-      type: 'time',
-      axisLabel: { hideOverlap: true, color: COLORS.text },
-      splitLine: { show: false },
-      axisLine: { lineStyle: { color: COLORS.line } },
-    },
-    yAxis: {
-      type: 'value', name: 'ms', nameGap: 10, nameTextStyle: { color: COLORS.text, align: 'right' },
-      axisLabel: { color: COLORS.text }, splitLine: { lineStyle: { color: COLORS.line } },
-    },
-    dataZoom: [
-      { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
-      { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 10, showDataShadow: false, labelFormatter: '' },
-    ],
-    series: [],
   });
-  chart.on('datazoom', () => {
-    if (syncing) return;
-    const dz = chart.getOption().dataZoom[0];
-    onZoom(dz.start, dz.end);
-  });
+  const { chart } = base;
 
   // Numbers only: the step's time and length, each line's number and value.
   function tooltipText(params) {
@@ -243,17 +230,7 @@ export function createLineChart(el, { onZoom }) {
   }
 
   return {
-    chart,
+    ...base,
     render,
-    zoomTo(start, end) {
-      syncing = true;
-      try {
-        chart.dispatchAction({ type: 'dataZoom', start, end });
-      } finally {
-        syncing = false;
-      }
-    },
-    resize: () => chart.resize(),
-    dispose: () => chart.dispose(),
   };
 }
