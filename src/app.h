@@ -46,6 +46,8 @@ typedef struct app {
     /* The detail pieces of the current tick; its live bytes are counted in
      * metrics.ws_push_bytes. */
     fanout_t fanout;
+    /* The live roll-ups (shapes shared by clients, their messages of the tick). */
+    struct liveroll *liveroll;
     /* The accepted-samples counter and time at each of the last
      * push_groups sub-ticks: the ingest rate the dashboards show is taken
      * over the last whole push interval. */

@@ -51,6 +51,10 @@ static const option_t options[] = {
      1, 10000000,
      "series one roll-up (GET /api/v1/rollup) may merge; a selector matching more is refused "
      "(400)"},
+    {"max-live-rollups", "SPIDER_MAX_LIVE_ROLLUPS", OPT_COUNT, CFG_AT(max_live_rollups), "256", 1,
+     100000,
+     "distinct live roll-ups (selector, by, step, history) subscribed to at once; dashboards "
+     "showing the same one share it"},
     {"memory-limit", "SPIDER_MEMORY_LIMIT", OPT_SIZE, CFG_AT(memory_limit), "256MiB", MIB,
      1ll << 40, "store memory budget; raw samples degrade first, then new series are refused"},
     {"max-body", "SPIDER_MAX_BODY", OPT_SIZE, CFG_AT(max_body), "8MiB", 1024, 1ll << 30,

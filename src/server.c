@@ -13,6 +13,7 @@
 #include "ingest/otlp_streams.h"
 #include "net/otlp_port.h"
 #include "net/statsd_socket.h"
+#include "push/liveroll.h"
 
 /* How long a stop waits for answers already being written. */
 #define SERVER_DRAIN_MS 3000
@@ -128,6 +129,8 @@ int server_run(const config_t *cfg)
                                         (uint64_t)app.metrics.started_wall_ms * 1000000u);
     fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
                 LWS_PRE);
+    app.liveroll = liveroll_new((size_t)cfg->max_live_rollups, (size_t)cfg->max_rollup_series,
+                                cfg->push_buffer, &app.metrics.ws_push_bytes, LWS_PRE);
 
     struct lws_protocols protocols[5];
     memcpy(protocols, server_protocols, sizeof protocols);
@@ -259,6 +262,7 @@ int server_run(const config_t *cfg)
     status = 0;
 out:
     fanout_dispose(&app.fanout);
+    liveroll_free(app.liveroll);
     summary_cache_dispose(&app.summary_cache);
     store_free(app.store);
     otlp_streams_free(app.otlp_streams);

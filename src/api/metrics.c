@@ -27,6 +27,12 @@ static const char *const ws_refusal_labels[WS_REFUSED_COUNT] = {
     [WS_REFUSED_HOST] = "host",
 };
 
+static const char *const liveroll_labels[LIVEROLL_REFUSED_COUNT] = {
+    [LIVEROLL_REFUSED_SHAPES] = "rollup_limit",
+    [LIVEROLL_REFUSED_SERIES] = "series_limit",
+    [LIVEROLL_REFUSED_QUERY] = "bad_query",
+};
+
 const char *metrics_ws_refusal_label(ws_refusal_t r)
 {
     return (unsigned)r < WS_REFUSED_COUNT ? ws_refusal_labels[r] : "unknown";
@@ -211,6 +217,18 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     metrics_gauge(out, "spider_ws_push_buffer_bytes",
                   "Bytes of detail messages not yet sent to every dashboard (--push-buffer).",
                   (double)m->ws_push_bytes);
+    metrics_gauge(out, "spider_ws_rollups",
+                  "Distinct live roll-ups subscribed to (--max-live-rollups).",
+                  (double)m->ws_rollups.shapes);
+    metrics_counter(out, "spider_ws_rollup_encoded_total",
+                    "Live roll-up messages encoded (one per roll-up and cursor per tick, shared).",
+                    m->ws_rollups.encoded);
+    metrics_counter(out, "spider_ws_rollup_deferred_total",
+                    "Live roll-up messages put off because --push-buffer was full.",
+                    m->ws_rollups.deferred);
+    metrics_by_reason(out, "spider_ws_rollup_refused_total",
+                      "Live roll-ups refused (an error message sent to a dashboard), by reason.",
+                      liveroll_labels, m->ws_rollups.refused, LIVEROLL_REFUSED_COUNT);
     metrics_by_reason(out, "spider_ws_refused_total", "WebSocket upgrades refused, by reason.",
                       ws_refusal_labels, m->ws_refused, WS_REFUSED_COUNT);
     metrics_gauge(out, "spider_store_bytes",

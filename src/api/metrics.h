@@ -14,6 +14,7 @@
 #include "../core/buf.h"
 #include "../ingest/sink.h"
 #include "../ingest/statsd_feed.h"
+#include "../push/liveroll.h"
 #include "../store/store.h"
 
 /* HTTP-level refusals, each the result of a limit or a protocol rule. */
@@ -94,6 +95,7 @@ typedef struct metrics {
     uint64_t ws_detail_encoded;  /* detail messages encoded (each shared by many clients) */
     uint64_t ws_detail_deferred; /* updates whose detail waited: --push-buffer was full */
     uint64_t ws_push_bytes;      /* gauge: bytes of detail messages alive (--push-buffer) */
+    liveroll_stats_t ws_rollups; /* live roll-ups (push/liveroll), copied at each tick */
 } metrics_t;
 
 /* Stable snake_case label values, e.g. "bad_json" (reject reasons:

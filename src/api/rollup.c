@@ -22,14 +22,6 @@ typedef struct rollup_entry {
     size_t group_n;
 } rollup_entry_t;
 
-typedef struct rollup_req {
-    selector_t match;
-    slice_t by[ROLLUP_BY_MAX];
-    size_t n_by;
-    slice_t match_text, by_text;
-    int64_t since_ms, until_ms, step_ms;
-} rollup_req_t;
-
 static int rollup_bad(buf_t *out, const char *message, const char *param, rollup_refusal_t *why)
 {
     buf_reset(out);
@@ -57,7 +49,7 @@ static int rollup_parse_step(slice_t v, int64_t *step_ms)
 
 /* The default step: the smallest "round" one giving at most
  * ROLLUP_TARGET_STEPS steps over the range. */
-static int64_t rollup_default_step(int64_t range_ms)
+int64_t rollup_default_step(int64_t range_ms)
 {
     static const int64_t steps_s[] = {1,   2,   5,    10,   15,   30,    60,    120,   300,
                                       600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400};
@@ -65,32 +57,6 @@ static int64_t rollup_default_step(int64_t range_ms)
         if (range_ms <= steps_s[i] * 1000 * ROLLUP_TARGET_STEPS)
             return steps_s[i] * 1000;
     return (range_ms / ROLLUP_TARGET_STEPS / 86400000 + 1) * 86400000;
-}
-
-/* Splits the comma-separated `by` into req->by. */
-static int rollup_parse_by(rollup_req_t *req, slice_t v, buf_t *out, rollup_refusal_t *why)
-{
-    size_t i = 0;
-    while (i < v.n) {
-        size_t j = i;
-        while (j < v.n && v.p[j] != ',')
-            j++;
-        slice_t label = slice_make(v.p + i, j - i);
-        int ok = label.n > 0 && label.n <= SERIESKEY_LABEL_NAME_MAX + 8;
-        for (size_t k = 0; ok && k < label.n; k++) {
-            char c = label.p[k];
-            ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                 (k > 0 && c >= '0' && c <= '9');
-        }
-        if (!ok)
-            return rollup_bad(out, "by: comma-separated label names ([a-zA-Z_][a-zA-Z0-9_]*)", "by",
-                              why);
-        if (req->n_by == ROLLUP_BY_MAX)
-            return rollup_bad(out, "by: at most 8 labels", "by", why);
-        req->by[req->n_by++] = label;
-        i = j + 1;
-    }
-    return 0;
 }
 
 /* Reads the parameters into req (its selector parsed: free it after).
@@ -117,8 +83,9 @@ static int rollup_parse(store_t *store, const query_arg_t *args, size_t n_args, 
             have_match = 1;
             req->match_text = v;
         } else if (slice_eq_cstr(k, "by")) {
-            req->by_text = v;
-            rc = rollup_parse_by(req, v, out, why);
+            const char *bad = selector_parse_by(v, req->by, &req->n_by);
+            if (bad)
+                rc = rollup_bad(out, bad, "by", why);
         } else if (slice_eq_cstr(k, "since") || slice_eq_cstr(k, "until")) {
             int64_t *t = k.p[0] == 's' ? &req->since_ms : &req->until_ms;
             if (query_parse_time(v, now_ms, t) != 0)
@@ -237,9 +204,9 @@ static void rollup_agg_add(series_agg_t *a, const series_agg_t *b)
  * series' seconds: a cursor per series moves step by step, and the range's
  * summary is the sum of the steps (each second lies in exactly one step:
  * steps are whole seconds, aligned), so nothing is merged twice. */
-static void rollup_group(store_t *store, const rollup_req_t *req, const rollup_entry_t *e, size_t n,
-                         int64_t first_step, int64_t now_ms, hist_acc_t *acc, hist_acc_t *whole,
-                         buf_t *out)
+static void rollup_group(const store_t *store, const rollup_req_t *req, const rollup_entry_t *e,
+                         size_t n, int64_t first_step, int64_t now_ms, hist_acc_t *acc,
+                         hist_acc_t *whole, buf_t *out)
 {
     series_agg_t total = {0, 0, 0, 0};
     series_cursor_t *cur = xmalloc((n ? n : 1) * sizeof *cur);
@@ -287,74 +254,117 @@ static void rollup_group(store_t *store, const rollup_req_t *req, const rollup_e
     free(cur);
 }
 
-int query_rollup(store_t *store, const query_arg_t *args, size_t n_args, int64_t now_ms,
-                 size_t max_series, buf_t *out, rollup_refusal_t *why)
+/* The first second changed after epoch among the series of e[0..n) that
+ * starts at or after from_ms (INT64_MAX: none). O(1) per unchanged series. */
+static int rollup_stop_at_first(void *ctx, const series_second_t *sec)
 {
-    rollup_req_t req;
-    *why = ROLLUP_OK;
-    store_advance(store, now_ms);
-    int rc = rollup_parse(store, args, n_args, now_ms, &req, out, why);
-    if (rc != 0)
-        return rc;
-    size_t n_all, n = 0;
-    const series_t **all = store_sorted(store, &n_all);
+    (void)ctx;
+    (void)sec;
+    return 1;
+}
+
+static int64_t rollup_first_change(const rollup_entry_t *e, size_t n, int64_t from_ms,
+                                   uint32_t epoch)
+{
+    int64_t first = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        if (series_epoch(e[i].series) <= epoch)
+            continue;
+        int64_t t = series_foreach_changed(e[i].series, from_ms, epoch, rollup_stop_at_first, NULL);
+        if (t < first)
+            first = t;
+    }
+    return first;
+}
+
+/* The start of the step holding t (steps are aligned to the epoch). */
+static int64_t rollup_step_floor(int64_t t, int64_t step_ms)
+{
+    return (t >= 0 ? t / step_ms : -((-t - 1) / step_ms) - 1) * step_ms;
+}
+
+static rollup_refusal_t rollup_refuse(rollup_error_t *err, rollup_refusal_t why, const char *param,
+                                      const char *message)
+{
+    err->why = why;
+    err->param = param;
+    snprintf(err->message, sizeof err->message, "%s", message);
+    return why;
+}
+
+/* Appends the answer's header: what was asked and the columns. */
+static void rollup_write_head(buf_t *out, const rollup_req_t *req, size_t n_series)
+{
+    buf_append_cstr(out, "{\"match\":");
+    buf_json_string(out, req->match_text.p, req->match_text.n);
+    buf_append_cstr(out, ",\"by\":[");
+    for (size_t k = 0; k < req->n_by; k++) {
+        buf_append_cstr(out, k ? "," : "");
+        buf_json_string(out, req->by[k].p, req->by[k].n);
+    }
+    buf_append_cstr(out, "],\"since_ms\":");
+    buf_json_int(out, req->since_ms);
+    buf_append_cstr(out, ",\"until_ms\":");
+    buf_json_int(out, req->until_ms);
+    buf_append_cstr(out, ",\"step_ms\":");
+    buf_json_int(out, req->step_ms);
+    buf_append_cstr(out, ",\"series\":");
+    buf_json_int(out, (int64_t)n_series);
+    buf_append_cstr(out, ",\"columns\":[\"start_ms\",\"count\",\"rate_per_s\",\"sum\",\"min\","
+                         "\"max\",\"p50\",\"p90\",\"p99\",\"p999\"],\"groups\":[");
+}
+
+rollup_refusal_t rollup_run(const store_t *store, const series_t *const *all, size_t n_all,
+                            rollup_req_t *req, int64_t now_ms, size_t max_series,
+                            uint32_t changed_after, buf_t *out, rollup_error_t *err)
+{
+    rollup_refusal_t why = ROLLUP_OK;
+    size_t n = 0;
     rollup_entry_t *e = xcalloc(max_series + 1, sizeof *e);
-    int status = 200;
-    for (size_t i = 0; i < n_all && status == 200; i++) {
-        int m = selector_matches(&req.match, series_name(all[i]));
+    selector_new_budget(&req->match);
+    for (size_t i = 0; i < n_all && why == ROLLUP_OK; i++) {
+        int m = selector_matches(&req->match, series_name(all[i]));
         if (m < 0) {
-            status = rollup_bad(out, QUERY_REGEX_BUDGET, "match", why);
+            why = rollup_refuse(err, ROLLUP_BAD_QUERY, "match", QUERY_REGEX_BUDGET);
         } else if (m && n == max_series) {
-            char message[160];
-            snprintf(message, sizeof message,
+            why = rollup_refuse(err, ROLLUP_SERIES_LIMIT, "match", "");
+            snprintf(err->message, sizeof err->message,
                      "the selector matches more than %zu series (--max-rollup-series): narrow it",
                      max_series);
-            status = rollup_bad(out, message, "match", why);
-            *why = ROLLUP_SERIES_LIMIT;
         } else if (m) {
             e[n++].series = all[i];
         }
     }
-    for (size_t i = 0; i < n; i++)
-        rollup_group_of(&req, &e[i]);
-    qsort(e, n, sizeof *e, rollup_cmp);
+    if (why == ROLLUP_OK && changed_after) {
+        /* The step of now is always in: its rate moves as it fills. */
+        int64_t first = rollup_first_change(e, n, req->since_ms, changed_after);
+        if (first > now_ms)
+            first = now_ms;
+        if (first > req->since_ms)
+            req->since_ms = rollup_step_floor(first, req->step_ms);
+    }
+    for (size_t i = 0; why == ROLLUP_OK && i < n; i++)
+        rollup_group_of(req, &e[i]);
+    if (why == ROLLUP_OK)
+        qsort(e, n, sizeof *e, rollup_cmp);
     size_t groups = 0;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; why == ROLLUP_OK && i < n; i++)
         groups += i == 0 || !rollup_same_group(&e[i - 1], &e[i]);
-    int64_t first_step = (req.since_ms >= 0 ? req.since_ms / req.step_ms
-                                            : -((-req.since_ms - 1) / req.step_ms) - 1) *
-                         req.step_ms;
-    int64_t steps = (req.until_ms - first_step + req.step_ms - 1) / req.step_ms;
-    if (status == 200 && (int64_t)groups * steps > ROLLUP_MAX_CELLS)
-        status = rollup_bad(out,
+    int64_t first_step = rollup_step_floor(req->since_ms, req->step_ms);
+    int64_t steps = (req->until_ms - first_step + req->step_ms - 1) / req->step_ms;
+    if (why == ROLLUP_OK && (int64_t)groups * steps > ROLLUP_MAX_CELLS)
+        why = rollup_refuse(err, ROLLUP_BAD_QUERY, "step",
                             "groups x steps over 100000: use a larger step, a shorter range or "
-                            "fewer groups",
-                            "step", why);
-    if (status == 200) {
+                            "fewer groups");
+    if (why == ROLLUP_OK) {
         hist_acc_t *acc = hist_acc_new(), *whole = hist_acc_new();
-        buf_append_cstr(out, "{\"match\":");
-        buf_json_string(out, req.match_text.p, req.match_text.n);
-        buf_append_cstr(out, ",\"by\":[");
-        for (size_t k = 0; k < req.n_by; k++) {
-            buf_append_cstr(out, k ? "," : "");
-            buf_json_string(out, req.by[k].p, req.by[k].n);
-        }
-        buf_append_cstr(out, "],\"since_ms\":");
-        buf_json_int(out, req.since_ms);
-        buf_append_cstr(out, ",\"until_ms\":");
-        buf_json_int(out, req.until_ms);
-        buf_append_cstr(out, ",\"step_ms\":");
-        buf_json_int(out, req.step_ms);
-        buf_append_cstr(out, ",\"series\":");
-        buf_json_int(out, (int64_t)n);
-        buf_append_cstr(out, ",\"columns\":[\"start_ms\",\"count\",\"rate_per_s\",\"sum\",\"min\","
-                             "\"max\",\"p50\",\"p90\",\"p99\",\"p999\"],\"groups\":[");
+        rollup_write_head(out, req, n);
         for (size_t i = 0, g = 0; i < n; g++) {
             size_t j = i + 1;
             while (j < n && rollup_same_group(&e[i], &e[j]))
                 j++;
             buf_append_cstr(out, g ? "," : "");
-            rollup_group(store, &req, &e[i], j - i, first_step, now_ms, acc, whole, out);
+            rollup_group(store, req, &e[i], j - i, first_step, now_ms, acc, whole, out);
             i = j;
         }
         buf_append_cstr(out, "]}");
@@ -364,7 +374,28 @@ int query_rollup(store_t *store, const query_arg_t *args, size_t n_args, int64_t
     for (size_t i = 0; i < n; i++)
         free(e[i].group);
     free(e);
+    return why;
+}
+
+int query_rollup(store_t *store, const query_arg_t *args, size_t n_args, int64_t now_ms,
+                 size_t max_series, buf_t *out, rollup_refusal_t *why)
+{
+    rollup_req_t req;
+    rollup_error_t err;
+    *why = ROLLUP_OK;
+    store_advance(store, now_ms);
+    int rc = rollup_parse(store, args, n_args, now_ms, &req, out, why);
+    if (rc != 0)
+        return rc;
+    size_t n_all;
+    const series_t **all = store_sorted(store, &n_all);
+    *why = rollup_run(store, all, n_all, &req, now_ms, max_series, 0, out, &err);
     free(all);
     selector_free(&req.match);
-    return status;
+    if (*why == ROLLUP_OK)
+        return 200;
+    rollup_refusal_t kind = err.why;
+    rollup_bad(out, err.message, err.param, why);
+    *why = kind;
+    return 400;
 }

@@ -33,19 +33,54 @@
 #include <stdint.h>
 
 #include "../core/buf.h"
+#include "../core/selector.h"
 #include "../store/store.h"
 #include "query.h"
 
 #define ROLLUP_TARGET_STEPS 300
 #define ROLLUP_MAX_CELLS    100000
-#define ROLLUP_BY_MAX       8
+#define ROLLUP_BY_MAX       SELECTOR_BY_MAX
 
 /* Why a roll-up was refused, for the caller's counters. */
 typedef enum rollup_refusal {
     ROLLUP_OK,
-    ROLLUP_BAD_QUERY,    /* a parameter: which and why in the answer */
+    ROLLUP_BAD_QUERY,    /* a parameter, the regex budget or groups x steps: see the message */
     ROLLUP_SERIES_LIMIT, /* more matching series than max_series */
 } rollup_refusal_t;
+
+/* A roll-up to run: what to merge and how. Plain data; the caller owns
+ * the compiled selector (selector_free) and the bytes the slices borrow. */
+typedef struct rollup_req {
+    selector_t match;
+    slice_t match_text;        /* echoed in the answer */
+    slice_t by[ROLLUP_BY_MAX]; /* label names to group by */
+    size_t n_by;
+    int64_t since_ms, until_ms, step_ms; /* step: whole seconds */
+} rollup_req_t;
+
+/* A refusal: which parameter, and why in English. */
+typedef struct rollup_error {
+    rollup_refusal_t why;
+    const char *param;
+    char message[192];
+} rollup_error_t;
+
+/* The default step of a range: the smallest "round" one (1 s, 2 s, 5 s,
+ * 10 s, 15 s, 30 s, 1 m ...) giving at most ROLLUP_TARGET_STEPS steps. */
+int64_t rollup_default_step(int64_t range_ms);
+
+/* Runs req at now_ms over the series all[0..n_all) (any order; at most
+ * max_series may match) and appends the answer object (docs/protocol.md,
+ * "Roll-up") to out. changed_after 0: the whole range. An epoch E > 0
+ * (store_close_epoch): only the steps from the first one holding a second
+ * of a matching series changed after E, or from the step holding now_ms
+ * if that is earlier (its rate grows as it fills), to until_ms; the
+ * answer's since_ms says where they start. On a refusal nothing is
+ * written and *err says
+ * why. Resets the selector's regex budget first. Reads only. */
+rollup_refusal_t rollup_run(const store_t *store, const series_t *const *all, size_t n_all,
+                            rollup_req_t *req, int64_t now_ms, size_t max_series,
+                            uint32_t changed_after, buf_t *out, rollup_error_t *err);
 
 /* Answers the roll-up the query args ask for at now_ms into out. Returns
  * the HTTP status (200 or 400) and sets *why. */

@@ -192,6 +192,36 @@ static int sel_list_like(const char *p, size_t i, size_t n)
     return i < n && (p[i] == '=' || p[i] == '!');
 }
 
+const char *selector_parse_by(slice_t v, slice_t out[SELECTOR_BY_MAX], size_t *n)
+{
+    size_t i = 0;
+    *n = 0;
+    while (i < v.n) {
+        size_t j = i;
+        while (j < v.n && v.p[j] != ',')
+            j++;
+        slice_t label = slice_make(v.p + i, j - i);
+        int ok = label.n > 0 && label.n <= SERIESKEY_LABEL_NAME_MAX + 8;
+        for (size_t k = 0; ok && k < label.n; k++) {
+            char c = label.p[k];
+            ok = c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (k > 0 && c >= '0' && c <= '9');
+        }
+        if (!ok)
+            return "by: comma-separated label names ([a-zA-Z_][a-zA-Z0-9_]*)";
+        if (*n == SELECTOR_BY_MAX)
+            return "by: at most 8 labels";
+        out[(*n)++] = label;
+        i = j + 1;
+    }
+    return NULL;
+}
+
+void selector_new_budget(selector_t *s)
+{
+    s->regex_ns = 0;
+}
+
 void selector_free(selector_t *s)
 {
     for (size_t k = 0; k < s->n; k++)

@@ -85,6 +85,20 @@ int selector_parse(selector_t *s, const char *p, size_t n, selector_error_t *err
  * + matchers), each regex match bounded by the limits above. */
 int selector_matches(selector_t *s, slice_t key);
 
+/* Most label names a `by` list may give (roll-ups group by them). */
+#define SELECTOR_BY_MAX 8
+
+/* Splits a comma-separated list of label names ("service,status"; each
+ * [a-zA-Z_][a-zA-Z0-9_]* and at most SERIESKEY_LABEL_NAME_MAX + 8 bytes, so
+ * that "__name__" fits) into out[0..SELECTOR_BY_MAX), borrowing from text;
+ * "" is the empty list. Returns NULL with *n set, or a static message
+ * saying what is wrong. */
+const char *selector_parse_by(slice_t text, slice_t out[SELECTOR_BY_MAX], size_t *n);
+
+/* Starts a new budget of SELECTOR_TIME_BUDGET_MS of regex matching: a
+ * selector kept across many queries (a live roll-up) gets one per pass. */
+void selector_new_budget(selector_t *s);
+
 /* Releases the compiled expressions (also after a failed parse: harmless). */
 void selector_free(selector_t *s);
 

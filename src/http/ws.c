@@ -36,6 +36,7 @@
 #include "../push/control.h"
 #include "../push/fanout.h"
 #include "../push/frame.h"
+#include "../push/liveroll.h"
 #include "../push/subs.h"
 #include "../push/summary.h"
 #include "../store/hist.h"
@@ -44,13 +45,16 @@
  * and every stalled client would pin that much kernel memory. */
 #define WS_SNDBUF (64 * 1024)
 
+/* Messages of one update: the summary, detail pieces, live roll-ups. */
+#define WS_QUEUE_MAX (1 + FANOUT_MAX_PIECES + CONTROL_MAX_ROLLUPS)
+
 struct ws_client {
     struct lws *wsi;
     ws_client_t *prev, *next; /* in app->clients once ESTABLISHED */
     int established;
     /* The update being sent: frames queued, not yet written (the summary,
      * then detail pieces), each one a reference to a shared frame. */
-    frame_t *queue[1 + FANOUT_MAX_PIECES];
+    frame_t *queue[WS_QUEUE_MAX];
     unsigned qhead, qlen;
     int in_flight; /* written; waiting for the writeable that confirms it left */
     /* The push tick since which it has been busy without the peer
@@ -65,9 +69,10 @@ struct ws_client {
     int ping_due;
     char *rx; /* a control message being reassembled from fragments */
     size_t rx_len;
-    unsigned group;         /* served at this sub-tick of the push interval */
-    subs_t subs;            /* what it subscribed to (nothing at first) */
-    fanout_cursor_t cursor; /* how far its detail stream has got */
+    unsigned group;          /* served at this sub-tick of the push interval */
+    subs_t subs;             /* what it subscribed to (nothing at first) */
+    fanout_cursor_t cursor;  /* how far its detail stream has got */
+    liveroll_client_t rolls; /* its live roll-ups and their cursors */
 };
 
 size_t ws_client_size(void)
@@ -152,7 +157,7 @@ static int ws_filter(struct lws *wsi, app_t *app)
  * update: ws_tick only fills it when the previous update has left. */
 static void ws_queue(ws_client_t *c, frame_t *f)
 {
-    c->queue[(c->qhead + c->qlen++) % (1 + FANOUT_MAX_PIECES)] = f;
+    c->queue[(c->qhead + c->qlen++) % WS_QUEUE_MAX] = f;
     lws_callback_on_writable(c->wsi);
 }
 
@@ -179,7 +184,7 @@ static int ws_busy(const ws_client_t *c)
 static frame_t *ws_pop(ws_client_t *c)
 {
     frame_t *f = c->queue[c->qhead];
-    c->qhead = (c->qhead + 1) % (1 + FANOUT_MAX_PIECES);
+    c->qhead = (c->qhead + 1) % WS_QUEUE_MAX;
     c->qlen--;
     return f;
 }
@@ -387,6 +392,7 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
             /* After summary_encode moved the store to now: this epoch
              * covers every sample accepted so far. */
             fanout_begin(&app->fanout, app->store);
+            liveroll_begin(app->liveroll, app->store, app->fanout.epoch, clock_wall_ms());
         }
         c->stuck_since_seq = 0; /* everything sent was acknowledged */
         app->metrics.ws_updates_sent++;
@@ -395,12 +401,18 @@ void ws_tick(app_t *app, int64_t now_mono_ms)
         size_t n = fanout_client(&app->fanout, &c->subs, &c->cursor, pieces, FANOUT_MAX_PIECES);
         for (size_t i = 0; i < n; i++)
             ws_queue(c, pieces[i]);
+        frame_t *rolls[CONTROL_MAX_ROLLUPS];
+        n = liveroll_client(app->liveroll, &c->rolls, rolls, CONTROL_MAX_ROLLUPS);
+        for (size_t i = 0; i < n; i++)
+            ws_queue(c, rolls[i]);
     }
     if (f) {
         frame_unref(f);
         fanout_end(&app->fanout);
+        liveroll_end(app->liveroll);
         app->metrics.ws_detail_encoded = app->fanout.pieces_encoded;
         app->metrics.ws_detail_deferred = app->fanout.deferred;
+        app->metrics.ws_rollups = *liveroll_stats(app->liveroll);
     }
 }
 
@@ -426,7 +438,7 @@ static int ws_receive(struct lws *wsi, ws_client_t *c, app_t *app, const void *i
     c->rx_len += len;
     if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
         return 0;
-    /* ~21 KB: transient; the client keeps the compact subs_t. */
+    /* ~34 KB: transient; the client keeps the compact subs_t. */
     control_msg_t *msg = xmalloc(sizeof *msg);
     control_error_t err;
     int rc = control_parse(c->rx, c->rx_len, msg, &err);
@@ -436,6 +448,9 @@ static int ws_receive(struct lws *wsi, ws_client_t *c, app_t *app, const void *i
         int want =
             msg->window_s == CONTROL_WINDOW_DEFAULT ? FANOUT_WINDOW_DEFAULT_S : msg->window_s;
         fanout_cursor_reset(&c->cursor, clock_wall_ms(), want < window_s ? want : (int)window_s);
+        liveroll_set(app->liveroll, &c->rolls, msg,
+                     (int64_t)(want < window_s ? want : (int)window_s) * 1000);
+        app->metrics.ws_rollups = *liveroll_stats(app->liveroll);
     }
     free(msg);
     free(c->rx);
@@ -508,6 +523,8 @@ int ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, v
             c->established = 0;
             ws_drop_queue(c);
             subs_dispose(&c->subs);
+            liveroll_clear(app->liveroll, &c->rolls);
+            app->metrics.ws_rollups = *liveroll_stats(app->liveroll);
             free(c->rx);
             c->rx = NULL;
         }
@@ -531,6 +548,7 @@ void ws_dispose(app_t *app)
         ws_unlink(app, c);
         ws_drop_queue(c);
         subs_dispose(&c->subs);
+        liveroll_clear(app->liveroll, &c->rolls);
         free(c->rx);
     }
 }

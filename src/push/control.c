@@ -214,13 +214,109 @@ static int control_window(const cJSON *v, control_msg_t *out, control_error_t *e
     return 0;
 }
 
+/* Copies the string member v of roll-up idx into dst (max bytes). */
+static int control_rollup_text(const cJSON *v, unsigned idx, const char *key, char *dst,
+                               uint16_t *len, size_t max, control_error_t *err)
+{
+    if (!cJSON_IsString(v) || !v->valuestring)
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                            "rollups[%u].%s must be a string", idx, key);
+    size_t n = strlen(v->valuestring);
+    if (n > max)
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                            "rollups[%u].%s is longer than %zu bytes", idx, key, max);
+    /* An escaped lone surrogate decodes to bytes that are not UTF-8. */
+    if (utf8_valid_prefix((const unsigned char *)v->valuestring, n) != n)
+        return control_fail(err, CONTROL_ERR_UTF8, CONTROL_NO_OFFSET,
+                            "rollups[%u].%s is not valid UTF-8", idx, key);
+    memcpy(dst, v->valuestring, n);
+    dst[n] = '\0';
+    *len = (uint16_t)n;
+    return 0;
+}
+
+/* One entry of "rollups": {"match":..., "by":..., "step_s":...}. */
+static int control_rollup(const cJSON *v, unsigned idx, control_rollup_t *r, control_error_t *err)
+{
+    if (!cJSON_IsObject(v))
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                            "rollups[%u] must be an object with match, by and step_s", idx);
+    r->match[0] = r->by[0] = '\0';
+    r->match_len = r->by_len = 0;
+    r->step_s = 0;
+    int seen_match = 0, seen_by = 0, seen_step = 0, rc = 0;
+    for (const cJSON *item = v->child; item && rc == 0; item = item->next) {
+        const char *key = item->string ? item->string : "";
+        int *seen = strcmp(key, "match") == 0    ? &seen_match
+                    : strcmp(key, "by") == 0     ? &seen_by
+                    : strcmp(key, "step_s") == 0 ? &seen_step
+                                                 : NULL;
+        if (!seen) {
+            char echo[CONTROL_KEY_ECHO + 4];
+            control_echo_key(key, echo);
+            return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                                "rollups[%u]: unknown key: %s", idx, echo);
+        }
+        if ((*seen)++)
+            return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                                "rollups[%u]: duplicate key: %s", idx, key);
+        if (seen == &seen_match) {
+            rc =
+                control_rollup_text(item, idx, "match", r->match, &r->match_len, SELECTOR_MAX, err);
+        } else if (seen == &seen_by) {
+            rc = control_rollup_text(item, idx, "by", r->by, &r->by_len, CONTROL_BY_MAX, err);
+        } else {
+            double d = cJSON_IsNumber(item) ? item->valuedouble : -1;
+            if (!(d >= 1 && d <= CONTROL_WINDOW_MAX) || (double)(int)d != d)
+                return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                                    "rollups[%u].step_s must be an integer from 1 to %d", idx,
+                                    CONTROL_WINDOW_MAX);
+            r->step_s = (int)d;
+        }
+    }
+    if (rc != 0)
+        return rc;
+    if (!seen_match)
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                            "rollups[%u].match is missing", idx);
+    selector_t sel;
+    selector_error_t serr;
+    if (selector_parse(&sel, r->match, r->match_len, &serr) != 0)
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                            "rollups[%u].match: %s (at byte %zu)", idx, serr.message, serr.offset);
+    selector_free(&sel);
+    slice_t by[SELECTOR_BY_MAX];
+    size_t n_by;
+    const char *bad = selector_parse_by(slice_make(r->by, r->by_len), by, &n_by);
+    if (bad)
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET, "rollups[%u].%s", idx, bad);
+    return 0;
+}
+
+static int control_rollups(const cJSON *v, control_msg_t *out, control_error_t *err)
+{
+    if (!cJSON_IsArray(v))
+        return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                            "rollups must be a list of {\"match\":...} objects");
+    for (const cJSON *item = v->child; item; item = item->next) {
+        if (out->n_rollups == CONTROL_MAX_ROLLUPS)
+            return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                                "rollups lists more than %d roll-ups", CONTROL_MAX_ROLLUPS);
+        int rc = control_rollup(item, out->n_rollups, &out->rollups[out->n_rollups], err);
+        if (rc != 0)
+            return rc;
+        out->n_rollups++;
+    }
+    return 0;
+}
+
 /* Step 3: the shape of the tree. */
 static int control_walk(const cJSON *root, control_msg_t *out, control_error_t *err)
 {
     if (!cJSON_IsObject(root))
         return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
                             "message must be a JSON object");
-    int seen_subscribe = 0, seen_window = 0;
+    int seen_subscribe = 0, seen_window = 0, seen_rollups = 0;
     for (const cJSON *item = root->child; item; item = item->next) {
         const char *key = item->string ? item->string : "";
         int rc;
@@ -234,6 +330,11 @@ static int control_walk(const cJSON *root, control_msg_t *out, control_error_t *
                 return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
                                     "duplicate key: window_s");
             rc = control_window(item, out, err);
+        } else if (strcmp(key, "rollups") == 0) {
+            if (seen_rollups++)
+                return control_fail(err, CONTROL_ERR_SHAPE, CONTROL_NO_OFFSET,
+                                    "duplicate key: rollups");
+            rc = control_rollups(item, out, err);
         } else {
             char echo[CONTROL_KEY_ECHO + 4];
             control_echo_key(key, echo);
@@ -252,6 +353,7 @@ int control_parse(const char *p, size_t n, control_msg_t *out, control_error_t *
     /* Until it succeeds, *out subscribes to nothing. */
     out->all = 0;
     out->count = 0;
+    out->n_rollups = 0;
     out->window_s = CONTROL_WINDOW_DEFAULT;
     if (n > CONTROL_MAX_BYTES)
         return control_fail(err, CONTROL_ERR_TOO_BIG, CONTROL_MAX_BYTES,
@@ -292,8 +394,8 @@ int control_parse(const char *p, size_t n, control_msg_t *out, control_error_t *
         rc = control_walk(root, out, err);
     /* Bytes that are not UTF-8 close with 1007 whatever else is wrong. A
      * name that is not UTF-8 already said so; an accepted message cannot
-     * hold such bytes (its only strings are the two keys, "*" and checked
-     * names), so this is a safety net there. */
+     * hold such bytes (its only strings are keys, "*" and checked names
+     * and roll-up texts), so this is a safety net there. */
     if (sc.bad_utf8 < n && (rc == 0 || (err && err->code != CONTROL_ERR_UTF8)))
         rc = control_fail(err, CONTROL_ERR_UTF8, sc.bad_utf8, "message is not valid UTF-8");
 
@@ -302,6 +404,7 @@ done:
     if (rc != 0) {
         out->all = 0;
         out->count = 0;
+        out->n_rollups = 0;
         out->window_s = CONTROL_WINDOW_DEFAULT;
     }
     return rc;

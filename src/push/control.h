@@ -8,6 +8,8 @@
  *     {"subscribe":["a","b"]}              these series (at most CONTROL_MAX_NAMES)
  *     {"subscribe":[]}                     no series (the summary still comes)
  *     {"subscribe":"*","window_s":300}     history wanted in the snapshot, in s
+ *     {"subscribe":[],"rollups":[{"match":"http{status=~\"5..\"}","by":"service","step_s":10}]}
+ *                                          live roll-ups (push/liveroll.h)
  *
  * - A series name follows the ingest rule (src/ingest/points.h): 1 to
  *   CONTROL_NAME_MAX bytes of valid UTF-8 after JSON unescaping, no C0
@@ -15,6 +17,13 @@
  *   decoded first; "\u0000" is refused in any string.
  * - At most CONTROL_MAX_NAMES entries, counted as sent. Duplicates are then
  *   removed: the list keeps the first occurrence of each name, in order.
+ * - rollups, optional: a list of at most CONTROL_MAX_ROLLUPS objects with
+ *   "match" (a selector, core/selector.h, at most SELECTOR_MAX bytes; it
+ *   must parse), optional "by" (comma-separated label names, as in the
+ *   roll-up query; "" or absent: one group) and optional "step_s" (an
+ *   integer from 1 to CONTROL_WINDOW_MAX; absent: the server picks from
+ *   window_s). Other keys are refused. The list keeps its order: entry i is
+ *   the roll-up with "id" i in the server's messages.
  * - window_s is a JSON number with an integral value from 0 to
  *   CONTROL_WINDOW_MAX (so 60, 60.0 and 6e1 are the same; 1.5 is refused).
  *   Absent: window_s is CONTROL_WINDOW_DEFAULT and the server picks.
@@ -53,6 +62,7 @@
 #include <stdint.h>
 
 #include "../core/slice.h"
+#include "../core/selector.h"
 #include "../ingest/points.h"
 
 /* Largest message accepted, in bytes. The server closes a client that sends
@@ -64,6 +74,10 @@
 
 /* Longest series name, in bytes of UTF-8: the ingest limit. */
 #define CONTROL_NAME_MAX POINTS_NAME_MAX
+
+/* Most live roll-ups in one message, and the longest "by" text. */
+#define CONTROL_MAX_ROLLUPS 10
+#define CONTROL_BY_MAX      256
 
 /* Largest window_s, and the value of window_s when the message has none. */
 #define CONTROL_WINDOW_MAX     86400
@@ -88,8 +102,17 @@
 /* A parsed message: a plain value that owns copies of the names (nothing
  * points into the input or into cJSON memory), so it can be copied with
  * memcpy, kept after the input is gone, and freed with its container. It is
- * about 21 KB: keep one per client, or turn it into series handles at once.
+ * about 34 KB: keep one per client, or turn it into series handles at once.
  * Read the names with control_msg_name(); the fields are read-only. */
+/* One live roll-up as asked: the texts, checked (the selector parses). */
+typedef struct control_rollup {
+    char match[SELECTOR_MAX + 1]; /* NUL-terminated too */
+    uint16_t match_len;
+    char by[CONTROL_BY_MAX + 1];
+    uint16_t by_len;
+    int step_s; /* 1..CONTROL_WINDOW_MAX, or 0: the server picks */
+} control_rollup_t;
+
 typedef struct control_msg {
     int all;                         /* 1: "*", every series (count is 0) */
     int window_s;                    /* 0..CONTROL_WINDOW_MAX, or CONTROL_WINDOW_DEFAULT */
@@ -99,6 +122,8 @@ typedef struct control_msg {
     /* The names, each followed by a NUL (a name cannot contain one), so
      * names + off[i] is also a C string. */
     char names[CONTROL_MAX_NAMES * (CONTROL_NAME_MAX + 1)];
+    unsigned n_rollups; /* 0..CONTROL_MAX_ROLLUPS */
+    control_rollup_t rollups[CONTROL_MAX_ROLLUPS];
 } control_msg_t;
 
 /* What kind of error, each with one close code. */

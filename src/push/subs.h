@@ -1,6 +1,6 @@
 /* subs.h - what one live client subscribed to, kept compactly.
  *
- * A parsed control message (control.h) is ~21 KB whatever it holds; a
+ * A parsed control message (control.h) is ~34 KB whatever it holds; a
  * client keeps only this: "*" or its names, sorted bytewise, in one
  * allocation of about the names' length. The fan-out walks the subscribed
  * series in name order (push/fanout), so it can stop at any series and

@@ -529,6 +529,64 @@ static void test_truncation(void **state)
     }
 }
 
+/* Live roll-ups: the accepted forms, kept in order, and every refusal. */
+static void test_rollups(void **state)
+{
+    (void)state;
+    ok("{\"subscribe\":[],\"rollups\":[{\"match\":\"http{status=~\\\"5..\\\"}\",\"by\":\"service,"
+       "zone\",\"step_s\":10},{\"match\":\"db\"}]}");
+    assert_int_equal(msg.n_rollups, 2);
+    assert_string_equal(msg.rollups[0].match, "http{status=~\"5..\"}");
+    assert_int_equal(msg.rollups[0].match_len, strlen("http{status=~\"5..\"}"));
+    assert_string_equal(msg.rollups[0].by, "service,zone");
+    assert_int_equal(msg.rollups[0].step_s, 10);
+    assert_string_equal(msg.rollups[1].match, "db");
+    assert_int_equal(msg.rollups[1].by_len, 0);
+    assert_int_equal(msg.rollups[1].step_s, 0);
+    ok("{\"rollups\":[],\"subscribe\":\"*\"}");
+    assert_int_equal(msg.n_rollups, 0);
+    ok("{\"subscribe\":[]}");
+    assert_int_equal(msg.n_rollups, 0);
+
+    fails("{\"subscribe\":[],\"rollups\":{}}", 1003,
+          "rollups must be a list of {\"match\":...} objects");
+    fails("{\"subscribe\":[],\"rollups\":[\"db\"]}", 1003,
+          "rollups[0] must be an object with match, by and step_s");
+    fails("{\"subscribe\":[],\"rollups\":[{\"by\":\"a\"}]}", 1003, "rollups[0].match is missing");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"a\"},{\"match\":1}]}", 1003,
+          "rollups[1].match must be a string");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"a\",\"step\":1}]}", 1003,
+          "rollups[0]: unknown key: step");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"a\",\"match\":\"b\"}]}", 1003,
+          "rollups[0]: duplicate key: match");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"a\",\"step_s\":0}]}", 1003,
+          "rollups[0].step_s must be an integer from 1 to 86400");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"a\",\"step_s\":1.5}]}", 1003,
+          "rollups[0].step_s must be an integer from 1 to 86400");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"a\",\"by\":\"1x\"}]}", 1003,
+          "rollups[0].by: comma-separated label names ([a-zA-Z_][a-zA-Z0-9_]*)");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"a{b=~\\\"(\\\"}\"}]}", 1003,
+          "rollups[0].match: invalid regular expression (PCRE2 syntax) (at byte 5)");
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"\"}]}", 1003,
+          "rollups[0].match: empty selector (a name, or {} for every series) (at byte 0)");
+    /* cJSON refuses a lone surrogate; the UTF-8 check after it is a net. */
+    fails("{\"subscribe\":[],\"rollups\":[{\"match\":\"\\ud800\"}]}", 1007, "not valid JSON");
+    fails("{\"subscribe\":[],\"rollups\":[],\"rollups\":[]}", 1003, "duplicate key: rollups");
+    /* One too many. */
+    char body[2048] = "{\"subscribe\":[],\"rollups\":[";
+    for (int i = 0; i <= CONTROL_MAX_ROLLUPS; i++)
+        strcat(body, i ? ",{\"match\":\"a\"}" : "{\"match\":\"a\"}");
+    strcat(body, "]}");
+    fails(body, 1003, "rollups lists more than 10 roll-ups");
+    /* A selector one byte over SELECTOR_MAX. */
+    char *big = malloc(SELECTOR_MAX + 64);
+    int n = snprintf(big, 64, "{\"subscribe\":[],\"rollups\":[{\"match\":\"");
+    memset(big + n, 'x', SELECTOR_MAX + 1);
+    strcpy(big + n + SELECTOR_MAX + 1, "\"}]}");
+    fails(big, 1003, "rollups[0].match is longer than 1024 bytes");
+    free(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -557,6 +615,7 @@ int main(void)
         cmocka_unit_test(test_deep_nesting),
         cmocka_unit_test(test_err_may_be_null),
         cmocka_unit_test(test_truncation),
+        cmocka_unit_test(test_rollups),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
