@@ -5,7 +5,8 @@
 #     median printed;
 #  2. live fan-out: 1,000 / 5,000 / 10,000 dashboards at 1 Hz (3 runs), each
 #     subscribed to 5 of 100 series that receive 20 samples/s each; server
-#     CPU and RSS, probe post-to-update latency.
+#     CPU and RSS, probe post-to-update latency; then 1,000 and 10,000 that
+#     also show a live roll-up of 20 series.
 # Each run starts a fresh spider with its defaults on a free loopback port.
 set -euo pipefail
 build=${1:-build}
@@ -62,23 +63,33 @@ echo "== live fan-out (summary of 100 series + detail of 5 subscribed, 20 sample
 # CPU: the median of the per-second samples after the first third (the
 # connections are opened at the start, which costs more than the ticks).
 steady_cpu='(()=>{const s=d.server_process.samples.filter(x=>x[0]>=d.elapsed_s/3).map(x=>x[2]).sort((a,b)=>a-b);return s[s.length>>1].toFixed(1)})()'
+# One run of n dashboards; extra spider-load arguments after n.
+fanout_run() {
+  local n=$1 label=$2
+  shift 2
+  start
+  "$load" --server "127.0.0.1:$port" --duration "$((seconds * 3))s" --posters 5 --series 20 \
+    --samples 20 --post-rate 1 --prefix fan --live "$n" \
+    --subscribe fan.p0.s0,fan.p0.s1,fan.p0.s2,fan.p0.s3,fan.p0.s4 --json "$json" --pid "$pid" \
+    --quiet "$@" >/dev/null || true
+  echo "${label} dashboards=${n} run=${run}: server CPU $(field "$steady_cpu")% of a core (steady)," \
+    "RSS peak $(field '(d.server_process.rss_max_bytes/1048576).toFixed(1)') MiB" \
+    "($(field '((d.server_process.rss_max_bytes-d.server_process.rss_start_bytes)/1024/'"$n"').toFixed(1)') KiB per dashboard)," \
+    "updates/s $(field 'Math.round(d.dashboards.live.updates/d.elapsed_s)')," \
+    "messages/s $(field 'Math.round((d.dashboards.live.updates+d.dashboards.live.other_messages)/d.elapsed_s)')," \
+    "roll-up messages/s $(field 'Math.round(d.dashboards.live.rollup_messages/d.elapsed_s)')," \
+    "delivery lag p99 $(field 'd.dashboards.live.lag_ms.p99') ms," \
+    "probe per dashboard p50 $(field 'd.probe.per_dashboard_ms.p50') p99 $(field 'd.probe.per_dashboard_ms.p99') ms," \
+    "all dashboards p99 $(field 'd.probe.all_live_ms.p99') ms," \
+    "missed ticks $(field 'd.dashboards.live.missed_ticks'), opened $(field 'd.dashboards.live.opened')/${n}"
+  stop
+}
 for n in 1000 5000 10000; do
-  for run in 1 2 3; do
-    start
-    "$load" --server "127.0.0.1:$port" --duration "$((seconds * 3))s" --posters 5 --series 20 \
-      --samples 20 --post-rate 1 --prefix fan --live "$n" \
-      --subscribe fan.p0.s0,fan.p0.s1,fan.p0.s2,fan.p0.s3,fan.p0.s4 --json "$json" --pid "$pid" \
-      --quiet >/dev/null || true
-    echo "fanout dashboards=${n} run=${run}: server CPU $(field "$steady_cpu")% of a core (steady)," \
-      "RSS peak $(field '(d.server_process.rss_max_bytes/1048576).toFixed(1)') MiB" \
-      "($(field '((d.server_process.rss_max_bytes-d.server_process.rss_start_bytes)/1024/'"$n"').toFixed(1)') KiB per dashboard)," \
-      "updates/s $(field 'Math.round(d.dashboards.live.updates/d.elapsed_s)')," \
-      "messages/s $(field 'Math.round((d.dashboards.live.updates+d.dashboards.live.other_messages)/d.elapsed_s)')," \
-      "delivery lag p99 $(field 'd.dashboards.live.lag_ms.p99') ms," \
-      "probe per dashboard p50 $(field 'd.probe.per_dashboard_ms.p50') p99 $(field 'd.probe.per_dashboard_ms.p99') ms," \
-      "all dashboards p99 $(field 'd.probe.all_live_ms.p99') ms," \
-      "missed ticks $(field 'd.dashboards.live.missed_ticks'), opened $(field 'd.dashboards.live.opened')/${n}"
-    stop
-  done
+  for run in 1 2 3; do fanout_run "$n" fanout; done
+done
+# The same, each dashboard also showing a live roll-up that merges 20 series
+# (one message per update, encoded once per push group and tick).
+for n in 1000 10000; do
+  for run in 1 2 3; do fanout_run "$n" "fanout+rollup" --rollup '{__name__=~"fan[.]p0[.].*"}'; done
 done
 fi

@@ -175,6 +175,7 @@ static void expect_equal(const model_t *m, int which, int64_t now)
     free(all);
     selector_free(&req.match);
     cJSON *r = cJSON_ParseWithLength(b.p, b.len);
+    buf_dispose(&b);
     assert_non_null(r);
     model_t *want = calloc(1, sizeof *want);
     model_apply(want, r, 1);

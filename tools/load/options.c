@@ -64,6 +64,8 @@ static const opt_t OPTS[] = {
     {"--rcvbuf", OPT_SIZE, O(rcvbuf), "SO_RCVBUF of slow and stalled dashboards (4KiB)"},
     {"--connect-rate", OPT_INT, O(connect_rate), "connections opened per second (5000)"},
     {"--subscribe", OPT_STR, O(subscribe), "live dashboards send {\"subscribe\":...}: * or a,b,c"},
+    {"--rollup", OPT_STR, O(rollup), "... and subscribe to this live roll-up (a selector)"},
+    {"--rollup-by", OPT_STR, O(rollup_by), "... grouped by these labels (a,b)"},
     {"--probe-interval", OPT_DUR, O(probe_interval_ms),
      "post a new probe series this often (500ms)"},
     {"--probe-timeout", OPT_DUR, O(probe_timeout_ms),

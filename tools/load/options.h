@@ -25,6 +25,7 @@ typedef struct load_opts {
     uint64_t rcvbuf;    /* SO_RCVBUF of slow and stalled dashboards */
     int connect_rate;   /* new connections per second while ramping up */
     const char *subscribe;
+    const char *rollup, *rollup_by; /* a live roll-up the live dashboards subscribe to */
     /* probe series */
     int64_t probe_interval_ms; /* 0 = no probes */
     int64_t probe_timeout_ms;

@@ -450,7 +450,8 @@ int report_json(const char *path, const load_opts_t *o, const load_figures_t *f,
                 "%s\"%s\":{\"wanted\":%d,\"opened\":%llu,\"connect_failed\":%llu,"
                 "\"refused\":%llu,\"handshake_failed\":%llu,\"updates\":%llu,"
                 "\"updates_min\":%llu,\"updates_max\":%llu,\"bytes\":%llu,"
-                "\"largest_update_bytes\":%llu,\"other_messages\":%llu,\"binary_messages\":%llu,"
+                "\"largest_update_bytes\":%llu,\"other_messages\":%llu,\"rollup_messages\":%llu,"
+                "\"binary_messages\":%llu,"
                 "\"pings\":%llu,\"missed_ticks\":%llu,\"dashboards_missing_ticks\":%llu,"
                 "\"seq_backwards\":%llu,\"closed_reset\":%llu,\"closed_eof\":%llu,"
                 "\"closed_frame\":%llu,\"protocol_errors\":%llu,\"longest_gap_ms\":%.3f,"
@@ -461,12 +462,12 @@ int report_json(const char *path, const load_opts_t *o, const load_figures_t *f,
                 (unsigned long long)d->updates, (unsigned long long)f->updates_min[k],
                 (unsigned long long)f->updates_max[k], (unsigned long long)d->bytes,
                 (unsigned long long)d->max_update_bytes, (unsigned long long)d->others,
-                (unsigned long long)d->binary, (unsigned long long)d->pings,
-                (unsigned long long)d->missed_ticks, (unsigned long long)d->clients_missed,
-                (unsigned long long)d->seq_backwards, (unsigned long long)d->closed_reset,
-                (unsigned long long)d->closed_eof, (unsigned long long)d->closed_frame,
-                (unsigned long long)d->protocol_errors, report_ms(d->max_gap_us),
-                (long long)d->push_interval_ms);
+                (unsigned long long)d->rollups, (unsigned long long)d->binary,
+                (unsigned long long)d->pings, (unsigned long long)d->missed_ticks,
+                (unsigned long long)d->clients_missed, (unsigned long long)d->seq_backwards,
+                (unsigned long long)d->closed_reset, (unsigned long long)d->closed_eof,
+                (unsigned long long)d->closed_frame, (unsigned long long)d->protocol_errors,
+                report_ms(d->max_gap_us), (long long)d->push_interval_ms);
         report_json_hist(j, "gap_ms", &d->gap, 1000.0);
         fputc(',', j);
         report_json_hist(j, "lag_ms", &d->lag, 1000.0);

@@ -346,12 +346,14 @@ static void run_setup(run_t *run, const net_addr_t *addr)
     run->env.rx = xmalloc(RUN_RX_BYTES);
     run->env.rx_cap = RUN_RX_BYTES;
     run->env.subscribe = NULL;
-    if (o->subscribe) {
+    if (o->subscribe || o->rollup) {
         /* "*" or a comma-separated list of names (no quotes or escapes). */
         buf_t b;
         buf_init(&b);
-        if (strcmp(o->subscribe, "*") == 0) {
-            buf_append_cstr(&b, "{\"subscribe\":\"*\"}");
+        if (!o->subscribe) {
+            buf_append_cstr(&b, "{\"subscribe\":[]");
+        } else if (strcmp(o->subscribe, "*") == 0) {
+            buf_append_cstr(&b, "{\"subscribe\":\"*\"");
         } else {
             buf_append_cstr(&b, "{\"subscribe\":[");
             const char *s = o->subscribe;
@@ -362,8 +364,18 @@ static void run_setup(run_t *run, const net_addr_t *addr)
                 buf_json_string(&b, s, n);
                 s += n + (s[n] == ',');
             }
-            buf_append_cstr(&b, "]}");
+            buf_append_cstr(&b, "]");
         }
+        if (o->rollup) {
+            buf_append_cstr(&b, ",\"rollups\":[{\"match\":");
+            buf_json_string(&b, o->rollup, strlen(o->rollup));
+            if (o->rollup_by) {
+                buf_append_cstr(&b, ",\"by\":");
+                buf_json_string(&b, o->rollup_by, strlen(o->rollup_by));
+            }
+            buf_append_cstr(&b, "}]");
+        }
+        buf_append_cstr(&b, "}");
         run->env.subscribe = xstrndup(b.p, b.len);
         buf_dispose(&b);
     }

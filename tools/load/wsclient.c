@@ -224,6 +224,7 @@ static void ws_message_end(wsclient_t *c, int64_t now_us)
             f->push_interval_ms = pi;
     } else {
         f->others++; /* e.g. "detail" of subscribed series */
+        f->rollups += slice_eq_cstr(type, "rollup");
     }
     probe_scan_begin(&c->scan); /* what it named does not count */
 }

@@ -31,6 +31,7 @@ typedef struct dash_figures {
     uint64_t started, opened, open_now;
     uint64_t connect_failed, refused, handshake_failed;
     uint64_t hellos, updates, others, binary, pings, bytes;
+    uint64_t rollups; /* "rollup" messages (live roll-ups), also in others */
     uint64_t max_update_bytes;
     uint64_t missed_ticks, clients_missed, seq_backwards;
     uint64_t closed_reset, closed_eof, closed_frame, protocol_errors;
