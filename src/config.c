@@ -313,13 +313,18 @@ void config_print_help(FILE *out)
     fprintf(out, "Usage: spider [OPTION]...\n"
                  "Spider keeps the last minutes of operation timings in memory and streams\n"
                  "them to browser dashboards. Post JSON to /api/v1/points; open / in a browser.\n\n"
-                 "Options (each also read from its environment variable; a flag wins):\n");
+                 "Options (each also read from its environment variable and the --config\n"
+                 "file; a flag wins over both, the environment over the file):\n");
     for (size_t i = 0; i < OPTION_COUNT; i++) {
         const option_t *o = &options[i];
         fprintf(out, "  --%-18s %s\n  %-20s %s (default %s)\n", o->flag, o->env, "", o->help,
                 *o->def ? o->def : "none");
     }
-    fprintf(out, "  --help               this text\n"
+    fprintf(out, "  --config FILE        SPIDER_CONFIG\n"
+                 "                       settings from FILE: key = value lines, the keys of the\n"
+                 "                       flags without --; the environment and flags win over it\n"
+                 "  --check-config       check every setting, print them with their source, exit\n"
+                 "  --help               this text\n"
                  "  --version            print the version\n\n"
                  "Sizes take B, K/KiB, M/MiB, G/GiB (powers of 1024); durations ms, s, m, h.\n"
                  "Invalid values exit with status 2.\n");
@@ -375,18 +380,145 @@ static const option_t *config_find(const char *flag, size_t len)
     return NULL;
 }
 
-int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, size_t err_len)
+/* Where each setting's value came from, for --check-config. */
+typedef struct config_origin {
+    char *value[OPTION_COUNT]; /* as given; NULL: the default */
+    char from[OPTION_COUNT][CONFIG_SOURCE_MAX];
+} config_origin_t;
+
+static void config_note(config_origin_t *org, const option_t *o, const char *v, const char *from)
+{
+    size_t i = (size_t)(o - options);
+    free(org->value[i]);
+    org->value[i] = strdup(v);
+    if (!org->value[i])
+        abort();
+    size_t n = strlen(from);
+    if (n && from[n - 1] == ':') /* "FILE:LINE:" */
+        n--;
+    snprintf(org->from[i], sizeof org->from[i], "%.*s", (int)n, from);
+}
+
+/* Trims spaces and tabs at both ends of [*p, *end). */
+static void config_trim(char **p, char **end)
+{
+    while (*p < *end && (**p == ' ' || **p == '\t'))
+        (*p)++;
+    while (*end > *p && ((*end)[-1] == ' ' || (*end)[-1] == '\t' || (*end)[-1] == '\r'))
+        (*end)--;
+}
+
+/* Reads the config file: `key = value` lines, the keys of the flags
+ * without "--"; '#' starts a comment line; a value may be put in double
+ * quotes (kept as is inside them). Every line is applied in order. */
+static int config_read_file(config_t *cfg, const char *path, config_origin_t *org, char *err,
+                            size_t err_len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, err_len, "--config %s: %s", path, strerror(errno));
+        return CONFIG_ERROR;
+    }
+    char *text = malloc(CONFIG_FILE_MAX + 1);
+    if (!text)
+        abort();
+    size_t n = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+    int read_error = ferror(f);
+    fclose(f);
+    int rc = CONFIG_RUN;
+    if (read_error) {
+        snprintf(err, err_len, "--config %s: cannot be read", path);
+        rc = CONFIG_ERROR;
+    } else if (n > CONFIG_FILE_MAX) {
+        snprintf(err, err_len, "--config %s: longer than %d bytes", path, CONFIG_FILE_MAX);
+        rc = CONFIG_ERROR;
+    } else if (memchr(text, '\0', n)) {
+        snprintf(err, err_len, "--config %s: a NUL byte (not a text file)", path);
+        rc = CONFIG_ERROR;
+    }
+    text[n < CONFIG_FILE_MAX ? n : CONFIG_FILE_MAX] = '\0';
+    unsigned char seen[OPTION_COUNT] = {0};
+    unsigned line = 0;
+    for (char *p = text; rc == CONFIG_RUN && p < text + n; line++) {
+        char *eol = memchr(p, '\n', (size_t)(text + n - p));
+        char *end = eol ? eol : text + n;
+        char *next = eol ? eol + 1 : text + n;
+        char source[CONFIG_SOURCE_MAX];
+        snprintf(source, sizeof source, "%s:%u:", path, line + 1);
+        config_trim(&p, &end);
+        if (p == end || *p == '#') {
+            p = next;
+            continue;
+        }
+        char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq) {
+            snprintf(err, err_len, "%s expected key = value", source);
+            rc = CONFIG_ERROR;
+            break;
+        }
+        char *key = p, *key_end = eq, *v = eq + 1, *v_end = end;
+        config_trim(&key, &key_end);
+        config_trim(&v, &v_end);
+        if (v_end - v >= 2 && *v == '"' && v_end[-1] == '"') {
+            v++;
+            v_end--;
+        }
+        const option_t *o = config_find(key, (size_t)(key_end - key));
+        if (!o) {
+            snprintf(err, err_len, "%s unknown setting '%.*s' (the keys are the flags without --)",
+                     source, (int)(key_end - key > 64 ? 64 : key_end - key), key);
+            rc = CONFIG_ERROR;
+            break;
+        }
+        if (seen[o - options]++) {
+            snprintf(err, err_len, "%s %s is set twice in the file", source, o->flag);
+            rc = CONFIG_ERROR;
+            break;
+        }
+        *v_end = '\0';
+        rc = config_apply(cfg, o, v, source, err, err_len);
+        if (rc == CONFIG_RUN)
+            config_note(org, o, v, source);
+        p = next;
+    }
+    free(text);
+    return rc;
+}
+
+/* --check-config: every setting, its value and where it came from (a
+ * comment line above the ones not at their default), as a file --config
+ * reads back. */
+static void config_print_effective(const config_origin_t *org, FILE *out)
+{
+    fprintf(out, "# spider: configuration OK\n");
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const option_t *o = &options[i];
+        const char *v = org->value[i] ? org->value[i] : o->def;
+        /* Secrets (the token settings) are never written out. */
+        if (strstr(o->flag, "token") && *v)
+            v = "(set)";
+        if (org->value[i])
+            fprintf(out, "# %s: from %s\n", o->flag, org->from[i]);
+        fprintf(out, "%s = %s\n", o->flag, *v ? v : "\"\"");
+    }
+}
+
+/* 1 if argv[i] is a table flag whose value is the next argument. */
+static int config_takes_next(const char *a)
+{
+    if (strncmp(a, "--", 2) != 0 || strchr(a, '='))
+        return 0;
+    return config_find(a + 2, strlen(a + 2)) != NULL;
+}
+
+static int config_parse_all(config_t *cfg, int argc, char **argv, FILE *out, config_origin_t *org,
+                            char *err, size_t err_len)
 {
     config_defaults(cfg);
-    for (size_t i = 0; i < OPTION_COUNT; i++) {
-        const char *v = getenv(options[i].env);
-        if (v && *v) {
-            char source[64];
-            snprintf(source, sizeof source, "%s (environment):", options[i].env);
-            if (config_apply(cfg, &options[i], v, source, err, err_len) != 0)
-                return CONFIG_ERROR;
-        }
-    }
+    /* First what decides how to read the rest: --help, --version, the
+     * config file and --check-config. */
+    const char *file = getenv("SPIDER_CONFIG");
+    int check = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -397,6 +529,40 @@ int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, siz
             fprintf(out, "spider %s\n", SPIDER_VERSION);
             return CONFIG_EXIT;
         }
+        if (strcmp(a, "--check-config") == 0) {
+            check = 1;
+        } else if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
+            file = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!file || !*file) {
+                snprintf(err, err_len, "option --config needs a file (see --help)");
+                return CONFIG_ERROR;
+            }
+        } else if (config_takes_next(a)) {
+            i++;
+        }
+    }
+    if (file && *file && config_read_file(cfg, file, org, err, err_len) != CONFIG_RUN)
+        return CONFIG_ERROR;
+    for (size_t i = 0; i < OPTION_COUNT; i++) {
+        const char *v = getenv(options[i].env);
+        if (v && *v) {
+            char source[CONFIG_SOURCE_MAX];
+            snprintf(source, sizeof source, "%s (environment):", options[i].env);
+            if (config_apply(cfg, &options[i], v, source, err, err_len) != 0)
+                return CONFIG_ERROR;
+            config_note(org, &options[i], v, "environment");
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--check-config") == 0)
+            continue;
+        if (strcmp(a, "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(a, "--config=", 9) == 0)
+            continue;
         if (strncmp(a, "--", 2) != 0) {
             snprintf(err, err_len, "unexpected argument '%s' (see --help)", a);
             return CONFIG_ERROR;
@@ -417,6 +583,23 @@ int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, siz
         }
         if (config_apply(cfg, o, v, "option", err, err_len) != 0)
             return CONFIG_ERROR;
+        config_note(org, o, v, "flag");
     }
-    return config_check(cfg, err, err_len);
+    if (config_check(cfg, err, err_len) != CONFIG_RUN)
+        return CONFIG_ERROR;
+    if (check) {
+        config_print_effective(org, out);
+        return CONFIG_EXIT;
+    }
+    return CONFIG_RUN;
+}
+
+int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, size_t err_len)
+{
+    config_origin_t org;
+    memset(&org, 0, sizeof org);
+    int rc = config_parse_all(cfg, argc, argv, out, &org, err, err_len);
+    for (size_t i = 0; i < OPTION_COUNT; i++)
+        free(org.value[i]);
+    return rc;
 }

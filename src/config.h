@@ -1,8 +1,9 @@
 /* config.h - Spider's settings: defaults, flags, SPIDER_* environment.
  *
- * Every setting has a flag (--window 30m) and an environment variable
- * (SPIDER_WINDOW=30m); a flag wins over the environment, which wins over the
- * default. The table in config.c is the single source of names, defaults,
+ * Every setting has a flag (--window 30m), an environment variable
+ * (SPIDER_WINDOW=30m) and a key of the --config file (window = 30m); a
+ * flag wins over the environment, which wins over the file, which wins
+ * over the default. The table in config.c is the single source of names, defaults,
  * limits and help text, so --help, docs and behaviour cannot drift apart.
  * Pure module: libc only.
  */
@@ -12,6 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+/* The largest --config file, and the room for "FILE:LINE:" in a message. */
+#define CONFIG_FILE_MAX   (1024 * 1024)
+#define CONFIG_SOURCE_MAX 320
 
 /* The most le bounds --metrics-buckets may list. */
 #define CONFIG_BUCKETS_MAX 32
@@ -66,8 +71,11 @@ enum config_result {
     CONFIG_ERROR = 2, /* bad flag or value: message written to err, exit 2 */
 };
 
-/* Fills cfg from defaults, then the environment (getenv), then argv.
- * --help / --version print to out. On CONFIG_ERROR, err holds one line. */
+/* Fills cfg from defaults, then the --config file (or SPIDER_CONFIG), then
+ * the environment (getenv), then argv. --help, --version and
+ * --check-config (every setting, its value and where it came from, tokens
+ * masked) print to out and return CONFIG_EXIT. On CONFIG_ERROR, err holds
+ * one line naming the setting (and the file and line). */
 int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, size_t err_len);
 
 /* Fills cfg with the defaults only (tests, benchmarks). */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -190,6 +191,131 @@ static void test_help_and_version(void **state)
             fail_msg("--help lacks '%s'", needles[i]);
 }
 
+/* Writes text to a new temporary file; returns its path (static). */
+static const char *conf_file(const char *text, size_t n)
+{
+    static char path[64];
+    strcpy(path, "/tmp/spider-test-conf-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    FILE *f = fdopen(fd, "wb");
+    assert_int_equal(fwrite(text, 1, n, f), n);
+    fclose(f);
+    return path;
+}
+
+/* The --config file: keys of the flags, comments, quotes, both spellings
+ * of the flag; the environment wins over it and a flag over both. */
+static void test_config_file(void **state)
+{
+    (void)state;
+    config_t cfg;
+    char err[512];
+    const char text[] = "# Spider\n"
+                        "  window = 10m  \n"
+                        "\n"
+                        "max-series=5\r\n"
+                        "allow-origin = \" http://a \"\n"
+                        "raw-per-second = 7\n"
+                        "max-clients = 3";
+    const char *path = conf_file(text, sizeof text - 1);
+    char *argv[] = {"spider", "--config", (char *)path, "--raw-per-second", "9"};
+    setenv("SPIDER_MAX_SERIES", "6", 1);
+    assert_int_equal(parse(&cfg, err, 5, argv), CONFIG_RUN);
+    unsetenv("SPIDER_MAX_SERIES");
+    assert_int_equal(cfg.window_ms, 600000);
+    assert_int_equal(cfg.max_series, 6);     /* the environment over the file */
+    assert_int_equal(cfg.raw_per_second, 9); /* a flag over both */
+    assert_string_equal(cfg.allow_origin, " http://a ");
+    assert_int_equal(cfg.max_clients, 3); /* a last line without a newline */
+    char arg[96];
+    snprintf(arg, sizeof arg, "--config=%s", path);
+    char *argv2[] = {"spider", arg};
+    setenv("SPIDER_CONFIG", "/nonexistent", 1); /* the flag wins */
+    assert_int_equal(parse(&cfg, err, 2, argv2), CONFIG_RUN);
+    assert_int_equal(cfg.max_series, 5);
+    setenv("SPIDER_CONFIG", path, 1);
+    char *argv3[] = {"spider"};
+    assert_int_equal(parse(&cfg, err, 1, argv3), CONFIG_RUN);
+    assert_int_equal(cfg.max_series, 5);
+    unsetenv("SPIDER_CONFIG");
+    unlink(path);
+}
+
+/* Each error names the file, the line and what is wrong. */
+static void config_file_fails(const char *text, size_t n, const char *before, const char *after)
+{
+    config_t cfg;
+    char err[512];
+    const char *path = conf_file(text, n);
+    char *argv[] = {"spider", "--config", (char *)path};
+    assert_int_equal(parse(&cfg, err, 3, argv), CONFIG_ERROR);
+    char expect[512];
+    snprintf(expect, sizeof expect, "%s%s%s", before, path, after);
+    assert_string_equal(err, expect);
+    unlink(path);
+}
+
+static void test_config_file_errors(void **state)
+{
+    (void)state;
+    config_file_fails("window = 1m\nwindo = 1m\n", 22, "",
+                      ":2: unknown setting 'windo' (the keys are the flags without --)");
+    config_file_fails("\n\nwindow 1m\n", 11, "", ":3: expected key = value");
+    config_file_fails("window = 1x\n", 12, "",
+                      ":1: --window '1x': expected a duration with a unit: ms, s, m or h (e.g. "
+                      "500ms, 30s, 30m)");
+    config_file_fails("window = 1m\nwindow = 2m\n", 24, "", ":2: window is set twice in the file");
+    config_file_fails("--window = 1m\n", 14, "",
+                      ":1: unknown setting '--window' (the keys are the flags without --)");
+    config_file_fails("window = 1m\n\0", 13, "--config ", ": a NUL byte (not a text file)");
+    config_t cfg;
+    char err[512];
+    char *missing[] = {"spider", "--config", "/nonexistent/spider.conf"};
+    assert_int_equal(parse(&cfg, err, 3, missing), CONFIG_ERROR);
+    assert_string_equal(err, "--config /nonexistent/spider.conf: No such file or directory");
+    char *novalue[] = {"spider", "--config"};
+    assert_int_equal(parse(&cfg, err, 2, novalue), CONFIG_ERROR);
+    assert_string_equal(err, "option --config needs a file (see --help)");
+}
+
+/* --check-config prints every setting with its source, as a file that
+ * reads back to the same settings, and exits. */
+static void test_check_config(void **state)
+{
+    (void)state;
+    config_t cfg, again;
+    char err[512];
+    const char text[] = "window = 10m\nmetrics-buckets = 1ms,2s\n";
+    const char *path = conf_file(text, sizeof text - 1);
+    char *argv[] = {"spider", "--check-config", "--config", (char *)path, "--max-series", "42"};
+    char printed[] = "/tmp/spider-test-printed-XXXXXX";
+    int fd = mkstemp(printed);
+    FILE *out = fdopen(fd, "w+");
+    assert_int_equal(config_parse(&cfg, 6, argv, out, err, sizeof err), CONFIG_EXIT);
+    fflush(out);
+    rewind(out);
+    char text_out[16384];
+    size_t n = fread(text_out, 1, sizeof text_out - 1, out);
+    text_out[n] = '\0';
+    fclose(out);
+    char from[128];
+    snprintf(from, sizeof from, "# window: from %s:1\nwindow = 10m\n", path);
+    assert_non_null(strstr(text_out, "# spider: configuration OK\n"));
+    assert_non_null(strstr(text_out, from));
+    assert_non_null(strstr(text_out, "# max-series: from flag\nmax-series = 42\n"));
+    assert_non_null(strstr(text_out, "\nlisten = 127.0.0.1:8080\n"));
+    assert_non_null(strstr(text_out, "\nallow-origin = \"\"\n"));
+    char *argv2[] = {"spider", "--config", printed};
+    assert_int_equal(parse(&again, err, 3, argv2), CONFIG_RUN);
+    assert_int_equal(again.window_ms, cfg.window_ms);
+    assert_int_equal(again.max_series, 42);
+    assert_int_equal(again.n_metrics_buckets, 2);
+    assert_true(again.metrics_buckets_ms[1] == 2000.0);
+    unlink(printed);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +326,9 @@ int main(void)
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_listen_forms),
         cmocka_unit_test(test_listen_resolve),
+        cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_config_file_errors),
+        cmocka_unit_test(test_check_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
