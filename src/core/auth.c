@@ -47,9 +47,9 @@ void auth_init(auth_t *a, const char *ingest, const char *view, const char *metr
 const char *auth_token_problem(const char *p, size_t n)
 {
     if (n < AUTH_TOKEN_MIN)
-        return "shorter than 16 bytes";
+        return "is shorter than 16 bytes";
     if (n > AUTH_TOKEN_MAX)
-        return "longer than 200 bytes";
+        return "is longer than 200 bytes";
     if (!auth_is_b64token(p, n))
         return "has a byte outside A-Z a-z 0-9 - . _ ~ + / (and = only at the end)";
     return NULL;

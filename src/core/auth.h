@@ -63,7 +63,7 @@ typedef struct auth {
 void auth_init(auth_t *a, const char *ingest, const char *view, const char *metrics);
 
 /* NULL if (p, n) is an acceptable token, else a static English phrase
- * saying what is wrong ("shorter than 16 bytes", ...), never the token. */
+ * saying what is wrong ("is shorter than 16 bytes", ...), never the token. */
 const char *auth_token_problem(const char *p, size_t n);
 
 /* The door of a path (without its query string). */
