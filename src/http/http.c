@@ -1144,8 +1144,12 @@ static int http_refuse_auth(struct lws *wsi, http_conn_t *c, slice_t path, int m
         [AUTH_DOOR_METRICS] = "the metrics token (--metrics-token, else --view-token) as "
                               "Authorization: Bearer",
     };
-    buf_printf(&c->out, "{\"error\":\"%s: this path needs %s\",\"door\":\"%s\",\"reason\":\"%s\"}",
-               why[r], need[door], auth_door_label(door), auth_result_label(r));
+    char message[256];
+    snprintf(message, sizeof message, "%s: this path needs %s", why[r], need[door]);
+    buf_append_cstr(&c->out, "{\"error\":");
+    buf_json_string(&c->out, message, strlen(message));
+    buf_printf(&c->out, ",\"door\":\"%s\",\"reason\":\"%s\"}", auth_door_label(door),
+               auth_result_label(r));
     const char *const extra[] = {"www-authenticate:", http_auth_challenge(r), NULL};
     return http_respond(wsi, c, 401, "application/json", extra);
 }
