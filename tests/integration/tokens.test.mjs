@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import net from 'node:net';
 import WebSocket from 'ws';
 import { chromium } from 'playwright-core';
 import { BIN, startSpider, waitFor } from './helpers.mjs';
@@ -69,6 +70,17 @@ function connect(port, opts = {}) {
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
     });
     ws.on('error', reject);
+  });
+}
+
+// One raw request (to set a Host of our choosing); resolves the whole answer.
+function rawGet(port, text) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(text));
+    let got = '';
+    sock.on('data', (d) => (got += d));
+    sock.on('end', () => resolve(got));
+    sock.on('error', reject);
   });
 }
 
@@ -184,6 +196,11 @@ test('the live stream takes the cookie or a Bearer header, and still checks Orig
     assert.equal(byCookie.status, 101);
     assert.equal(byCookie.hello.type, 'hello');
     assert.equal((await connect(s.port, { headers: { authorization: `Bearer ${VIEW}` } })).status, 101);
+    // the right token with a Host that does not name the server: still 421
+    const rebound = await connect(s.port, { headers: { cookie: `spider_view=${VIEW}`, host: 'evil.example' } });
+    assert.equal(rebound.status, 421);
+    const raw = await rawGet(s.port, `GET /api/v1/series HTTP/1.1\r\nHost: evil.example\r\nAuthorization: Bearer ${VIEW}\r\nConnection: close\r\n\r\n`);
+    assert.match(raw, /^HTTP\/1\.1 421 /);
     // the right cookie from a foreign page is still refused
     const foreign = await connect(s.port, { headers: { cookie: `spider_view=${VIEW}` }, origin: 'http://evil.example' });
     assert.equal(foreign.status, 403);
