@@ -10,6 +10,7 @@
 #include "api/metrics.h"
 #include "core/buf.h"
 #include "config.h"
+#include "core/auth.h"
 #include "core/hostallow.h"
 #include "push/fanout.h"
 #include "push/stagger.h"
@@ -23,6 +24,9 @@ typedef struct app {
     config_t cfg;
     /* The Host names answered (http_policy, the WebSocket upgrade). */
     hostallow_t hosts;
+    /* The access tokens of the doors (core/auth.h): http_policy, the
+     * WebSocket upgrade and the OTLP port all ask auth_check. */
+    auth_t auth;
     store_t *store;
     metrics_t metrics;
     /* Requests whose body is still arriving, checked against their absolute

@@ -6,8 +6,12 @@
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "core/auth.h"
 #include "core/error.h"
 #include "core/slice.h"
 #include "core/units.h"
@@ -98,6 +102,27 @@ static const option_t options[] = {
      sizeof(((config_t *)0)->allow_host) - 1,
      "Host names answered besides the listen address (and localhost on loopback): "
      "comma-separated, or * for any"},
+    {"ingest-token", "SPIDER_INGEST_TOKEN", OPT_TEXT, CFG_AT(ingest_token), "", 0,
+     sizeof(((config_t *)0)->ingest_token) - 1,
+     "token every ingest request must carry as Authorization: Bearer (JSON, OTLP on both "
+     "ports); 16-200 bytes of A-Z a-z 0-9 - . _ ~ + /; prefer the file or the environment"},
+    {"ingest-token-file", "SPIDER_INGEST_TOKEN_FILE", OPT_TEXT, CFG_AT(ingest_token_file), "", 0,
+     sizeof(((config_t *)0)->ingest_token_file) - 1,
+     "read --ingest-token from this file at start (one trailing newline stripped; not "
+     "readable by others)"},
+    {"view-token", "SPIDER_VIEW_TOKEN", OPT_TEXT, CFG_AT(view_token), "", 0,
+     sizeof(((config_t *)0)->view_token) - 1,
+     "token for the dashboard (sign-in page, then a cookie), the query API, /ws and /metrics: "
+     "Authorization: Bearer or the cookie"},
+    {"view-token-file", "SPIDER_VIEW_TOKEN_FILE", OPT_TEXT, CFG_AT(view_token_file), "", 0,
+     sizeof(((config_t *)0)->view_token_file) - 1, "read --view-token from this file at start"},
+    {"metrics-token", "SPIDER_METRICS_TOKEN", OPT_TEXT, CFG_AT(metrics_token), "", 0,
+     sizeof(((config_t *)0)->metrics_token) - 1,
+     "a separate token for /metrics (Prometheus' bearer token); without it /metrics takes the "
+     "view token"},
+    {"metrics-token-file", "SPIDER_METRICS_TOKEN_FILE", OPT_TEXT, CFG_AT(metrics_token_file), "", 0,
+     sizeof(((config_t *)0)->metrics_token_file) - 1,
+     "read --metrics-token from this file at start"},
     {"web-dir", "SPIDER_WEB_DIR", OPT_TEXT, CFG_AT(web_dir), "", 0,
      sizeof(((config_t *)0)->web_dir) - 1,
      "serve the dashboard from this folder instead of the copy built into the binary "
@@ -284,9 +309,94 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
     return CONFIG_RUN;
 }
 
-/* Checks that hold between settings once all of them are known. */
-static int config_check(const config_t *cfg, char *err, size_t err_len)
+/* Reads a token file into token (cap bytes with its NUL). The file must
+ * be a regular file that other users cannot read (a token readable by
+ * every account on the host locks nothing); one trailing "\n" or "\r\n"
+ * is stripped; empty is an error. Messages name the file, never its
+ * content. */
+static int config_read_token_file(const char *flag, const char *path, char *token, size_t cap,
+                                  char *err, size_t err_len)
 {
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        snprintf(err, err_len, "--%s %s: %s", flag, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return CONFIG_ERROR;
+    }
+    char text[AUTH_TOKEN_MAX + 3];
+    ssize_t n = -1;
+    const char *why = NULL;
+    if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if (st.st_mode & S_IROTH)
+        why = "readable by other users (chmod o-r, e.g. 600 or 640)";
+    else if (st.st_size > (off_t)sizeof text - 1)
+        why = "longer than a token (200 bytes and a newline)";
+    else if ((n = read(fd, text, sizeof text - 1)) < 0)
+        why = strerror(errno);
+    close(fd);
+    if (!why) {
+        size_t len = (size_t)n;
+        if (len && text[len - 1] == '\n')
+            len--;
+        if (len && text[len - 1] == '\r')
+            len--;
+        if (len == 0)
+            why = "empty";
+        else if (len >= cap)
+            why = "longer than a token (200 bytes and a newline)";
+        else {
+            memcpy(token, text, len);
+            token[len] = '\0';
+        }
+    }
+    memset(text, 0, sizeof text);
+    if (why) {
+        snprintf(err, err_len, "--%s %s: %s", flag, path, why);
+        return CONFIG_ERROR;
+    }
+    return CONFIG_RUN;
+}
+
+/* The tokens: each from its flag or its file (not both), each well formed. */
+static int config_tokens(config_t *cfg, char *err, size_t err_len)
+{
+    struct {
+        const char *flag;
+        char *token, *file;
+        size_t cap;
+    } t[] = {
+        {"ingest-token", cfg->ingest_token, cfg->ingest_token_file, sizeof cfg->ingest_token},
+        {"view-token", cfg->view_token, cfg->view_token_file, sizeof cfg->view_token},
+        {"metrics-token", cfg->metrics_token, cfg->metrics_token_file, sizeof cfg->metrics_token},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        char file_flag[32];
+        snprintf(file_flag, sizeof file_flag, "%s-file", t[i].flag);
+        if (t[i].file[0] && t[i].token[0]) {
+            snprintf(err, err_len, "give --%s or --%s, not both", t[i].flag, file_flag);
+            return CONFIG_ERROR;
+        }
+        if (t[i].file[0] &&
+            config_read_token_file(file_flag, t[i].file, t[i].token, t[i].cap, err, err_len) != 0)
+            return CONFIG_ERROR;
+        const char *why = t[i].token[0] ? auth_token_problem(t[i].token, strlen(t[i].token)) : NULL;
+        if (why) {
+            snprintf(err, err_len, "--%s%s%s: the token %s", t[i].file[0] ? file_flag : t[i].flag,
+                     t[i].file[0] ? " " : "", t[i].file, why);
+            return CONFIG_ERROR;
+        }
+    }
+    return CONFIG_RUN;
+}
+
+/* Checks that hold between settings once all of them are known. */
+static int config_check(config_t *cfg, char *err, size_t err_len)
+{
+    if (config_tokens(cfg, err, err_len) != CONFIG_RUN)
+        return CONFIG_ERROR;
     if (cfg->ingest_buffer < cfg->max_body) {
         snprintf(err, err_len,
                  "--ingest-buffer (%llu bytes) must be at least --max-body (%llu bytes), or no "

@@ -55,6 +55,10 @@ typedef struct config {
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */
     char allow_host[1024];        /* Host names answered besides the listen address; "*" = any */
     char web_dir[1024]; /* "" = the dashboard embedded in the binary; else serve this folder */
+    /* Access tokens (core/auth.h), "" = that door is open. A *_token_file
+     * is read by config_parse into its token; both at once is an error. */
+    char ingest_token[201], view_token[201], metrics_token[201];
+    char ingest_token_file[1024], view_token_file[1024], metrics_token_file[1024];
     config_endpoint_t statsd_listen; /* StatsD over UDP */
     char statsd_unix[108];           /* StatsD over a Unix datagram socket: a path, "" = none */
     uint64_t statsd_buffer;          /* SO_RCVBUF of the StatsD sockets, bytes */

@@ -89,6 +89,37 @@ static void server_second(app_t *app, int64_t now_mono_ms)
     otlp_port_expire(app, now_mono_ms);
 }
 
+/* Is an address (or a name as typed) this machine's loopback? */
+static int server_is_loopback(const char *host)
+{
+    return strncmp(host, "127.", 4) == 0 || strcmp(host, "::1") == 0 ||
+           strcmp(host, "localhost") == 0;
+}
+
+/* Reachable beyond this machine with a door open: say so at start, once
+ * per door (the tokens themselves are never printed). */
+static void server_warn_open_doors(const config_t *cfg, const char *bound_ip)
+{
+    int main_open = !server_is_loopback(bound_ip);
+    int otlp_open = cfg->otlp_listen.enabled && !server_is_loopback(cfg->otlp_listen.host);
+    if ((main_open || otlp_open) && !cfg->ingest_token[0])
+        fprintf(stderr,
+                "spider: warning: listening beyond loopback without --ingest-token: anyone who "
+                "can reach %s can post samples\n",
+                main_open && otlp_open ? "the ports"
+                : main_open            ? "the port"
+                                       : "the OTLP port");
+    if (main_open && !cfg->view_token[0])
+        fprintf(stderr, "spider: warning: listening beyond loopback without --view-token: anyone "
+                        "who can reach the port can watch every series\n");
+    if (main_open && !cfg->view_token[0] && !cfg->metrics_token[0])
+        fprintf(stderr, "spider: warning: /metrics is open too (--metrics-token or --view-token "
+                        "locks it)\n");
+    if (cfg->statsd_listen.enabled && !server_is_loopback(cfg->statsd_listen.host))
+        fprintf(stderr, "spider: warning: StatsD listens beyond loopback: UDP carries no token, "
+                        "so anyone who can reach it can post samples (firewall it)\n");
+}
+
 /* "http" must stay first: lws serves plain HTTP with protocols[0]. */
 static const struct lws_protocols server_protocols[] = {
     {"http", http_callback, 0, 0, 0, NULL, 0},
@@ -162,6 +193,7 @@ int server_run(const config_t *cfg)
         status = 2;
         goto out;
     }
+    auth_init(&app.auth, cfg->ingest_token, cfg->view_token, cfg->metrics_token);
     int named = strcmp(addr.ip, cfg->listen_host) != 0; /* a name, not an address */
     if (named)
         snprintf(where + strlen(where), sizeof where - strlen(where), " (%s)", addr.ip);
@@ -230,6 +262,8 @@ int server_run(const config_t *cfg)
                 "spider: only this machine can connect; use --listen 0.0.0.0:%d to "
                 "accept connections from other hosts\n",
                 port);
+
+    server_warn_open_doors(cfg, addr.ip);
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

@@ -25,6 +25,7 @@ static const char *const ws_refusal_labels[WS_REFUSED_COUNT] = {
     [WS_REFUSED_ORIGIN] = "origin",
     [WS_REFUSED_MAX_CLIENTS] = "max_clients",
     [WS_REFUSED_HOST] = "host",
+    [WS_REFUSED_TOKEN] = "token",
 };
 
 static const char *const liveroll_labels[LIVEROLL_REFUSED_COUNT] = {
@@ -175,6 +176,14 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     metrics_by_reason(out, "spider_http_refused_total",
                       "HTTP requests refused, by reason (each a limit or protocol rule).",
                       refusal_labels, m->http_refused, HTTP_REFUSED_COUNT);
+    metrics_header(out, "spider_auth_refused_total", "counter",
+                   "Requests and WebSocket upgrades refused with 401 for their access token, by "
+                   "door (ingest, view, metrics) and reason (missing, wrong, malformed).");
+    for (int d = AUTH_DOOR_INGEST; d < AUTH_DOORS; d++)
+        for (int r = AUTH_MISSING; r < AUTH_RESULTS; r++)
+            buf_printf(out, "spider_auth_refused_total{door=\"%s\",reason=\"%s\"} %llu\n",
+                       auth_door_label((auth_door_t)d), auth_result_label((auth_result_t)r),
+                       (unsigned long long)m->auth_refused[d][r]);
     metrics_counter(out, "spider_ingest_requests_total", "Point batches parsed.",
                     m->ingest_requests);
     metrics_counter(out, "spider_ingest_bytes_total", "Body bytes of parsed point batches.",

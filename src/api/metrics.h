@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/auth.h"
 #include "../core/buf.h"
 #include "../ingest/sink.h"
 #include "../ingest/statsd_feed.h"
@@ -44,6 +45,7 @@ typedef enum ws_refusal {
     WS_REFUSED_ORIGIN,      /* 403: Origin not allowed */
     WS_REFUSED_MAX_CLIENTS, /* 503: --max-clients reached */
     WS_REFUSED_HOST,        /* 421/400: a Host that does not name this server, or none */
+    WS_REFUSED_TOKEN,       /* 401: no or a wrong view token (also in auth_refused) */
     WS_REFUSED_COUNT
 } ws_refusal_t;
 
@@ -81,6 +83,9 @@ typedef struct metrics {
     uint64_t statsd_truncated;      /* datagrams longer than the receive buffer: dropped */
     uint64_t statsd_receive_errors; /* recvmmsg() failures other than "nothing waiting" */
     uint64_t http_refused[HTTP_REFUSED_COUNT];
+    /* Requests (and WebSocket upgrades, as view) refused for their token,
+     * by door and result (AUTH_OK unused): [door][result]. */
+    uint64_t auth_refused[AUTH_DOORS][AUTH_RESULTS];
     int64_t started_wall_ms;
     /* Live push. */
     int64_t ws_clients;          /* gauge: connected dashboards */

@@ -51,6 +51,7 @@ enum {
     V_HOST,
     V_CTYPE,
     V_CENC,
+    V_AUTH,
     V_CL,
     V_CL_OWS, /* whitespace after the digits: only more may follow */
     V_TE,
@@ -81,13 +82,14 @@ enum {
 #define F_CENC     (1 << 10) /* a Content-Encoding line was read */
 #define F_CLOSE    (1 << 11) /* Connection names "close" */
 #define F_KA       (1 << 12) /* Connection names "keep-alive" */
+#define F_AUTH     (1 << 13) /* an Authorization line was read */
 
 /* The header names this reader acts on, lower case, in candidate-bit order. */
-enum { N_HOST, N_CTYPE, N_CENC, N_CL, N_TE, N_CONN, N_EXPECT, N_COUNT };
+enum { N_HOST, N_CTYPE, N_CENC, N_AUTH, N_CL, N_TE, N_CONN, N_EXPECT, N_COUNT };
 static const char *const h1req_names[N_COUNT] = {
     [N_HOST] = "host",         [N_CTYPE] = "content-type",   [N_CENC] = "content-encoding",
     [N_CL] = "content-length", [N_TE] = "transfer-encoding", [N_CONN] = "connection",
-    [N_EXPECT] = "expect",
+    [N_EXPECT] = "expect",     [N_AUTH] = "authorization",
 };
 
 static int phase(const h1req_t *r)
@@ -264,7 +266,10 @@ static void request_line_byte(h1req_t *r, unsigned char c)
 /* The kept copy of a header value, by its phase. */
 static char *kept_field(h1req_t *r, int ph)
 {
-    return ph == V_HOST ? r->host : ph == V_CTYPE ? r->content_type : r->content_encoding;
+    return ph == V_HOST    ? r->host
+           : ph == V_CTYPE ? r->content_type
+           : ph == V_AUTH  ? r->authorization
+                           : r->content_encoding;
 }
 
 /* The name ended at its ':': picks the value's phase. */
@@ -279,17 +284,22 @@ static void name_end(h1req_t *r)
     switch (known) {
     case N_HOST:
     case N_CTYPE:
-    case N_CENC: {
-        static const int flag[] = {[N_HOST] = F_HOST, [N_CTYPE] = F_CTYPE, [N_CENC] = F_CENC};
+    case N_CENC:
+    case N_AUTH: {
+        static const int flag[] = {
+            [N_HOST] = F_HOST, [N_CTYPE] = F_CTYPE, [N_CENC] = F_CENC, [N_AUTH] = F_AUTH};
+        static const int value_phase[] = {
+            [N_HOST] = V_HOST, [N_CTYPE] = V_CTYPE, [N_CENC] = V_CENC, [N_AUTH] = V_AUTH};
         static const char *const twice[] = {[N_HOST] = "more than one Host",
                                             [N_CTYPE] = "more than one Content-Type",
-                                            [N_CENC] = "more than one Content-Encoding"};
+                                            [N_CENC] = "more than one Content-Encoding",
+                                            [N_AUTH] = "more than one Authorization"};
         if (r->chunk_phase & flag[known]) {
             fail(r, 400, twice[known]);
             return;
         }
         r->chunk_phase |= flag[known];
-        set_phase(r, known == N_HOST ? V_HOST : known == N_CTYPE ? V_CTYPE : V_CENC);
+        set_phase(r, value_phase[known]);
         return;
     }
     case N_CL:
@@ -386,7 +396,8 @@ static void value_byte(h1req_t *r, unsigned char c)
     switch (ph) {
     case V_HOST:
     case V_CTYPE:
-    case V_CENC: {
+    case V_CENC:
+    case V_AUTH: {
         /* Whitespace is copied while it fits and trimmed at the line end;
          * a visible byte past the room means the trimmed value is too long. */
         if (at == 0 && is_ows(c))
@@ -396,6 +407,7 @@ static void value_byte(h1req_t *r, unsigned char c)
                 fail(r, 431,
                      ph == V_HOST    ? "Host longer than 255 bytes"
                      : ph == V_CTYPE ? "Content-Type longer than 255 bytes"
+                     : ph == V_AUTH  ? "Authorization longer than 255 bytes"
                                      : "Content-Encoding longer than 255 bytes");
         } else {
             kept_field(r, ph)[at] = (char)c;
@@ -473,7 +485,8 @@ static void value_end(h1req_t *r)
     switch (ph) {
     case V_HOST:
     case V_CTYPE:
-    case V_CENC: {
+    case V_CENC:
+    case V_AUTH: {
         char *f = kept_field(r, ph);
         size_t len = r->ext_bytes < H1REQ_FIELD_MAX - 1 ? r->ext_bytes : H1REQ_FIELD_MAX - 1;
         while (len > 0 && is_ows((unsigned char)f[len - 1]))

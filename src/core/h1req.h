@@ -33,9 +33,9 @@
  *     max_head bytes (431), and the trailers count on in the same total;
  *     a target that passes 1023 bytes before the head passes max_head is
  *     414, else 431; more than H1REQ_MAX_HEADERS header lines is 431;
- *   - values are trimmed of spaces and tabs; Host, Content-Type and
- *     Content-Encoding longer than H1REQ_FIELD_MAX - 1 bytes are 431, and
- *     each may appear once (400); an HTTP/1.1 request without Host is 400
+ *   - values are trimmed of spaces and tabs; Host, Content-Type,
+ *     Content-Encoding and Authorization longer than H1REQ_FIELD_MAX - 1
+ *     bytes are 431, and each may appear once (400); an HTTP/1.1 request without Host is 400
  *     (RFC 9112 3.2);
  *   - Content-Length: digits, within uint64_t, repeated only with the same
  *     value; over max_body it is 413 at the end of the head, before any
@@ -77,6 +77,7 @@ typedef struct h1req {
     char host[H1REQ_FIELD_MAX];
     char content_type[H1REQ_FIELD_MAX];     /* "" when absent */
     char content_encoding[H1REQ_FIELD_MAX]; /* "" when absent */
+    char authorization[H1REQ_FIELD_MAX];    /* "" when absent (the access token) */
     int http10;                             /* HTTP/1.0: no keep-alive unless asked */
     int keep_alive;      /* 1 unless "Connection: close" (or 1.0 without keep-alive) */
     int expect_continue; /* "Expect: 100-continue" */

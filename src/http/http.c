@@ -49,6 +49,7 @@
 #include "../api/rollup.h"
 #include "../ingest/otlp_streams.h"
 #include "../api/query.h"
+#include "../core/auth.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
 #include "../core/hostallow.h"
@@ -905,6 +906,68 @@ static int http_handle_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slic
     return http_respond(wsi, c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL);
 }
 
+/* The sign-in cookie: HttpOnly (no script reads it), SameSite=Strict (no
+ * other site's page sends it), Path=/ (the dashboard, the API and /ws),
+ * Secure on a TLS connection; a session cookie, gone when the browser
+ * closes. Its value is the view token (auth.h: valid cookie bytes). */
+static void http_cookie_value(struct lws *wsi, const char *value, int clear, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s=%s; Path=/; HttpOnly; SameSite=Strict%s%s", AUTH_COOKIE, value,
+             lws_is_ssl(wsi) ? "; Secure" : "", clear ? "; Max-Age=0" : "");
+}
+
+/* POST /api/v1/signin with "Authorization: Bearer <view token>": the
+ * policy has checked the token (a wrong one never gets here: 401), so
+ * this only hands it back as the cookie the dashboard and /ws then use. */
+static int http_handle_signin(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                              int64_t now_ms)
+{
+    (void)rest;
+    (void)now_ms;
+    size_t n;
+    const char *token = auth_door_token(&app->auth, AUTH_DOOR_VIEW, &n);
+    if (!token) {
+        buf_append_cstr(&c->out, "{\"signed_in\":false,\"token_required\":false}");
+        return http_respond_json(wsi, c, 200);
+    }
+    char cookie[AUTH_TOKEN_MAX + 128];
+    http_cookie_value(wsi, token, 0, cookie, sizeof cookie);
+    const char *const extra[] = {"set-cookie:", cookie, NULL};
+    buf_append_cstr(&c->out, "{\"signed_in\":true,\"token_required\":true}");
+    int rc = http_respond(wsi, c, 200, "application/json", extra);
+    memset(cookie, 0, sizeof cookie);
+    return rc;
+}
+
+/* GET /api/v1/session (the view door: 401 when the cookie no longer
+ * opens it): whether a token is asked for, so the dashboard knows to
+ * offer sign-out. */
+static int http_handle_session(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                               int64_t now_ms)
+{
+    (void)rest;
+    (void)now_ms;
+    size_t n;
+    buf_printf(&c->out, "{\"token_required\":%s}",
+               auth_door_token(&app->auth, AUTH_DOOR_VIEW, &n) ? "true" : "false");
+    return http_respond_json(wsi, c, 200);
+}
+
+/* POST /api/v1/signout: the cookie is cleared (open to anyone: it only
+ * makes the browser forget). */
+static int http_handle_signout(struct lws *wsi, http_conn_t *c, app_t *app, slice_t rest,
+                               int64_t now_ms)
+{
+    (void)app;
+    (void)rest;
+    (void)now_ms;
+    char cookie[128];
+    http_cookie_value(wsi, "", 1, cookie, sizeof cookie);
+    const char *const extra[] = {"set-cookie:", cookie, NULL};
+    buf_append_cstr(&c->out, "{\"signed_in\":false}");
+    return http_respond(wsi, c, 200, "application/json", extra);
+}
+
 /* Every API path. Any other GET is a dashboard file or a 404. */
 static const http_route_t http_routes[] = {
     {"/api/v1/points", 0, LWSHUMETH_POST, "POST", http_handle_points},
@@ -913,6 +976,9 @@ static const http_route_t http_routes[] = {
     {"/api/v1/series", 0, LWSHUMETH_GET, "GET", http_handle_series_list},
     {"/api/v1/series/", 1, LWSHUMETH_GET, "GET", http_handle_series_get},
     {"/api/v1/rollup", 0, LWSHUMETH_GET, "GET", http_handle_rollup},
+    {"/api/v1/signin", 0, LWSHUMETH_POST, "POST", http_handle_signin},
+    {"/api/v1/signout", 0, LWSHUMETH_POST, "POST", http_handle_signout},
+    {"/api/v1/session", 0, LWSHUMETH_GET, "GET", http_handle_session},
     {"/healthz", 0, LWSHUMETH_GET, "GET", http_handle_healthz},
     {"/metrics", 0, LWSHUMETH_GET, "GET", http_handle_metrics},
 };
@@ -1014,7 +1080,82 @@ static int http_spaced_framing_header(struct lws *wsi)
     return 0;
 }
 
-static int http_policy(struct lws *wsi, http_conn_t *c, app_t *app, int *rc)
+auth_result_t http_auth_check(struct lws *wsi, app_t *app, auth_door_t door)
+{
+    size_t sn;
+    if (!auth_door_token(&app->auth, door, &sn))
+        return AUTH_OK; /* an open door reads no header */
+    /* Larger than any well-formed value: a longer one is malformed (or,
+     * for Cookie, taken as absent: other cookies of the host may be big). */
+    char authz[AUTH_TOKEN_MAX + 64], cookie[4096];
+    int an = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_AUTHORIZATION);
+    int cn = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_COOKIE);
+    auth_result_t r;
+    if (an > 0 && (an >= (int)sizeof authz ||
+                   lws_hdr_copy(wsi, authz, sizeof authz, WSI_TOKEN_HTTP_AUTHORIZATION) != an))
+        r = AUTH_MALFORMED;
+    else {
+        if (cn > 0 && (cn >= (int)sizeof cookie ||
+                       lws_hdr_copy(wsi, cookie, sizeof cookie, WSI_TOKEN_HTTP_COOKIE) != cn))
+            cn = 0;
+        r = auth_check(&app->auth, door, an > 0 ? authz : NULL, an > 0 ? (size_t)an : 0,
+                       cn > 0 ? cookie : NULL, cn > 0 ? (size_t)cn : 0);
+    }
+    /* No copy of a credential outlives the check. */
+    memset(authz, 0, sizeof authz);
+    memset(cookie, 0, sizeof cookie);
+    if (r != AUTH_OK)
+        app->metrics.auth_refused[door][r]++;
+    return r;
+}
+
+const char *http_auth_challenge(auth_result_t r)
+{
+    return r == AUTH_MISSING ? "Bearer realm=\"" AUTH_REALM "\""
+                             : "Bearer realm=\"" AUTH_REALM "\", error=\"invalid_token\"";
+}
+
+/* A request the door's token did not let through: 401 with a challenge
+ * and a JSON reason naming the door and what was wrong, never a token. A
+ * browser asking for the dashboard's page is sent to the sign-in page. */
+static int http_refuse_auth(struct lws *wsi, http_conn_t *c, slice_t path, int method,
+                            auth_door_t door, auth_result_t r)
+{
+    char accept[256];
+    buf_reset(&c->out);
+    if (door == AUTH_DOOR_VIEW && (method == LWSHUMETH_GET || method == LWSHUMETH_HEAD) &&
+        (slice_eq_cstr(path, "/") || slice_eq_cstr(path, "/index.html")) &&
+        http_header(wsi, WSI_TOKEN_HTTP_ACCEPT, accept, sizeof accept) > 0 &&
+        strstr(accept, "text/html")) {
+        static const char *const go[] = {"location:", "/signin.html", NULL};
+        buf_append_cstr(&c->out, "{\"error\":\"sign in first\",\"signin\":\"/signin.html\"}");
+        c->head_only = method == LWSHUMETH_HEAD;
+        return http_respond(wsi, c, 303, "application/json", go);
+    }
+    static const char *const why[AUTH_RESULTS] = {
+        [AUTH_MISSING] = "no token",
+        [AUTH_WRONG] = "a wrong token",
+        [AUTH_MALFORMED] = "an Authorization header that is not \"Bearer <token>\"",
+    };
+    static const char *const need[AUTH_DOORS] = {
+        [AUTH_DOOR_INGEST] = "the ingest token (--ingest-token) as Authorization: Bearer",
+        [AUTH_DOOR_VIEW] = "the view token (--view-token) as Authorization: Bearer, or the "
+                           "sign-in cookie (/signin.html)",
+        [AUTH_DOOR_METRICS] = "the metrics token (--metrics-token, else --view-token) as "
+                              "Authorization: Bearer",
+    };
+    char message[256];
+    snprintf(message, sizeof message, "%s: this path needs %s", why[r], need[door]);
+    buf_append_cstr(&c->out, "{\"error\":");
+    buf_json_string(&c->out, message, strlen(message));
+    buf_printf(&c->out, ",\"door\":\"%s\",\"reason\":\"%s\"}", auth_door_label(door),
+               auth_result_label(r));
+    const char *const extra[] = {"www-authenticate:", http_auth_challenge(r), NULL};
+    return http_respond(wsi, c, 401, "application/json", extra);
+}
+
+static int http_policy(struct lws *wsi, http_conn_t *c, app_t *app, slice_t path, int method,
+                       int *rc)
 {
     if (http_spaced_framing_header(wsi)) {
         app->metrics.http_refused[HTTP_REFUSED_BAD_HEADER]++;
@@ -1029,8 +1170,15 @@ static int http_policy(struct lws *wsi, http_conn_t *c, app_t *app, int *rc)
     }
     char host[HOSTALLOW_NAME_MAX];
     int ok = http_host_allowed(wsi, app, host, sizeof host);
-    if (ok > 0)
-        return 0;
+    if (ok > 0) {
+        /* The Host names this server: now the token of the path's door. */
+        auth_door_t door = auth_door_of(path.p, path.n);
+        auth_result_t r = http_auth_check(wsi, app, door);
+        if (r == AUTH_OK)
+            return 0;
+        *rc = http_refuse_auth(wsi, c, path, method, door, r);
+        return 1;
+    }
     app->metrics.http_refused[HTTP_REFUSED_HOST]++;
     buf_reset(&c->out);
     if (ok < 0) {
@@ -1063,7 +1211,7 @@ static int http_route(struct lws *wsi, http_conn_t *c, app_t *app)
     buf_reset(&c->out);
 
     int rc;
-    if (http_policy(wsi, c, app, &rc))
+    if (http_policy(wsi, c, app, path, method, &rc))
         return rc;
     /* HEAD is GET without the body (uptime checkers use it). */
     c->head_only = method == LWSHUMETH_HEAD;

@@ -37,6 +37,15 @@ int http_hosts_init(app_t *app, const char *bound_ip, char *err, size_t err_len)
  * header. The value (cut to cap) is copied to host for the refusal. */
 int http_host_allowed(struct lws *wsi, const app_t *app, char *host, size_t cap);
 
+/* May this request pass `door`? Reads its Authorization and Cookie
+ * headers and asks auth_check (core/auth.h) against app->auth; a refusal
+ * is counted in app->metrics.auth_refused. The one token check of the
+ * main port: http_policy and the WebSocket upgrade both call it. */
+auth_result_t http_auth_check(struct lws *wsi, app_t *app, auth_door_t door);
+
+/* The WWW-Authenticate value of a 401 for result r (RFC 6750 3). */
+const char *http_auth_challenge(auth_result_t r);
+
 /* The connection became a WebSocket client: it leaves the HTTP
  * connections counted against --max-connections (--max-clients counts it). */
 void http_mark_upgraded(struct lws *wsi);

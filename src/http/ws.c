@@ -88,19 +88,31 @@ static app_t *ws_app(struct lws *wsi)
 /* Answers an upgrade we refuse with a plain HTTP status and a JSON reason.
  * lws' own refusal is an HTML page or a bare close; writing to the socket
  * here is safe because nothing else has been written to it yet. */
-static int ws_refuse(struct lws *wsi, app_t *app, ws_refusal_t why, int status, const char *text,
-                     const char *message)
+static int ws_refuse_challenge(struct lws *wsi, app_t *app, ws_refusal_t why, int status,
+                               const char *text, const char *message, const char *challenge)
 {
-    char resp[512];
+    char resp[768];
+    char line[160];
+    if (challenge) { /* a header line of its own */
+        snprintf(line, sizeof line, "%s\r\n", challenge);
+        challenge = line;
+    }
     int body_len = (int)strlen(message) + 12;
     int n = snprintf(resp, sizeof resp,
                      "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-                     "%sconnection: close\r\n\r\n{\"error\":\"%s\"}",
-                     status, text, body_len, status == 503 ? "retry-after: 5\r\n" : "", message);
+                     "%s%s%sconnection: close\r\n\r\n{\"error\":\"%s\"}",
+                     status, text, body_len, status == 503 ? "retry-after: 5\r\n" : "",
+                     challenge ? "www-authenticate: " : "", challenge ? challenge : "", message);
     app->metrics.ws_refused[why]++;
     if (n > 0 && (size_t)n < sizeof resp)
         (void)send(lws_get_socket_fd(wsi), resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     return 1;
+}
+
+static int ws_refuse(struct lws *wsi, app_t *app, ws_refusal_t why, int status, const char *text,
+                     const char *message)
+{
+    return ws_refuse_challenge(wsi, app, why, status, text, message, NULL);
 }
 
 /* A browser page may open the stream if its Origin names this server (a
@@ -146,6 +158,16 @@ static int ws_filter(struct lws *wsi, app_t *app)
     if (!ws_origin_allowed(wsi, app))
         return ws_refuse(wsi, app, WS_REFUSED_ORIGIN, 403, "Forbidden",
                          "Origin not allowed (same origin, or --allow-origin)");
+    /* The view door: the sign-in cookie (what a browser can send), or a
+     * Bearer header (other clients). Counted in auth_refused too. */
+    auth_result_t auth = http_auth_check(wsi, app, AUTH_DOOR_VIEW);
+    if (auth != AUTH_OK)
+        return ws_refuse_challenge(wsi, app, WS_REFUSED_TOKEN, 401, "Unauthorized",
+                                   auth == AUTH_MISSING
+                                       ? "the live stream needs the view token: sign in "
+                                         "(cookie) or send Authorization: Bearer"
+                                       : "wrong or malformed view token",
+                                   http_auth_challenge(auth));
     if ((uint64_t)app->metrics.ws_clients >= app->cfg.max_clients)
         return ws_refuse(wsi, app, WS_REFUSED_MAX_CLIENTS, 503, "Service Unavailable",
                          "too many live clients (--max-clients); retry later");

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../api/otlp.h"
+#include "../core/auth.h"
 #include "../core/clock.h"
 #include "../core/h1req.h"
 #include "../http/http.h"
@@ -104,6 +105,8 @@ static const char *otlp_reason_phrase(int status)
         return "OK";
     case 400:
         return "Bad Request";
+    case 401:
+        return "Unauthorized";
     case 404:
         return "Not Found";
     case 405:
@@ -203,6 +206,21 @@ static void otlp_refuse_host(app_t *app, otlp_conn_t *c)
     buf_dispose(&b);
 }
 
+/* 401 for the ingest door, with the main port's body (door, reason). The
+ * body is not read: the connection closes after the answer. */
+static void otlp_refuse_auth(app_t *app, otlp_conn_t *c, const char *message, auth_result_t r,
+                             const char *challenge)
+{
+    buf_t b;
+    buf_init(&b);
+    buf_append_cstr(&b, "{\"error\":");
+    buf_json_string(&b, message, strlen(message));
+    buf_printf(&b, ",\"door\":\"ingest\",\"reason\":\"%s\"}", auth_result_label(r));
+    c->close_after = 1;
+    otlp_answer(app, c, 401, "application/json", b.p, b.len, challenge);
+    buf_dispose(&b);
+}
+
 static int otlp_header_is(const char *value, const char *want)
 {
     size_t n = strlen(want);
@@ -225,6 +243,26 @@ static int otlp_check_head(app_t *app, otlp_conn_t *c)
     }
     if (!hostallow_host_ok(&app->hosts, r->host, strlen(r->host))) {
         otlp_refuse_host(app, c);
+        return 1;
+    }
+    /* The whole port is the ingest door (core/auth.h), whatever the path:
+     * the same token and the same answer as on the main port. */
+    auth_result_t auth =
+        auth_check(&app->auth, AUTH_DOOR_INGEST, r->authorization[0] ? r->authorization : NULL,
+                   strlen(r->authorization), NULL, 0);
+    memset(r->authorization, 0, sizeof r->authorization);
+    if (auth != AUTH_OK) {
+        char challenge[128];
+        snprintf(challenge, sizeof challenge, "WWW-Authenticate: %s\r\n",
+                 http_auth_challenge(auth));
+        char message[160];
+        snprintf(message, sizeof message,
+                 "%s: this port needs the ingest token (--ingest-token) as Authorization: Bearer",
+                 auth == AUTH_MISSING ? "no token"
+                 : auth == AUTH_WRONG ? "a wrong token"
+                                      : "a malformed token");
+        app->metrics.auth_refused[AUTH_DOOR_INGEST][auth]++;
+        otlp_refuse_auth(app, c, message, auth, challenge);
         return 1;
     }
     int sig = otlp_signal_of_path(r->target, strcspn(r->target, "?"));

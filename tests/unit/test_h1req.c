@@ -301,6 +301,10 @@ static void test_values_trimmed_and_bounded(void **state)
     assert_int_equal(r.status, 431);
     snprintf(line, sizeof line, "GET / HTTP/1.1\r\nHost: %s\r\n\r\n", v);
     assert_refused(line, 431, "Host longer than 255 bytes");
+    snprintf(line, sizeof line, "Authorization: %s\r\n", v);
+    assert_int_equal(feed_headers(line), H1REQ_ERROR);
+    assert_int_equal(r.status, 431);
+    assert_string_equal(r.message, "Authorization longer than 255 bytes");
     /* inner whitespace counts: 254 bytes, 10 spaces, one more byte */
     memset(v, 'y', H1REQ_FIELD_MAX - 2);
     memset(v + H1REQ_FIELD_MAX - 2, ' ', 10);
@@ -414,6 +418,15 @@ static void test_host_rules(void **state)
                    "more than one Content-Type");
     assert_refused("GET / HTTP/1.1\r\nContent-Encoding: a\r\nContent-Encoding: a\r\n\r\n", 400,
                    "more than one Content-Encoding");
+    assert_refused("GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Bearer x\r\n"
+                   "authorization: Bearer y\r\n\r\n",
+                   400, "more than one Authorization");
+    /* the access token's header is kept, trimmed (tokens.test.mjs uses it) */
+    assert_int_equal(feed("GET / HTTP/1.1\r\nHost: a\r\nAUTHORIZATION:  Bearer abc \t\r\n\r\n"),
+                     H1REQ_DONE);
+    assert_string_equal(r.authorization, "Bearer abc");
+    assert_int_equal(feed("GET / HTTP/1.1\r\nHost: a\r\nAuthorizations: x\r\n\r\n"), H1REQ_DONE);
+    assert_string_equal(r.authorization, "");
     assert_int_equal(feed("GET / HTTP/1.1\r\nHost:\r\n\r\n"), H1REQ_DONE); /* empty: allowed */
     assert_string_equal(r.host, "");
     assert_int_equal(feed("GET / HTTP/1.0\r\n\r\n"), H1REQ_DONE);
@@ -698,6 +711,7 @@ static void assert_same(const outcome_t *a, const outcome_t *b, const char *how,
     assert_string_equal(x->host, y->host);
     assert_string_equal(x->content_type, y->content_type);
     assert_string_equal(x->content_encoding, y->content_encoding);
+    assert_string_equal(x->authorization, y->authorization);
     assert_int_equal(x->http10, y->http10);
     assert_int_equal(x->keep_alive, y->keep_alive);
     assert_int_equal(x->expect_continue, y->expect_continue);
