@@ -605,7 +605,8 @@ static void config_print_effective(const config_origin_t *org, FILE *out)
         const option_t *o = &options[i];
         const char *v = org->value[i] ? org->value[i] : o->def;
         /* Secrets (the token settings) are never written out. */
-        if (strstr(o->flag, "token") && *v)
+        size_t flag_n = strlen(o->flag);
+        if (flag_n >= 5 && strcmp(o->flag + flag_n - 5, "token") == 0 && *v)
             v = "(set)";
         if (org->value[i])
             fprintf(out, "# %s: from %s\n", o->flag, org->from[i]);
