@@ -316,7 +316,8 @@ static void rollup_write_head(buf_t *out, const rollup_req_t *req, size_t n_seri
 
 rollup_refusal_t rollup_run(const store_t *store, const series_t *const *all, size_t n_all,
                             rollup_req_t *req, int64_t now_ms, size_t max_series,
-                            uint32_t changed_after, buf_t *out, rollup_error_t *err)
+                            uint32_t changed_after, int64_t open_ms, buf_t *out,
+                            rollup_error_t *err)
 {
     rollup_refusal_t why = ROLLUP_OK;
     size_t n = 0;
@@ -336,10 +337,9 @@ rollup_refusal_t rollup_run(const store_t *store, const series_t *const *all, si
         }
     }
     if (why == ROLLUP_OK && changed_after) {
-        /* The step of now is always in: its rate moves as it fills. */
         int64_t first = rollup_first_change(e, n, req->since_ms, changed_after);
-        if (first > now_ms)
-            first = now_ms;
+        if (first > open_ms)
+            first = open_ms;
         if (first > req->since_ms)
             req->since_ms = rollup_step_floor(first, req->step_ms);
     }
@@ -389,7 +389,7 @@ int query_rollup(store_t *store, const query_arg_t *args, size_t n_args, int64_t
         return rc;
     size_t n_all;
     const series_t **all = store_sorted(store, &n_all);
-    *why = rollup_run(store, all, n_all, &req, now_ms, max_series, 0, out, &err);
+    *why = rollup_run(store, all, n_all, &req, now_ms, max_series, 0, now_ms, out, &err);
     free(all);
     selector_free(&req.match);
     if (*why == ROLLUP_OK)

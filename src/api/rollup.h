@@ -73,14 +73,16 @@ int64_t rollup_default_step(int64_t range_ms);
  * max_series may match) and appends the answer object (docs/protocol.md,
  * "Roll-up") to out. changed_after 0: the whole range. An epoch E > 0
  * (store_close_epoch): only the steps from the first one holding a second
- * of a matching series changed after E, or from the step holding now_ms
- * if that is earlier (its rate grows as it fills), to until_ms; the
- * answer's since_ms says where they start. On a refusal nothing is
- * written and *err says
- * why. Resets the selector's regex budget first. Reads only. */
+ * of a matching series changed after E, or from the step holding open_ms
+ * if that is earlier, to until_ms; the answer's since_ms says where they
+ * start. (A live roll-up passes the time of its previous answer as
+ * open_ms: the step that was open then had its rate taken over its part
+ * up to then.) On a refusal nothing is written and *err says why. Resets
+ * the selector's regex budget first. Reads only. */
 rollup_refusal_t rollup_run(const store_t *store, const series_t *const *all, size_t n_all,
                             rollup_req_t *req, int64_t now_ms, size_t max_series,
-                            uint32_t changed_after, buf_t *out, rollup_error_t *err);
+                            uint32_t changed_after, int64_t open_ms, buf_t *out,
+                            rollup_error_t *err);
 
 /* Answers the roll-up the query args ask for at now_ms into out. Returns
  * the HTTP status (200 or 400) and sets *why. */

@@ -11,6 +11,7 @@
 /* One tick's message for the clients at one cursor. */
 typedef struct liveroll_piece {
     uint32_t cursor;
+    int64_t sent_ms;      /* the tick time of the cursor (the same for all its clients) */
     rollup_refusal_t why; /* ROLLUP_OK: frame holds rows; else it holds the error */
     int deferred;         /* push_buffer was full: no frame, and the cursors stay */
     frame_t *frame;
@@ -262,7 +263,7 @@ static void liveroll_run(liveroll_t *lr, liveroll_shape_t *sh, liveroll_piece_t 
     buf_append_cstr(&b, ",\"rollup\":");
     rollup_error_t err;
     p->why = rollup_run(lr->store, lr->all, lr->n_all, &sh->req, lr->now_ms, lr->max_series,
-                        p->cursor, &b, &err);
+                        p->cursor, p->sent_ms, &b, &err);
     if (p->why == ROLLUP_OK) {
         buf_append_cstr(&b, "}");
         p->frame = frame_new_counted(b.p, b.len, lr->headroom, lr->live_bytes);
@@ -275,7 +276,8 @@ static void liveroll_run(liveroll_t *lr, liveroll_shape_t *sh, liveroll_piece_t 
 }
 
 /* This tick's message of shape sh for cursor, made on first need. */
-static liveroll_piece_t *liveroll_piece(liveroll_t *lr, liveroll_shape_t *sh, uint32_t cursor)
+static liveroll_piece_t *liveroll_piece(liveroll_t *lr, liveroll_shape_t *sh, uint32_t cursor,
+                                        int64_t sent_ms)
 {
     for (size_t i = 0; i < sh->n_pieces; i++)
         if (sh->pieces[i].cursor == cursor)
@@ -286,6 +288,7 @@ static liveroll_piece_t *liveroll_piece(liveroll_t *lr, liveroll_shape_t *sh, ui
     }
     liveroll_piece_t *p = &sh->pieces[sh->n_pieces++];
     p->cursor = cursor;
+    p->sent_ms = sent_ms;
     liveroll_run(lr, sh, p);
     return p;
 }
@@ -302,12 +305,13 @@ size_t liveroll_client(liveroll_t *lr, liveroll_client_t *c, frame_t **out, size
             }
             continue;
         }
-        liveroll_piece_t *p = liveroll_piece(lr, sub->shape, sub->cursor);
+        liveroll_piece_t *p = liveroll_piece(lr, sub->shape, sub->cursor, sub->sent_ms);
         if (p->deferred)
             continue;
         if (p->why == ROLLUP_OK) {
             out[n++] = frame_ref(p->frame);
             sub->cursor = lr->epoch;
+            sub->sent_ms = lr->now_ms;
             sub->told = 0;
         } else {
             /* Told once; retried from a snapshot every tick until it works. */

@@ -11,8 +11,9 @@
  * Each roll-up of a client has a cursor: the store epoch
  * (store_close_epoch) up to which it has every change. At a tick of epoch
  * E, a cursor C > 0 gets the steps from the first one holding a second
- * changed after C (a late sample) or from the step of now, whichever is
- * earlier, which the client puts in place of its rows of those steps
+ * changed after C (a late sample) or from the step that was open at C's
+ * tick (its rate was over its part up to then), whichever is earlier, to
+ * now, which the client puts in place of its rows of those steps
  * ("reset": false). C = 0 (just subscribed, or after an error) gets the
  * whole history ("reset": true).
  * Then the cursor is E. A client that skips a tick (busy) keeps its
@@ -54,6 +55,7 @@ typedef struct liveroll_sub {
     liveroll_shape_t *shape; /* NULL: refused when subscribing (over max_shapes) */
     frame_t *notice;         /* the refusal of a NULL shape, until sent */
     uint32_t cursor;         /* every change up to this epoch sent; 0: a snapshot is due */
+    int64_t sent_ms;         /* the tick time of that message (its open step was partial) */
     uint8_t told;            /* its current error was sent */
 } liveroll_sub_t;
 

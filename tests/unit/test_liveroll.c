@@ -171,7 +171,7 @@ static void expect_equal(const model_t *m, int which, int64_t now)
     buf_t b;
     buf_init(&b);
     rollup_error_t err;
-    assert_int_equal(rollup_run(store, all, n_all, &req, now, 1000, 0, &b, &err), ROLLUP_OK);
+    assert_int_equal(rollup_run(store, all, n_all, &req, now, 1000, 0, now, &b, &err), ROLLUP_OK);
     free(all);
     selector_free(&req.match);
     cJSON *r = cJSON_ParseWithLength(b.p, b.len);
@@ -207,16 +207,18 @@ static void expect_equal(const model_t *m, int which, int64_t now)
 static void test_clients_hold_the_query_rows(void **state)
 {
     (void)state;
-    test_rng_t rng;
+    test_rng_t rng = {TEST_RNG_XORSHIFT64, 1};
     test_rng_seed(&rng, 20261204);
     int64_t now = NOW0;
     subscribe(&clients[0]);
     subscribe(&clients[1]);
     unsigned encoded_before = 0;
     for (int tick = 0; tick < TICKS; tick++) {
-        now += 1000;
+        /* Ticks at any millisecond; some with nothing new. */
+        now += 700 + RNG_BELOW(&rng, 600);
         store_advance(store, now);
-        feed(&rng, now, tick);
+        if (tick % 5 != 4)
+            feed(&rng, now, tick);
         uint32_t epoch = store_close_epoch(store);
         liveroll_begin(lr, store, epoch, now);
         if (tick == 20)
@@ -229,10 +231,16 @@ static void test_clients_hold_the_query_rows(void **state)
         encoded_before = (unsigned)liveroll_stats(lr)->encoded;
         liveroll_end(lr);
     }
-    /* A last tick that serves everybody. */
+    /* Two quiet ticks, then a last one that serves everybody. */
+    for (int i = 0; i < 2; i++) {
+        now += 2000;
+        store_advance(store, now);
+        liveroll_begin(lr, store, store_close_epoch(store), now);
+        serve(&clients[0]);
+        liveroll_end(lr);
+    }
     now += 1000;
     store_advance(store, now);
-    feed(&rng, now, TICKS);
     liveroll_begin(lr, store, store_close_epoch(store), now);
     for (int i = 0; i < 3; i++)
         serve(&clients[i]);
