@@ -48,7 +48,10 @@ typedef struct config {
     uint64_t push_buffer;         /* detail frames alive, bytes in total */
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */
     char allow_host[1024];        /* Host names answered besides the listen address; "*" = any */
-    char web_dir[1024]; /* "" = the dashboard embedded in the binary; else serve this folder */
+    char web_dir[1024];      /* "" = the dashboard embedded in the binary; else serve this folder */
+    char tls_cert[1024];     /* PEM certificate (chain) of --listen; "" = plain HTTP */
+    char tls_key[1024];      /* PEM private key of tls_cert; set with it or not at all */
+    int64_t hsts_max_age_ms; /* Strict-Transport-Security max-age with TLS (whole seconds) */
     config_endpoint_t statsd_listen; /* StatsD over UDP */
     char statsd_unix[108];           /* StatsD over a Unix datagram socket: a path, "" = none */
     uint64_t statsd_buffer;          /* SO_RCVBUF of the StatsD sockets, bytes */

@@ -37,6 +37,12 @@ int http_hosts_init(app_t *app, const char *bound_ip, char *err, size_t err_len)
  * header. The value (cut to cap) is copied to host for the refusal. */
 int http_host_allowed(struct lws *wsi, const app_t *app, char *host, size_t cap);
 
+/* With TLS (--tls-cert), writes the Strict-Transport-Security value of
+ * every answer ("max-age=N", --hsts-max-age) to out and returns 1;
+ * without TLS returns 0 (the header would be ignored, and could pin a
+ * browser to HTTPS on a host that serves none). */
+int http_hsts_value(const app_t *app, char *out, size_t cap);
+
 /* The connection became a WebSocket client: it leaves the HTTP
  * connections counted against --max-connections (--max-clients counts it). */
 void http_mark_upgraded(struct lws *wsi);

@@ -81,20 +81,25 @@ static app_t *ws_app(struct lws *wsi)
 }
 
 /* Answers an upgrade we refuse with a plain HTTP status and a JSON reason.
- * lws' own refusal is an HTML page or a bare close; writing to the socket
- * here is safe because nothing else has been written to it yet. */
+ * lws' own refusal is an HTML page or a bare close; writing here is safe
+ * because nothing else has been written to the connection yet. Written
+ * through lws (raw), so that over TLS it is encrypted like any answer. */
 static int ws_refuse(struct lws *wsi, app_t *app, ws_refusal_t why, int status, const char *text,
                      const char *message)
 {
-    char resp[512];
+    unsigned char resp[LWS_PRE + 640];
+    char hsts[40], hsts_line[80] = "";
+    if (http_hsts_value(app, hsts, sizeof hsts))
+        snprintf(hsts_line, sizeof hsts_line, "strict-transport-security: %s\r\n", hsts);
     int body_len = (int)strlen(message) + 12;
-    int n = snprintf(resp, sizeof resp,
+    int n = snprintf((char *)resp + LWS_PRE, sizeof resp - LWS_PRE,
                      "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
-                     "%sconnection: close\r\n\r\n{\"error\":\"%s\"}",
-                     status, text, body_len, status == 503 ? "retry-after: 5\r\n" : "", message);
+                     "%s%sconnection: close\r\n\r\n{\"error\":\"%s\"}",
+                     status, text, body_len, status == 503 ? "retry-after: 5\r\n" : "", hsts_line,
+                     message);
     app->metrics.ws_refused[why]++;
-    if (n > 0 && (size_t)n < sizeof resp)
-        (void)send(lws_get_socket_fd(wsi), resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0 && (size_t)n < sizeof resp - LWS_PRE)
+        (void)lws_write(wsi, resp + LWS_PRE, (size_t)n, LWS_WRITE_RAW);
     return 1;
 }
 
