@@ -22,18 +22,19 @@ export function startSpider(args = [], env = {}) {
     const timer = setTimeout(() => reject(new Error(`spider did not start: ${log}`)), 10000);
     proc.stderr.on('data', (d) => {
       log += d;
-      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)\//);
+      // https:// when spider serves TLS (--tls-cert)
+      const m = log.match(/listening on (https?):\/\/127\.0\.0\.1:(\d+)\//);
       if (m && !proc.port) {
         clearTimeout(timer);
-        proc.port = Number(m[1]);
+        proc.port = Number(m[2]);
         const udp = log.match(/statsd listening on udp:\/\/127\.0\.0\.1:(\d+)/);
-        const otlpPort = log.match(/OTLP\/HTTP receiver at http:\/\/127\.0\.0\.1:(\d+)/);
+        const otlpPort = log.match(/OTLP\/HTTP receiver at https?:\/\/127\.0\.0\.1:(\d+)/);
         resolve({
           proc,
           port: proc.port,
           statsdPort: udp ? Number(udp[1]) : undefined,
           otlpPort: otlpPort ? Number(otlpPort[1]) : undefined,
-          url: `http://127.0.0.1:${proc.port}`,
+          url: `${m[1]}://127.0.0.1:${proc.port}`,
           log: () => log,
           stop: () => stopSpider(proc),
         });

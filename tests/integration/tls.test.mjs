@@ -1,0 +1,309 @@
+// TLS on the main port (--tls-cert, --tls-key): a self-signed certificate
+// made here with the openssl CLI, trusted by the clients as their only CA
+// (so the tests also check that Spider serves the chain it was given).
+// HTTPS ingest and query, WSS live pushes, HSTS on every answer, plain HTTP
+// refused, bad files refused at start, stalled handshakes closed without
+// holding anyone else up.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import https from 'node:https';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import tls from 'node:tls';
+import WebSocket from 'ws';
+import { BIN, startSpider, sleep, waitFor } from './helpers.mjs';
+
+let dir, cert, key, ca;
+
+// A key and a certificate for 127.0.0.1 and localhost; `name` picks the files.
+function makeCert(name) {
+  const k = path.join(dir, `${name}.key`);
+  const c = path.join(dir, `${name}.crt`);
+  const r = spawnSync('openssl', [
+    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-keyout', k, '-out', c, '-days', '2', '-subj', `/CN=${name}`,
+    '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+  ], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `openssl req: ${r.stderr}`);
+  return { key: k, cert: c };
+}
+
+before(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'spider-tls-'));
+  ({ key, cert } = makeCert('spider'));
+  ca = readFileSync(cert);
+});
+
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const tlsArgs = () => ['--tls-cert', cert, '--tls-key', key];
+
+// One HTTPS request trusting only our certificate; resolves {status, headers, body, json}.
+function request(port, method, p, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port, method, path: p, ca, headers, agent: false, timeout: 20000 },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => {
+          let json;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode, headers: res.headers, body: text, json });
+        });
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`${method} ${p}: timed out`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+// With a Content-Length: node would send the body chunked, which Spider answers 411.
+function postPoints(port, obj) {
+  const body = JSON.stringify(obj);
+  return request(port, 'POST', '/api/v1/points', body, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(body),
+  });
+}
+
+// Runs spider to its exit (it must not start); resolves {status, stderr}.
+function runToExit(args, env = {}) {
+  const r = spawnSync(BIN, ['--listen', '127.0.0.1:0', '--statsd-listen', 'off', '--otlp-listen', 'off', ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 20000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return { status: r.status, stderr: r.stderr };
+}
+
+test('HTTPS: the URL logged says https, points posted come back, HSTS on every answer', async () => {
+  const s = await startSpider(tlsArgs());
+  try {
+    assert.match(s.log(), /listening on https:\/\/127\.0\.0\.1:\d+\//);
+    assert.equal(s.url, `https://127.0.0.1:${s.port}`);
+    const r = await postPoints(s.port, { 'tls.checkout': [5, 10, 15] });
+    assert.equal(r.status, 200, r.body);
+    assert.equal(r.json.accepted, 3);
+    const q = await request(s.port, 'GET', '/api/v1/series/tls.checkout');
+    assert.equal(q.status, 200, q.body);
+    assert.equal(q.json.summary.count, 3);
+    assert.equal(q.json.summary.max, 15);
+    // Answers of every kind: ingest, query, an error, the dashboard, /metrics.
+    const notFound = await request(s.port, 'GET', '/no/such/path');
+    assert.equal(notFound.status, 404);
+    const page = await request(s.port, 'GET', '/');
+    assert.equal(page.status, 200);
+    const metrics = await request(s.port, 'GET', '/metrics');
+    assert.equal(metrics.status, 200);
+    for (const a of [r, q, notFound, page, metrics])
+      assert.equal(a.headers['strict-transport-security'], 'max-age=31536000');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('--hsts-max-age sets the max-age; plain HTTP has no HSTS header', async () => {
+  const s = await startSpider([...tlsArgs(), '--hsts-max-age', '1h']);
+  try {
+    const r = await request(s.port, 'GET', '/healthz');
+    assert.equal(r.headers['strict-transport-security'], 'max-age=3600');
+  } finally {
+    await s.stop();
+  }
+  const plain = await startSpider();
+  try {
+    const r = await fetch(`${plain.url}/healthz`);
+    assert.equal(r.status, 200);
+    assert.equal(r.headers.get('strict-transport-security'), null);
+  } finally {
+    await plain.stop();
+  }
+});
+
+test('the certificate and key can come from SPIDER_TLS_CERT and SPIDER_TLS_KEY', async () => {
+  const s = await startSpider([], { SPIDER_TLS_CERT: cert, SPIDER_TLS_KEY: key });
+  try {
+    const r = await request(s.port, 'GET', '/healthz');
+    assert.equal(r.status, 200);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('ALPN: only http/1.1 is offered, also to a client that prefers h2', async () => {
+  const s = await startSpider(tlsArgs());
+  try {
+    const proto = await new Promise((resolve, reject) => {
+      const c = tls.connect({ host: '127.0.0.1', port: s.port, ca, ALPNProtocols: ['h2', 'http/1.1'] }, () => {
+        resolve(c.alpnProtocol);
+        c.end();
+      });
+      c.on('error', reject);
+    });
+    assert.equal(proto, 'http/1.1');
+  } finally {
+    await s.stop();
+  }
+});
+
+// Opens a WSS client; resolves {ws, messages} once open.
+function connectWss(port, opts = {}) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`wss://127.0.0.1:${port}/ws`, { ca, ...opts });
+    const messages = [];
+    ws.on('message', (d) => messages.push(JSON.parse(d.toString())));
+    ws.on('open', () => resolve({ ws, messages }));
+    ws.on('unexpected-response', (req, res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => reject(Object.assign(new Error(`status ${res.statusCode}`), { status: res.statusCode, headers: res.headers, body })));
+    });
+    ws.on('error', reject);
+  });
+}
+
+test('WSS: the live stream pushes what is posted over HTTPS; https Origins of this server are same-origin', async () => {
+  const s = await startSpider([...tlsArgs(), '--push-interval', '200ms']);
+  try {
+    const { ws, messages } = await connectWss(s.port, { origin: `https://127.0.0.1:${s.port}` });
+    await waitFor(() => messages.length >= 1, 'hello');
+    assert.equal(messages[0].type, 'hello');
+    ws.send(JSON.stringify({ subscribe: ['wss.series'] }));
+    const r = await postPoints(s.port, { 'wss.series': [7, 8, 9] });
+    assert.equal(r.json.accepted, 3);
+    const rowOf = (m) => m.summary?.rows.find((row) => row[0] === 'wss.series');
+    await waitFor(() => messages.some((m) => rowOf(m)?.[2] === 3), 'a pushed summary with the posted count');
+    ws.close();
+    // A foreign Origin is refused with a JSON reason, over TLS, with HSTS.
+    const refused = await connectWss(s.port, { origin: 'https://evil.example' }).then(
+      () => assert.fail('a foreign Origin was let in'),
+      (e) => e,
+    );
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers['strict-transport-security'], 'max-age=31536000');
+    assert.match(refused.body, /Origin not allowed/);
+  } finally {
+    await s.stop();
+  }
+});
+
+// Sends bytes on a raw TCP connection; resolves {data, closed} once the
+// server closes it (or after ms, closed false).
+function rawExchange(port, bytes, ms = 20000) {
+  return new Promise((resolve) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let data = Buffer.alloc(0);
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve({ data, closed: false });
+    }, ms);
+    sock.on('connect', () => sock.write(bytes));
+    sock.on('data', (d) => (data = Buffer.concat([data, d])));
+    sock.on('error', () => {});
+    sock.on('close', () => {
+      clearTimeout(timer);
+      resolve({ data, closed: true });
+    });
+  });
+}
+
+test('plain HTTP to the TLS port is refused: closed, nothing served', async () => {
+  const s = await startSpider(tlsArgs());
+  try {
+    await postPoints(s.port, { 'secret.series': [1] });
+    for (const req of [
+      'GET /api/v1/series HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+      `POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 21\r\n\r\n{"plain.series":[1]}`,
+    ]) {
+      const r = await rawExchange(s.port, req);
+      assert.ok(r.closed, 'the server closes the connection');
+      const text = r.data.toString('latin1');
+      assert.ok(!text.includes('HTTP/1.1 2'), `no answer served: ${JSON.stringify(text)}`);
+      assert.ok(!text.includes('secret.series'), 'no data served');
+    }
+    const q = await request(s.port, 'GET', '/api/v1/series/plain.series');
+    assert.equal(q.status, 404, 'the plain POST was not applied');
+  } finally {
+    await s.stop();
+  }
+});
+
+test('a client that stalls in the handshake is closed at --header-timeout and holds no one up', async () => {
+  const s = await startSpider([...tlsArgs(), '--header-timeout', '1s']);
+  try {
+    // Silent TCP connections, and ones that start a ClientHello (a record
+    // header announcing 512 bytes) and never finish it.
+    const start = Date.now();
+    const stalled = [];
+    for (let i = 0; i < 20; i++)
+      stalled.push(rawExchange(s.port, i % 2 ? Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]) : Buffer.alloc(0), 30000));
+    await sleep(200);
+    // Meanwhile others are served, however many stalls are pending.
+    for (let i = 0; i < 5; i++) {
+      const r = await postPoints(s.port, { 'during.stall': [i] });
+      assert.equal(r.status, 200);
+    }
+    const results = await Promise.all(stalled);
+    const elapsed = Date.now() - start;
+    assert.ok(results.every((r) => r.closed), 'every stalled connection was closed by the server');
+    assert.ok(elapsed < 30000, `closed after ${elapsed} ms`);
+    assert.ok(results.every((r) => !r.data.toString('latin1').includes('HTTP/')), 'nothing served to them');
+    const q = await request(s.port, 'GET', '/api/v1/series/during.stall');
+    assert.equal(q.json.summary.count, 5);
+    // They are counted as connections closed without a request.
+    const m = await request(s.port, 'GET', '/metrics');
+    const closed = Number(m.body.match(/^spider_http_closed_without_request_total (\d+)/m)?.[1]);
+    assert.ok(closed >= 20, `spider_http_closed_without_request_total ${closed}`);
+  } finally {
+    await s.stop();
+  }
+});
+
+test('bad TLS files stop the start with exit 1 and a message naming the flag and file', () => {
+  const other = makeCert('other');
+  const junk = path.join(dir, 'junk.pem');
+  writeFileSync(junk, 'not a pem file\n');
+  const missing = path.join(dir, 'missing.pem');
+  const cases = [
+    [['--tls-cert', cert, '--tls-key', other.key], /--tls-key .*other\.key does not belong to the certificate in --tls-cert/],
+    [['--tls-cert', cert, '--tls-key', missing], /--tls-key .*missing\.pem: cannot read it: No such file/],
+    [['--tls-cert', missing, '--tls-key', key], /--tls-cert .*missing\.pem: cannot read it/],
+    [['--tls-cert', junk, '--tls-key', key], /--tls-cert .*junk\.pem: not a PEM certificate/],
+    [['--tls-cert', cert, '--tls-key', junk], /--tls-key .*junk\.pem: not a PEM private key/],
+    [['--tls-cert', cert, '--tls-key', cert], /--tls-key .*spider\.crt: not a PEM private key/],
+  ];
+  for (const [args, message] of cases) {
+    const r = runToExit(args);
+    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /listening on/);
+  }
+  // A key with a passphrase: refused, never a prompt (stdin is closed).
+  const enc = path.join(dir, 'enc.key');
+  const e = spawnSync('openssl', ['ec', '-in', key, '-aes128', '-passout', 'pass:x', '-out', enc], { encoding: 'utf8' });
+  assert.equal(e.status, 0, e.stderr);
+  const r = runToExit(['--tls-cert', cert, '--tls-key', enc]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /not a PEM private key, or one with a passphrase/);
+});
+
+test('one of --tls-cert and --tls-key alone is a start-up error naming it', () => {
+  let r = runToExit(['--tls-cert', cert]);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--tls-cert is set but --tls-key is not/);
+  r = runToExit([], { SPIDER_TLS_KEY: key });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--tls-key is set but --tls-cert is not/);
+});
