@@ -3,6 +3,7 @@
 // clients), and stop it.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import tls from 'node:tls';
 
 export const BIN = process.env.SPIDER_BIN;
 if (!BIN) throw new Error('SPIDER_BIN must name the spider binary (ctest sets it)');
@@ -99,9 +100,11 @@ async function answer(res) {
 }
 
 // A raw keep-alive HTTP/1.1 connection: send bytes, read whole responses.
+// With tlsOptions (e.g. {ca}), over TLS (node:tls).
 export class RawConn {
-  constructor(port) {
-    this.sock = net.connect(port, '127.0.0.1');
+  constructor(port, tlsOptions) {
+    this.sock = tlsOptions ? tls.connect({ host: '127.0.0.1', port, ...tlsOptions }) : net.connect(port, '127.0.0.1');
+    this.connectEvent = tlsOptions ? 'secureConnect' : 'connect';
     this.buf = Buffer.alloc(0);
     this.closed = false;
     this.waiters = [];
@@ -117,7 +120,7 @@ export class RawConn {
     this.sock.on('error', () => {});
   }
   ready() {
-    return new Promise((resolve) => this.sock.once('connect', resolve));
+    return new Promise((resolve) => this.sock.once(this.connectEvent, resolve));
   }
   wake() {
     const w = this.waiters;

@@ -14,7 +14,13 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import WebSocket from 'ws';
-import { BIN, startSpider, sleep, waitFor } from './helpers.mjs';
+import { createRequire } from 'node:module';
+import { BIN, RawConn, startSpider, sleep, waitFor } from './helpers.mjs';
+
+const require = createRequire(import.meta.url);
+const { BasicTracerProvider, BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base');
+const { resourceFromAttributes } = require('@opentelemetry/resources');
+const { OTLPTraceExporter: ProtoExporter } = require('@opentelemetry/exporter-trace-otlp-proto');
 
 let dir, cert, key, ca;
 
@@ -158,6 +164,78 @@ test('ALPN: only http/1.1 is offered, also to a client that prefers h2', async (
   }
 });
 
+// One OTLP/JSON span request body (service "tls-hand").
+function spanBody(name) {
+  const end = BigInt(Date.now()) * 1000000n;
+  return JSON.stringify({
+    resourceSpans: [{
+      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'tls-hand' } }] },
+      scopeSpans: [{ spans: [{ name, startTimeUnixNano: String(end - 2000000n), endTimeUnixNano: String(end) }] }],
+    }],
+  });
+}
+
+test('the OTLP port serves TLS too: the SDK exporter over https (chunked bodies), plain HTTP refused', async () => {
+  const s = await startSpider(tlsArgs());
+  try {
+    assert.match(s.log(), /OTLP\/HTTP receiver at https:\/\/127\.0\.0\.1:\d+\/v1\/traces/);
+    const url = `https://127.0.0.1:${s.otlpPort}/v1/traces`;
+    const provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'tls-sdk' }),
+      spanProcessors: [new BatchSpanProcessor(new ProtoExporter({ url, httpAgentOptions: { ca } }), { maxExportBatchSize: 100 })],
+    });
+    const tracer = provider.getTracer('spider-tls-test');
+    for (let i = 0; i < 250; i++) tracer.startSpan('tls span').end();
+    await provider.forceFlush();
+    await provider.shutdown();
+    const q = await request(s.port, 'GET', `/api/v1/series/${encodeURIComponent('tls span{service="tls-sdk"}')}`);
+    assert.equal(q.status, 200, q.body);
+    assert.equal(q.json.summary.count, 250);
+    // Plain HTTP to the OTLP port: closed, nothing applied.
+    const body = spanBody('plain span');
+    const r = await rawExchange(s.otlpPort, `POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+    assert.ok(r.closed);
+    assert.ok(!r.data.toString('latin1').includes('HTTP/1.1'), 'no answer in the clear');
+    const none = await request(s.port, 'GET', `/api/v1/series/${encodeURIComponent('plain span{service="tls-hand"}')}`);
+    assert.equal(none.status, 404);
+  } finally {
+    await s.stop();
+  }
+});
+
+// The OTLP port reads through lws' TLS layer, which may hold decrypted
+// bytes the socket no longer shows: 2,000 requests in one write must all
+// be answered, in order, while reading pauses behind each answer.
+test('the OTLP port over TLS: 2,000 pipelined requests in one write, 2,000 answers', async () => {
+  const s = await startSpider([...tlsArgs(), '--header-timeout', '1s']);
+  try {
+    const N = 2000;
+    const body = spanBody('tls piped');
+    const req = 'POST /v1/traces HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const conn = new RawConn(s.otlpPort, { ca });
+    await conn.ready();
+    conn.write(req.repeat(N));
+    let ok = 0;
+    for (let i = 0; i < N; i++) {
+      const r = await conn.response(20000);
+      assert.ok(r, `answer ${i} of ${N} (the connection closed)`);
+      if (r.status === 200) ok++;
+    }
+    assert.equal(ok, N);
+    // The connection stays open for keep-alive (--keepalive-timeout), past
+    // the --header-timeout lws gave it at the end of its handshake.
+    await sleep(2500);
+    conn.write(req);
+    assert.equal((await conn.response(20000))?.status, 200);
+    conn.destroy();
+    const q = await request(s.port, 'GET', `/api/v1/series/${encodeURIComponent('tls piped{service="tls-hand"}')}`);
+    assert.equal(q.json.summary.count, N + 1);
+  } finally {
+    await s.stop();
+  }
+});
+
 // Opens a WSS client; resolves {ws, messages} once open.
 function connectWss(port, opts = {}) {
   return new Promise((resolve, reject) => {
@@ -247,8 +325,9 @@ test('a client that stalls in the handshake is closed at --header-timeout and ho
     // header announcing 512 bytes) and never finish it.
     const start = Date.now();
     const stalled = [];
+    // Both ports: the main one and the OTLP one.
     for (let i = 0; i < 20; i++)
-      stalled.push(rawExchange(s.port, i % 2 ? Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]) : Buffer.alloc(0), 30000));
+      stalled.push(rawExchange(i < 10 ? s.port : s.otlpPort, i % 2 ? Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]) : Buffer.alloc(0), 30000));
     await sleep(200);
     // Meanwhile others are served, however many stalls are pending.
     for (let i = 0; i < 5; i++) {
