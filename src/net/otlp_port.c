@@ -166,11 +166,15 @@ static void otlp_answer(app_t *app, otlp_conn_t *c, int status, const char *type
 {
     buf_t head;
     buf_init(&head);
-    buf_printf(&head,
-               "HTTP/1.1 %d %s\r\nServer: spider\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s"
-               "\r\n",
-               status, otlp_reason_phrase(status), type, body_len, extra ? extra : "",
-               c->close_after ? "Connection: close\r\n" : "");
+    char hsts[40];
+    int tls = http_hsts_value(app, hsts, sizeof hsts); /* over TLS, as on the main port */
+    buf_printf(
+        &head,
+        "HTTP/1.1 %d %s\r\nServer: spider\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s%s%s"
+        "%s\r\n",
+        status, otlp_reason_phrase(status), type, body_len, extra ? extra : "",
+        tls ? "Strict-Transport-Security: " : "", tls ? hsts : "", tls ? "\r\n" : "",
+        c->close_after ? "Connection: close\r\n" : "");
     buf_append(&c->out, head.p, head.len);
     if (strcmp(c->req.method, "HEAD") != 0) /* "" until the method is read */
         buf_append(&c->out, body, body_len);

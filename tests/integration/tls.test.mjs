@@ -220,7 +220,7 @@ test('the OTLP port over TLS: 2,000 pipelined requests in one write, 2,000 answe
     for (let i = 0; i < N; i++) {
       const r = await conn.response(20000);
       assert.ok(r, `answer ${i} of ${N} (the connection closed)`);
-      if (r.status === 200) ok++;
+      if (r.status === 200 && r.headers['strict-transport-security'] === 'max-age=31536000') ok++;
     }
     assert.equal(ok, N);
     // The connection stays open for keep-alive (--keepalive-timeout), past
