@@ -277,6 +277,48 @@ test('WSS: the live stream pushes what is posted over HTTPS; https Origins of th
   }
 });
 
+// A WSS client that completes the upgrade and then never reads.
+function stalledWss(port) {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: '127.0.0.1', port, ca }, () => {
+      sock.write(
+        'GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+          'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+      );
+      sock.once('data', (d) => {
+        sock.pause(); // from now on the buffers fill up: the kernel's, then lws'
+        if (!d.toString('latin1').startsWith('HTTP/1.1 101')) reject(new Error(`no upgrade: ${d}`));
+        resolve(sock);
+      });
+    });
+    sock.on('error', () => {});
+  });
+}
+
+test('WSS: clients that stop reading are cut off after --stall-timeout; a live one keeps every tick', async () => {
+  const s = await startSpider([...tlsArgs(), '--push-interval', '250ms', '--stall-timeout', '2s']);
+  try {
+    // ~150 KB updates (1,500 long names): a client that does not read fills its buffers in a few ticks.
+    const batch = {};
+    for (let i = 0; i < 1500; i++) batch[`wss.stall.series.with.a.long.name.${String(i).padStart(5, '0')}`] = [i % 50];
+    assert.equal((await postPoints(s.port, batch)).json.accepted, 1500);
+    const live = await connectWss(s.port);
+    const stalled = await Promise.all(Array.from({ length: 10 }, () => stalledWss(s.port)));
+    let metrics = '';
+    await waitFor(async () => {
+      metrics = (await request(s.port, 'GET', '/metrics')).body;
+      return /spider_ws_stall_closes_total 10\n/.test(metrics) && /spider_ws_clients 1\n/.test(metrics);
+    }, 'every stalled WSS client closed', 30000);
+    const seqs = live.messages.filter((x) => x.type === 'update').map((x) => x.seq);
+    assert.ok(seqs.length >= 4, `${seqs.length} updates for the live client`);
+    for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, 'the live client missed no tick');
+    live.ws.close();
+    stalled.forEach((x) => x.destroy());
+  } finally {
+    await s.stop();
+  }
+});
+
 // Sends bytes on a raw TCP connection; resolves {data, closed} once the
 // server closes it (or after ms, closed false).
 function rawExchange(port, bytes, ms = 20000) {
