@@ -38,6 +38,7 @@
 #include "../push/frame.h"
 #include "../push/subs.h"
 #include "../push/summary.h"
+#include "../net/tls.h"
 #include "../store/hist.h"
 
 /* Kernel send buffer per client: without a cap Linux autotunes it to MBs,
@@ -117,7 +118,11 @@ static int ws_origin_allowed(struct lws *wsi, const app_t *app)
     int olen = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
     if (olen <= 0)
         return 0;
-    if (hostallow_origin_ok(&app->hosts, origin, (size_t)olen))
+    /* Over TLS only an https:// page is the server's own: a plain-HTTP
+     * page of the same host could have been rewritten on the way. Without
+     * TLS both schemes are (a TLS proxy in front sends https://). */
+    int scheme_ok = !tls_enabled(&app->cfg) || (olen > 8 && memcmp(origin, "https://", 8) == 0);
+    if (scheme_ok && hostallow_origin_ok(&app->hosts, origin, (size_t)olen))
         return 1;
     const char *list = app->cfg.allow_origin;
     slice_t item;

@@ -252,7 +252,7 @@ function connectWss(port, opts = {}) {
   });
 }
 
-test('WSS: the live stream pushes what is posted over HTTPS; https Origins of this server are same-origin', async () => {
+test('WSS: the live stream pushes what is posted over HTTPS; only https Origins of this server are same-origin', async () => {
   const s = await startSpider([...tlsArgs(), '--push-interval', '200ms']);
   try {
     const { ws, messages } = await connectWss(s.port, { origin: `https://127.0.0.1:${s.port}` });
@@ -272,6 +272,12 @@ test('WSS: the live stream pushes what is posted over HTTPS; https Origins of th
     assert.equal(refused.status, 403);
     assert.equal(refused.headers['strict-transport-security'], 'max-age=31536000');
     assert.match(refused.body, /Origin not allowed/);
+    // Over TLS a plain-HTTP page of this very host is not same-origin.
+    const plainPage = await connectWss(s.port, { origin: `http://127.0.0.1:${s.port}` }).then(
+      () => assert.fail('an http:// Origin was let in over TLS'),
+      (e) => e,
+    );
+    assert.equal(plainPage.status, 403);
   } finally {
     await s.stop();
   }
@@ -314,6 +320,34 @@ test('WSS: clients that stop reading are cut off after --stall-timeout; a live o
     for (let i = 1; i < seqs.length; i++) assert.equal(seqs[i], seqs[i - 1] + 1, 'the live client missed no tick');
     live.ws.close();
     stalled.forEach((x) => x.destroy());
+  } finally {
+    await s.stop();
+  }
+});
+
+// Spider tells a pipelined body from a fresh one by the socket's byte
+// counts (docs/architecture.md); over TLS those count ciphertext, and the
+// answers must be what they are without TLS.
+test('keep-alive over TLS: uploads one after another are all read; a pipelined one gets the documented 503', async () => {
+  const s = await startSpider(tlsArgs());
+  try {
+    const body = JSON.stringify({ 'tls.keepalive': [1] });
+    const req = `POST /api/v1/points HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    const conn = new RawConn(s.port, { ca });
+    await conn.ready();
+    for (let i = 0; i < 5; i++) {
+      await conn.write(req);
+      const r = await conn.response();
+      assert.equal(r?.status, 200, `upload ${i}: ${r?.body}`);
+    }
+    await conn.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' + req);
+    const a = await conn.response();
+    const b = await conn.response();
+    assert.deepEqual([a?.status, b?.status], [200, 503]);
+    assert.match(b.body, /pipelined/);
+    conn.destroy();
+    const q = await request(s.port, 'GET', '/api/v1/series/tls.keepalive');
+    assert.equal(q.json.summary.count, 5);
   } finally {
     await s.stop();
   }
