@@ -15,6 +15,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import WebSocket from 'ws';
 import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
 import { BIN, RawConn, startSpider, sleep, waitFor } from './helpers.mjs';
 
 const require = createRequire(import.meta.url);
@@ -461,4 +462,32 @@ test('one of --tls-cert and --tls-key alone is a start-up error naming it', () =
   r = runToExit([], { SPIDER_TLS_KEY: key });
   assert.equal(r.status, 2);
   assert.match(r.stderr, /--tls-key is set but --tls-cert is not/);
+});
+
+// The dashboard in Chromium over https (the test certificate is not in its
+// store: --ignore-certificate-errors' equivalent): the page opens wss:// by
+// itself, its Origin passes, and a series posted over HTTPS is listed.
+test('the dashboard over https: Chromium connects over wss and lists a posted series', async () => {
+  const s = await startSpider([...tlsArgs(), '--push-interval', '200ms']);
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const context = await browser.newContext({ ignoreHTTPSErrors: true });
+    const page = await context.newPage();
+    const problems = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    const first = await page.goto(`${s.url}/`);
+    assert.equal(first.status(), 200);
+    assert.equal(first.headers()['strict-transport-security'], 'max-age=31536000');
+    await page.waitForFunction(() => document.querySelector('#connection')?.dataset.state === 'live', null, { timeout: 20000 });
+    assert.equal((await postPoints(s.port, { 'browser.over.tls': [3, 4, 5] })).json.accepted, 3);
+    await page.waitForFunction(() => document.body.textContent.includes('browser.over.tls'), null, { timeout: 20000 });
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser.close();
+    await s.stop();
+  }
 });
