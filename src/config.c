@@ -100,7 +100,8 @@ static const option_t options[] = {
      "(development)"},
     {"tls-cert", "SPIDER_TLS_CERT", OPT_TEXT, CFG_AT(tls_cert), "", 0,
      sizeof(((config_t *)0)->tls_cert) - 1,
-     "PEM certificate file (its chain after it) to serve --listen over TLS (https://, wss://); "
+     "PEM certificate file (its chain after it) to serve --listen and the OTLP port over TLS "
+     "(https://, wss://); "
      "needs --tls-key"},
     {"tls-key", "SPIDER_TLS_KEY", OPT_TEXT, CFG_AT(tls_key), "", 0,
      sizeof(((config_t *)0)->tls_key) - 1, "PEM private key file of --tls-cert"},
