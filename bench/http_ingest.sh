@@ -2,16 +2,25 @@
 # HTTP ingest end to end: wrk posts the same batch over keep-alive connections
 # to a fresh spider; prints requests/s, MB/s and samples/s per batch size.
 # Usage: bench/http_ingest.sh path/to/spider [seconds]
+# With TLS=1, over HTTPS (a self-signed certificate made here with openssl).
 set -euo pipefail
 spider=$1
 seconds=${2:-10}
 dir=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$dir"' EXIT
 
-"$spider" --listen 127.0.0.1:0 --statsd-listen off --otlp-listen off --max-body 8MiB 2>"$dir/log" &
+scheme=http
+tls_args=()
+if [ "${TLS:-0}" = 1 ]; then
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$dir/key.pem" \
+    -out "$dir/cert.pem" -days 1 -subj /CN=127.0.0.1 2>/dev/null
+  scheme=https
+  tls_args=(--tls-cert "$dir/cert.pem" --tls-key "$dir/key.pem")
+fi
+"$spider" --listen 127.0.0.1:0 --statsd-listen off --otlp-listen off --max-body 8MiB "${tls_args[@]}" 2>"$dir/log" &
 pid=$!
 for _ in $(seq 50); do
-  port=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$dir/log" | grep -o '[0-9]*$' || true)
+  port=$(grep -o "listening on $scheme://127.0.0.1:[0-9]*" "$dir/log" | grep -o '[0-9]*$' || true)
   [ -n "$port" ] && break
   sleep 0.1
 done
@@ -46,12 +55,13 @@ done = function(summary, latency, requests)
 end
 LUA
   for conns in 1 4; do
-    out=$(wrk -t1 -c"$conns" -d"${seconds}s" -s "$dir/post.lua" "http://127.0.0.1:$port/api/v1/points")
+    out=$(wrk -t1 -c"$conns" -d"${seconds}s" -s "$dir/post.lua" "$scheme://127.0.0.1:$port/api/v1/points")
     read -r _ reqs dur_us errors <<<"$(grep RESULT <<<"$out")"
-    awk -v r="$reqs" -v d="$dur_us" -v s="$samples" -v b="$bytes" -v c="$conns" -v e="$errors" 'BEGIN {
+    awk -v r="$reqs" -v d="$dur_us" -v s="$samples" -v b="$bytes" -v c="$conns" -v e="$errors" \
+      -v tls="$([ "$scheme" = https ] && echo ' (TLS)')" 'BEGIN {
       t = d / 1e6;
-      printf "http_ingest batch=%dKiB conns=%d: %.0f req/s, %.1f MB/s, %.2f M samples/s (errors %d)\n",
-             b / 1024, c, r / t, r * b / t / 1e6, r * s / t / 1e6, e }'
+      printf "http_ingest%s batch=%dKiB conns=%d: %.0f req/s, %.1f MB/s, %.2f M samples/s (errors %d)\n",
+             tls, b / 1024, c, r / t, r * b / t / 1e6, r * s / t / 1e6, e }'
   done
 done
 echo "server RSS after the run: $(awk '/VmRSS/ {print $2, $3}' /proc/$pid/status), peak $(awk '/VmHWM/ {print $2, $3}' /proc/$pid/status)"

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 # and prometheus (its promtool checks /metrics; a test has it scrape Spider).
 packages=(
   build-essential cmake pkg-config clang clang-format
-  libwebsockets-dev libcjson-dev libcmocka-dev zlib1g-dev libpcre2-dev
+  libwebsockets-dev libssl-dev openssl libcjson-dev libcmocka-dev zlib1g-dev libpcre2-dev
   nodejs npm wrk hyperfine curl chromium python3 python3-statsd prometheus
 )
 

@@ -127,6 +127,17 @@ static const option_t options[] = {
      sizeof(((config_t *)0)->web_dir) - 1,
      "serve the dashboard from this folder instead of the copy built into the binary "
      "(development)"},
+    {"tls-cert", "SPIDER_TLS_CERT", OPT_TEXT, CFG_AT(tls_cert), "", 0,
+     sizeof(((config_t *)0)->tls_cert) - 1,
+     "PEM certificate file (its chain after it) to serve --listen and the OTLP port over TLS "
+     "(https://, wss://); "
+     "needs --tls-key"},
+    {"tls-key", "SPIDER_TLS_KEY", OPT_TEXT, CFG_AT(tls_key), "", 0,
+     sizeof(((config_t *)0)->tls_key) - 1, "PEM private key file of --tls-cert"},
+    {"hsts-max-age", "SPIDER_HSTS_MAX_AGE", OPT_DURATION, CFG_AT(hsts_max_age_ms), "8760h", 0,
+     2 * 8760 * 3600 * 1000ll,
+     "with TLS, every answer has Strict-Transport-Security: max-age= this (whole seconds; 0 "
+     "makes browsers forget it)"},
     {"otlp-listen", "SPIDER_OTLP_LISTEN", OPT_ENDPOINT, CFG_AT(otlp_listen), "127.0.0.1:4318", 0, 0,
      "HOST:PORT for OpenTelemetry OTLP/HTTP (POST /v1/traces and /v1/metrics; chunked bodies "
      "too), or off"},
@@ -295,7 +306,9 @@ static int config_apply(config_t *cfg, const option_t *o, const char *v, const c
                                          : "");
         return CONFIG_ERROR;
     }
-    if (o->kind == OPT_DURATION && o->offset == CFG_AT(window_ms) && value % 1000 != 0) {
+    if (o->kind == OPT_DURATION &&
+        (o->offset == CFG_AT(window_ms) || o->offset == CFG_AT(hsts_max_age_ms)) &&
+        value % 1000 != 0) {
         snprintf(err, err_len, "%s --%s '%s': must be whole seconds", source, o->flag, v);
         return CONFIG_ERROR;
     }
@@ -402,6 +415,13 @@ static int config_check(config_t *cfg, char *err, size_t err_len)
                  "--ingest-buffer (%llu bytes) must be at least --max-body (%llu bytes), or no "
                  "body of the largest size could ever be received",
                  (unsigned long long)cfg->ingest_buffer, (unsigned long long)cfg->max_body);
+        return CONFIG_ERROR;
+    }
+    /* One without the other would serve plain HTTP where TLS was meant. */
+    if (!cfg->tls_cert[0] != !cfg->tls_key[0]) {
+        snprintf(err, err_len, "%s is set but %s is not: TLS needs both (or neither)",
+                 cfg->tls_cert[0] ? "--tls-cert" : "--tls-key",
+                 cfg->tls_cert[0] ? "--tls-key" : "--tls-cert");
         return CONFIG_ERROR;
     }
     return CONFIG_RUN;

@@ -54,7 +54,10 @@ typedef struct config {
     uint64_t push_buffer;         /* detail frames alive, bytes in total */
     char allow_origin[1024];      /* "" = same origin; "*" = any; else comma-separated origins */
     char allow_host[1024];        /* Host names answered besides the listen address; "*" = any */
-    char web_dir[1024]; /* "" = the dashboard embedded in the binary; else serve this folder */
+    char web_dir[1024];      /* "" = the dashboard embedded in the binary; else serve this folder */
+    char tls_cert[1024];     /* PEM certificate (chain) of --listen; "" = plain HTTP */
+    char tls_key[1024];      /* PEM private key of tls_cert; set with it or not at all */
+    int64_t hsts_max_age_ms; /* Strict-Transport-Security max-age with TLS (whole seconds) */
     /* Access tokens (core/auth.h), "" = that door is open. A *_token_file
      * is read by config_parse into its token; both at once is an error. */
     char ingest_token[201], view_token[201], metrics_token[201];

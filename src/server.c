@@ -14,6 +14,7 @@
 #include "net/otlp_port.h"
 #include "net/statsd_socket.h"
 #include "push/liveroll.h"
+#include "net/tls.h"
 
 /* How long a stop waits for answers already being written. */
 #define SERVER_DRAIN_MS 3000
@@ -225,6 +226,10 @@ int server_run(const config_t *cfg)
      * head is parsed; further connections wait in lws' queue. */
     info.max_http_header_pool = (unsigned short)cfg->header_buffers;
     info.server_string = "spider";
+    if (tls_configure(cfg, &info, err, sizeof err) != 0) {
+        fprintf(stderr, "spider: %s\n", err);
+        goto out;
+    }
 
     struct lws_context *context = lws_create_context(&info);
     /* lws sets the vhost's port from the bound socket (the ephemeral one for
@@ -236,8 +241,8 @@ int server_run(const config_t *cfg)
             lws_context_destroy(context); /* no client yet: nothing else to undo */
         fprintf(stderr,
                 "spider: cannot listen on %s: the port is in use, or the address is not one of "
-                "this host's\n",
-                where);
+                "this host's%s\n",
+                where, tls_enabled(cfg) ? ", or TLS could not start" : "");
         goto out;
     }
     if (statsd_socket_open(&app, vhost, err, sizeof err) != 0 ||
@@ -253,10 +258,11 @@ int server_run(const config_t *cfg)
                        : strcmp(addr.ip, "::") == 0    ? "::1"
                                                        : addr.ip;
     fprintf(stderr,
-            "spider %s: listening on http://%s%s%s:%d/ (%s%s%sAPI at /api/v1/, metrics at "
+            "spider %s: listening on http%s://%s%s%s:%d/ (%s%s%sAPI at /api/v1/, metrics at "
             "/metrics)\n",
-            SPIDER_VERSION, addr.ipv6 ? "[" : "", host, addr.ipv6 ? "]" : "", port,
-            named ? "resolved from " : "", named ? cfg->listen_host : "", named ? "; " : "");
+            SPIDER_VERSION, tls_enabled(cfg) ? "s" : "", addr.ipv6 ? "[" : "", host,
+            addr.ipv6 ? "]" : "", port, named ? "resolved from " : "",
+            named ? cfg->listen_host : "", named ? "; " : "");
     if (strcmp(addr.ip, "127.0.0.1") == 0 || strcmp(addr.ip, "::1") == 0)
         fprintf(stderr,
                 "spider: only this machine can connect; use --listen 0.0.0.0:%d to "

@@ -249,6 +249,14 @@ static int http_header_add(struct lws *wsi, const char *name, const char *value,
                                        (const unsigned char *)value, (int)strlen(value), p, end);
 }
 
+int http_hsts_value(const app_t *app, char *out, size_t cap)
+{
+    if (!app->cfg.tls_cert[0])
+        return 0;
+    snprintf(out, cap, "max-age=%lld", (long long)(app->cfg.hsts_max_age_ms / 1000));
+    return 1;
+}
+
 /* Sends the status line and headers of an answer whose body is already in
  * c->out, and asks for a writeable callback to send the body. `extra` is a
  * NULL-terminated list of "name:", value pairs (or NULL); answers are
@@ -295,6 +303,11 @@ static int http_respond(struct lws *wsi, http_conn_t *c, unsigned status, const 
     if (lws_add_http_common_headers(wsi, status, type, c->out.len, &p, end) ||
         (!own_cache && http_header_add(wsi, "cache-control:", "no-store", &p, end)) ||
         http_header_add(wsi, "x-content-type-options:", "nosniff", &p, end))
+        return -1;
+    /* Over TLS, every answer tells the browser to come back over TLS only. */
+    char hsts[40];
+    if (http_hsts_value(app, hsts, sizeof hsts) &&
+        http_header_add(wsi, "strict-transport-security:", hsts, &p, end))
         return -1;
     for (size_t i = 0; extra && extra[i]; i += 2)
         if (http_header_add(wsi, extra[i], extra[i + 1], &p, end))

@@ -46,6 +46,12 @@ auth_result_t http_auth_check(struct lws *wsi, app_t *app, auth_door_t door);
 /* The WWW-Authenticate value of a 401 for result r (RFC 6750 3). */
 const char *http_auth_challenge(auth_result_t r);
 
+/* With TLS (--tls-cert), writes the Strict-Transport-Security value of
+ * every answer ("max-age=N", --hsts-max-age) to out and returns 1;
+ * without TLS returns 0 (the header would be ignored, and could pin a
+ * browser to HTTPS on a host that serves none). */
+int http_hsts_value(const app_t *app, char *out, size_t cap);
+
 /* The connection became a WebSocket client: it leaves the HTTP
  * connections counted against --max-connections (--max-clients counts it). */
 void http_mark_upgraded(struct lws *wsi);

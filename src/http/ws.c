@@ -39,6 +39,7 @@
 #include "../push/liveroll.h"
 #include "../push/subs.h"
 #include "../push/summary.h"
+#include "../net/tls.h"
 #include "../store/hist.h"
 
 /* Kernel send buffer per client: without a cap Linux autotunes it to MBs,
@@ -85,27 +86,29 @@ static app_t *ws_app(struct lws *wsi)
     return lws_context_user(lws_get_context(wsi));
 }
 
-/* Answers an upgrade we refuse with a plain HTTP status and a JSON reason.
- * lws' own refusal is an HTML page or a bare close; writing to the socket
- * here is safe because nothing else has been written to it yet. */
+/* Answers an upgrade we refuse with a plain HTTP status and a JSON reason
+ * (and a WWW-Authenticate challenge for a 401). lws' own refusal is an
+ * HTML page or a bare close; writing here is safe because nothing else has
+ * been written to the connection yet. Written through lws (raw), so that
+ * over TLS it is encrypted like any answer. */
 static int ws_refuse_challenge(struct lws *wsi, app_t *app, ws_refusal_t why, int status,
                                const char *text, const char *message, const char *challenge)
 {
-    char resp[768];
-    char line[160];
-    if (challenge) { /* a header line of its own */
-        snprintf(line, sizeof line, "%s\r\n", challenge);
-        challenge = line;
-    }
+    unsigned char resp[LWS_PRE + 896];
+    char hsts[40], hsts_line[80] = "", challenge_line[192] = "";
+    if (http_hsts_value(app, hsts, sizeof hsts))
+        snprintf(hsts_line, sizeof hsts_line, "strict-transport-security: %s\r\n", hsts);
+    if (challenge) /* a header line of its own */
+        snprintf(challenge_line, sizeof challenge_line, "www-authenticate: %s\r\n", challenge);
     int body_len = (int)strlen(message) + 12;
-    int n = snprintf(resp, sizeof resp,
+    int n = snprintf((char *)resp + LWS_PRE, sizeof resp - LWS_PRE,
                      "HTTP/1.1 %d %s\r\ncontent-type: application/json\r\ncontent-length: %d\r\n"
                      "%s%s%sconnection: close\r\n\r\n{\"error\":\"%s\"}",
-                     status, text, body_len, status == 503 ? "retry-after: 5\r\n" : "",
-                     challenge ? "www-authenticate: " : "", challenge ? challenge : "", message);
+                     status, text, body_len, status == 503 ? "retry-after: 5\r\n" : "", hsts_line,
+                     challenge_line, message);
     app->metrics.ws_refused[why]++;
-    if (n > 0 && (size_t)n < sizeof resp)
-        (void)send(lws_get_socket_fd(wsi), resp, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0 && (size_t)n < sizeof resp - LWS_PRE)
+        (void)lws_write(wsi, resp + LWS_PRE, (size_t)n, LWS_WRITE_RAW);
     return 1;
 }
 
@@ -129,7 +132,11 @@ static int ws_origin_allowed(struct lws *wsi, const app_t *app)
     int olen = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
     if (olen <= 0)
         return 0;
-    if (hostallow_origin_ok(&app->hosts, origin, (size_t)olen))
+    /* Over TLS only an https:// page is the server's own: a plain-HTTP
+     * page of the same host could have been rewritten on the way. Without
+     * TLS both schemes are (a TLS proxy in front sends https://). */
+    int scheme_ok = !tls_enabled(&app->cfg) || (olen > 8 && memcmp(origin, "https://", 8) == 0);
+    if (scheme_ok && hostallow_origin_ok(&app->hosts, origin, (size_t)olen))
         return 1;
     const char *list = app->cfg.allow_origin;
     slice_t item;

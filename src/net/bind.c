@@ -76,3 +76,17 @@ int net_adopt(struct lws_vhost *vhost, int fd, const char *protocol, char *err, 
     }
     return 0;
 }
+
+int net_adopt_socket(struct lws_vhost *vhost, int fd, int tls, const char *protocol, char *err,
+                     size_t err_len)
+{
+    lws_sock_file_fd_type desc;
+    desc.sockfd = fd;
+    lws_adoption_type type = LWS_ADOPT_SOCKET | (tls ? LWS_ADOPT_ALLOW_SSL : 0);
+    /* lws closes a socket it fails to adopt (a file descriptor, not). */
+    if (!lws_adopt_descriptor_vhost(vhost, type, desc, protocol, NULL)) {
+        snprintf(err, err_len, "%s: the event loop did not take the connection", protocol);
+        return -1;
+    }
+    return 0;
+}

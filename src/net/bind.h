@@ -34,4 +34,12 @@ int net_bind_endpoint(const config_endpoint_t *e, int type, const char *what, co
  * -1 returned with err set. */
 int net_adopt(struct lws_vhost *vhost, int fd, const char *protocol, char *err, size_t err_len);
 
+/* Adopts an accepted TCP connection fd into vhost under protocol as a
+ * socket that lws reads and writes (LWS_CALLBACK_RAW_ADOPT, RAW_RX with
+ * the bytes, RAW_WRITEABLE, RAW_CLOSE): over TLS when tls is set and the
+ * vhost serves TLS, lws doing the handshake and the encryption. On failure
+ * lws has closed fd; -1 with err set. */
+int net_adopt_socket(struct lws_vhost *vhost, int fd, int tls, const char *protocol, char *err,
+                     size_t err_len);
+
 #endif

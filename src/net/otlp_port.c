@@ -1,7 +1,6 @@
 /* otlp_port.c - the OTLP/HTTP port (see otlp_port.h). */
 #include "otlp_port.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -14,9 +13,11 @@
 #include "../core/h1req.h"
 #include "../http/http.h"
 #include "bind.h"
+#include "tls.h"
 
-#define OTLP_READ_CHUNK  (64 * 1024)
-#define OTLP_READS_MAX   16 /* reads per wakeup: a fast sender cannot hold the loop */
+/* Bytes per lws_write: lws keeps the unsent rest of a partial write, so
+ * this bounds what it copies per connection. */
+#define OTLP_WRITE_CHUNK (16 * 1024)
 #define OTLP_ACCEPTS_MAX 64 /* accepts per wakeup */
 
 typedef enum otlp_phase {
@@ -48,6 +49,7 @@ typedef struct otlp_conn {
     buf_t pending;
     size_t pending_off;
     int requests; /* answered on this connection */
+    int rx_seen;  /* a byte of a request has arrived */
 } otlp_conn_t;
 
 size_t otlp_port_size(void)
@@ -74,8 +76,8 @@ int otlp_port_open(app_t *app, struct lws_vhost *vhost, char *err, size_t err_le
     app->otlp_adopting_listener = 0;
     if (rc != 0)
         return -1;
-    fprintf(stderr, "spider: OTLP/HTTP receiver at http://%s:%d/v1/traces and /v1/metrics\n",
-            b.url_host, b.port);
+    fprintf(stderr, "spider: OTLP/HTTP receiver at http%s://%s:%d/v1/traces and /v1/metrics\n",
+            tls_enabled(&app->cfg) ? "s" : "", b.url_host, b.port);
     return 0;
 }
 
@@ -131,23 +133,28 @@ static const char *otlp_reason_phrase(int status)
     return "Error";
 }
 
-/* Writes what is left of c->out. Returns 0 when all of it left, 1 when the
- * socket is full (POLLOUT requested, reading paused), -1 on an error. */
+/* Writes what is left of c->out through lws (encrypted over TLS), a chunk
+ * at a time while lws holds nothing back. An answer has left only when lws
+ * holds none of it either (lws_partial_buffered): until then the next
+ * request is not read, so lws never holds more than one chunk. Returns 0
+ * when all of it left, 1 when the socket is full (reading paused, lws calls
+ * back when it can write), -1 on an error. */
 static int otlp_flush(otlp_conn_t *c)
 {
-    int fd = lws_get_socket_fd(c->wsi);
-    while (c->out_sent < c->out.len) {
-        ssize_t w = send(fd, c->out.p + c->out_sent, c->out.len - c->out_sent, MSG_NOSIGNAL);
-        if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    for (;;) {
+        if (lws_partial_buffered(c->wsi)) {
             lws_rx_flow_control(c->wsi, 0);
             lws_callback_on_writable(c->wsi);
             return 1;
         }
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
+        if (c->out_sent == c->out.len)
+            break;
+        size_t n = c->out.len - c->out_sent;
+        if (n > OTLP_WRITE_CHUNK)
+            n = OTLP_WRITE_CHUNK;
+        if (lws_write(c->wsi, (unsigned char *)c->out.p + c->out_sent, n, LWS_WRITE_RAW) < (int)n)
             return -1;
-        c->out_sent += (size_t)w;
+        c->out_sent += n;
     }
     buf_reset(&c->out);
     c->out_sent = 0;
@@ -162,11 +169,15 @@ static void otlp_answer(app_t *app, otlp_conn_t *c, int status, const char *type
 {
     buf_t head;
     buf_init(&head);
-    buf_printf(&head,
-               "HTTP/1.1 %d %s\r\nServer: spider\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s"
-               "\r\n",
-               status, otlp_reason_phrase(status), type, body_len, extra ? extra : "",
-               c->close_after ? "Connection: close\r\n" : "");
+    char hsts[40];
+    int tls = http_hsts_value(app, hsts, sizeof hsts); /* over TLS, as on the main port */
+    buf_printf(
+        &head,
+        "HTTP/1.1 %d %s\r\nServer: spider\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s%s%s"
+        "%s\r\n",
+        status, otlp_reason_phrase(status), type, body_len, extra ? extra : "",
+        tls ? "Strict-Transport-Security: " : "", tls ? hsts : "", tls ? "\r\n" : "",
+        c->close_after ? "Connection: close\r\n" : "");
     buf_append(&c->out, head.p, head.len);
     if (strcmp(c->req.method, "HEAD") != 0) /* "" until the method is read */
         buf_append(&c->out, body, body_len);
@@ -300,11 +311,10 @@ static int otlp_check_head(app_t *app, otlp_conn_t *c)
         return 1;
     }
     if (r->expect_continue) {
-        /* 25 bytes on a connection with nothing else to send: the socket
-         * takes them (if not, the client is broken: close). */
-        static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-        if (send(lws_get_socket_fd(c->wsi), cont, sizeof cont - 1, MSG_NOSIGNAL) !=
-            (ssize_t)(sizeof cont - 1)) {
+        /* 25 bytes on a connection with nothing else to send: lws keeps
+         * what the socket does not take (an error closes). */
+        unsigned char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+        if (lws_write(c->wsi, cont, sizeof cont - 1, LWS_WRITE_RAW) < (int)(sizeof cont - 1)) {
             c->close_after = 2;
             lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
             return 1;
@@ -418,29 +428,27 @@ static int otlp_after_answer(app_t *app, otlp_conn_t *c)
     }
 }
 
-static int otlp_read(app_t *app, otlp_conn_t *c)
+/* One read, (p, n), as lws hands it over (decrypted over TLS; lws reads
+ * at most its 64 KiB service buffer per wakeup, so a fast sender cannot
+ * hold the loop). Returns -1 to close. */
+static int otlp_rx(app_t *app, otlp_conn_t *c, const char *p, size_t n)
 {
-    int fd = lws_get_socket_fd(c->wsi);
-    char chunk[OTLP_READ_CHUNK];
-    for (int i = 0; i < OTLP_READS_MAX && c->out.len == 0; i++) {
-        ssize_t got = recv(fd, chunk, sizeof chunk, 0);
-        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-            return 0;
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return -1; /* the client left (or a reset) */
-        /* pending is empty here: after_answer feeds all of it unless an
-         * answer is queued, and then this loop does not read. */
-        size_t used = otlp_feed(app, c, chunk, (size_t)got);
-        otlp_keep(app, c, chunk + used, (size_t)got - used);
-        if (c->out.len) {
-            int rc = otlp_flush(c);
-            if (rc < 0)
-                return -1;
-            if (rc == 0 && otlp_after_answer(app, c) < 0)
-                return -1;
-        }
+    /* Bytes while an answer waits (reading is paused then, but lws may
+     * still hand over what its TLS layer had decrypted): they follow what
+     * pending holds. Otherwise pending is empty: after_answer feeds all of
+     * it unless an answer is queued. */
+    if (c->out.len) {
+        otlp_keep(app, c, p, n);
+        return 0;
+    }
+    size_t used = otlp_feed(app, c, p, n);
+    otlp_keep(app, c, p + used, n - used);
+    if (c->out.len) {
+        int rc = otlp_flush(c);
+        if (rc < 0)
+            return -1;
+        if (rc == 0 && otlp_after_answer(app, c) < 0)
+            return -1;
     }
     return 0;
 }
@@ -458,7 +466,8 @@ static void otlp_accept(app_t *app, struct lws *listener)
             continue;
         }
         char err[128];
-        net_adopt(lws_get_vhost(listener), fd, OTLP_PROTOCOL, err, sizeof err);
+        net_adopt_socket(lws_get_vhost(listener), fd, tls_enabled(&app->cfg), OTLP_PROTOCOL, err,
+                         sizeof err);
     }
 }
 
@@ -484,10 +493,12 @@ int otlp_port_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
 {
     app_t *app = otlp_app(wsi);
     otlp_conn_t *c = user;
-    (void)in;
-    (void)len;
     switch (reason) {
+    /* The listen socket is a raw descriptor (its callbacks are *_FILE),
+     * connections are sockets lws reads and writes (over TLS with
+     * --tls-cert). */
     case LWS_CALLBACK_RAW_ADOPT_FILE:
+    case LWS_CALLBACK_RAW_ADOPT:
         memset(c, 0, sizeof *c);
         c->wsi = wsi;
         /* The listen socket (otlp_port_open says so); lws announced it to
@@ -510,14 +521,22 @@ int otlp_port_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
         c->deadline_mono_ms = clock_mono_ms() + app->cfg.header_timeout_ms;
         return 0;
     case LWS_CALLBACK_RAW_RX_FILE:
-        if (c->listener) {
+        if (c->listener)
             otlp_accept(app, wsi);
-            return 0;
-        }
+        return 0;
+    case LWS_CALLBACK_RAW_RX:
         if (c->close_after == 2)
             return 0;
-        return otlp_read(app, c);
+        if (!c->rx_seen) {
+            /* Over TLS lws gave the connection --header-timeout from the
+             * end of its handshake; from here our own deadlines rule (a
+             * keep-alive connection may idle longer). */
+            c->rx_seen = 1;
+            lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
+        }
+        return otlp_rx(app, c, in, len);
     case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+    case LWS_CALLBACK_RAW_WRITEABLE:
         if (c->listener || c->close_after == 2)
             return 0;
         {
@@ -527,8 +546,13 @@ int otlp_port_callback(struct lws *wsi, enum lws_callback_reasons reason, void *
             return rc == 0 ? otlp_after_answer(app, c) : 0;
         }
     case LWS_CALLBACK_RAW_CLOSE_FILE:
+    case LWS_CALLBACK_RAW_CLOSE:
         if (c->listener)
             return 0;
+        /* Closed before a head: the client left, or lws timed out its TLS
+         * handshake (the tick counts those it closes itself: closing). */
+        if (c->requests == 0 && !c->head_checked && c->close_after != 2)
+            app->metrics.http_closed_without_request++;
         otlp_uncount(app, c);
         if (c->prev)
             c->prev->next = c->next;

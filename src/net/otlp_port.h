@@ -3,9 +3,12 @@
  * The OpenTelemetry SDKs send to port 4318 by default, and the JS
  * exporters send every body chunked, which lws 4.1.6's HTTP parser cannot
  * read. This port is therefore served by Spider itself: it accepts on its
- * own listen socket, hands each connection to the lws loop as a raw
- * descriptor, reads requests with core/h1req (Content-Length or chunked,
- * keep-alive, pipelined), and answers POST /v1/traces through api/otlp.
+ * own listen socket, hands each connection to the lws loop as a raw socket
+ * (lws reads and writes the bytes, and with --tls-cert does the TLS, with
+ * the main port's certificate: lws 4.1.6 adopts a socket with
+ * LWS_ADOPT_ALLOW_SSL on a TLS vhost), reads requests with core/h1req
+ * (Content-Length or chunked, keep-alive, pipelined), and answers POST
+ * /v1/traces and /v1/metrics through api/otlp.
  *
  * The main port's rules apply: the Host check (the same names), --max-body
  * (compressed and inflated), --ingest-buffer (bodies being received, in

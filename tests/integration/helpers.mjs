@@ -3,6 +3,7 @@
 // clients), and stop it.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
+import tls from 'node:tls';
 
 export const BIN = process.env.SPIDER_BIN;
 if (!BIN) throw new Error('SPIDER_BIN must name the spider binary (ctest sets it)');
@@ -22,18 +23,19 @@ export function startSpider(args = [], env = {}) {
     const timer = setTimeout(() => reject(new Error(`spider did not start: ${log}`)), 10000);
     proc.stderr.on('data', (d) => {
       log += d;
-      const m = log.match(/listening on http:\/\/127\.0\.0\.1:(\d+)\//);
+      // https:// when spider serves TLS (--tls-cert)
+      const m = log.match(/listening on (https?):\/\/127\.0\.0\.1:(\d+)\//);
       if (m && !proc.port) {
         clearTimeout(timer);
-        proc.port = Number(m[1]);
+        proc.port = Number(m[2]);
         const udp = log.match(/statsd listening on udp:\/\/127\.0\.0\.1:(\d+)/);
-        const otlpPort = log.match(/OTLP\/HTTP receiver at http:\/\/127\.0\.0\.1:(\d+)/);
+        const otlpPort = log.match(/OTLP\/HTTP receiver at https?:\/\/127\.0\.0\.1:(\d+)/);
         resolve({
           proc,
           port: proc.port,
           statsdPort: udp ? Number(udp[1]) : undefined,
           otlpPort: otlpPort ? Number(otlpPort[1]) : undefined,
-          url: `http://127.0.0.1:${proc.port}`,
+          url: `${m[1]}://127.0.0.1:${proc.port}`,
           log: () => log,
           stop: () => stopSpider(proc),
         });
@@ -98,9 +100,11 @@ async function answer(res) {
 }
 
 // A raw keep-alive HTTP/1.1 connection: send bytes, read whole responses.
+// With tlsOptions (e.g. {ca}), over TLS (node:tls).
 export class RawConn {
-  constructor(port) {
-    this.sock = net.connect(port, '127.0.0.1');
+  constructor(port, tlsOptions) {
+    this.sock = tlsOptions ? tls.connect({ host: '127.0.0.1', port, ...tlsOptions }) : net.connect(port, '127.0.0.1');
+    this.connectEvent = tlsOptions ? 'secureConnect' : 'connect';
     this.buf = Buffer.alloc(0);
     this.closed = false;
     this.waiters = [];
@@ -116,7 +120,7 @@ export class RawConn {
     this.sock.on('error', () => {});
   }
   ready() {
-    return new Promise((resolve) => this.sock.once('connect', resolve));
+    return new Promise((resolve) => this.sock.once(this.connectEvent, resolve));
   }
   wake() {
     const w = this.waiters;

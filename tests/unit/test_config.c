@@ -114,6 +114,31 @@ static void test_bad_values(void **state)
     expect_error("--push-interval", "50ms", "out of range"); /* default buffer 16MiB < body */
 }
 
+/* TLS needs a certificate and its key: one alone is an error naming it,
+ * from a flag or the environment; the HSTS max-age is whole seconds. */
+static void test_tls_both_or_neither(void **state)
+{
+    (void)state;
+    config_t cfg;
+    char err[256] = "";
+    expect_error("--tls-cert", "/tmp/c.pem", "--tls-cert is set but --tls-key is not");
+    expect_error("--tls-key", "/tmp/k.pem", "--tls-key is set but --tls-cert is not");
+    expect_error("--hsts-max-age", "1500ms", "whole seconds");
+    setenv("SPIDER_TLS_KEY", "/tmp/k.pem", 1);
+    char *one[] = {"spider"};
+    assert_int_equal(parse(&cfg, err, 1, one), CONFIG_ERROR);
+    assert_non_null(strstr(err, "--tls-key is set"));
+    char *both[] = {"spider", "--tls-cert", "/tmp/c.pem", "--hsts-max-age", "1h"};
+    assert_int_equal(parse(&cfg, err, 5, both), CONFIG_RUN);
+    assert_string_equal(cfg.tls_cert, "/tmp/c.pem");
+    assert_string_equal(cfg.tls_key, "/tmp/k.pem");
+    assert_int_equal(cfg.hsts_max_age_ms, 3600000);
+    unsetenv("SPIDER_TLS_KEY");
+    config_defaults(&cfg);
+    assert_string_equal(cfg.tls_cert, ""); /* plain HTTP by default */
+    assert_int_equal(cfg.hsts_max_age_ms, 8760ll * 3600 * 1000);
+}
+
 /* --listen keeps the host as typed (names resolve at start, not here). */
 static void listen_is(const char *value, const char *host, int port)
 {
@@ -329,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_config_file),
         cmocka_unit_test(test_config_file_errors),
         cmocka_unit_test(test_check_config),
+        cmocka_unit_test(test_tls_both_or_neither),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
