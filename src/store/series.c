@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "../core/xmalloc.h"
+#include "harena.h"
 
 /* One second of one series. 64 bytes: a dense 30-minute series spends
  * 1861 * 64 = 116 KiB on slot headers. Invariant: count >= 1 (a slot exists
@@ -60,19 +61,22 @@ struct series {
     uint64_t hash;
     int64_t *open; /* seconds with an open histogram, unordered, open_n used */
     uint32_t open_n, open_cap;
+    harena_t arena; /* the sealed histograms, in seal order (store/harena.h) */
     uint32_t name_len;
     char name[]; /* not NUL-terminated */
 };
 
-/* 80 bytes on 64-bit machines, the name starting at 76, as before
- * floor_sec took 4 bytes of the tail padding: series_new_bytes(), and so
- * what the budget counts, are unchanged. */
-_Static_assert(sizeof(struct series) == 80 || sizeof(void *) != 8, "series_t is 80 bytes");
+/* 88 bytes on 64-bit machines, the name starting at 84 (floor_sec took 4
+ * bytes of the tail padding, the arena 8 more); series_new_bytes() counts
+ * them in the budget. */
+_Static_assert(sizeof(struct series) == 88 || sizeof(void *) != 8, "series_t is 88 bytes");
 
 /* First capacities; all grow by doubling up to their bound. */
 #define SERIES_SLOTS_MIN 4
 /* What the heap costs for a slot beyond the bytes we ask for: glibc adds an
- * 8-byte header to each of its two small blocks (histogram, raw points),
+ * 8-byte header to each of its two small blocks (histogram, raw points;
+ * since sealed histograms moved into arena chunks, the histogram's block
+ * is there only while the second is open, so this over-counts a little),
  * rounds to 16 and allocates at least 32 bytes (up to 31 bytes per block),
  * and the holes left when open histograms (300+ B) are replaced by small
  * sealed ones fragment the heap. Charged per occupied slot (with the slot
@@ -173,19 +177,18 @@ static void series_slot_iter(const slot_t *sl, hist_iter_t *it)
         hist_iter_sealed(it, sl->hist, sl->hist_len);
 }
 
-static size_t series_slot_hist_bytes(const slot_t *sl)
-{
-    return sl->hist_open ? hist_open_bytes(sl->hist) : sl->hist_len;
-}
-
-/* Frees a slot's buffers and gives their bytes back. */
+/* Frees a slot's buffers and gives their bytes back. A sealed histogram's
+ * bytes stay in its arena chunk, which goes (and is given back) when all
+ * its seconds have (harena_expire). */
 static void series_slot_dispose(series_env_t *env, slot_t *sl)
 {
     env->release(env->ctx, SERIES_MEM_SLOTS, SERIES_SLOT_HEAP, sl->sec);
-    env->release(env->ctx, SERIES_MEM_HIST, series_slot_hist_bytes(sl), sl->sec);
+    if (sl->hist_open) {
+        env->release(env->ctx, SERIES_MEM_HIST, hist_open_bytes(sl->hist), sl->sec);
+        hist_open_free(sl->hist);
+    }
     if (sl->raw_cap)
         env->release(env->ctx, SERIES_MEM_RAW, (size_t)sl->raw_cap * SERIES_RAW_BYTES, sl->sec);
-    free(sl->hist);
     free(sl->raw);
     sl->hist = NULL;
     sl->raw = NULL;
@@ -231,6 +234,7 @@ void series_free(series_t *se, series_env_t *env)
         return;
     for (uint32_t i = 0; i < se->n; i++)
         series_slot_dispose(env, series_slot(se, i));
+    env->release(env->ctx, SERIES_MEM_HIST, harena_free(&se->arena), 0);
     env->release(env->ctx, SERIES_MEM_SLOTS, (size_t)se->cap * sizeof(slot_t), 0);
     env->release(env->ctx, SERIES_MEM_FIXED,
                  (size_t)se->open_cap * sizeof(int64_t) + series_new_bytes(se->name_len, env->n_le),
@@ -410,15 +414,11 @@ static int series_unseal(series_t *se, series_env_t *env, slot_t *sl, uint32_t b
 
     if (series_open_reserve(se, env, sl->sec) != 0)
         return -1;
-    /* The open form (>= 300 bytes) is larger than any sealed one but the
-     * rare ones with huge counts; reserve or release the difference. */
-    if (open_bytes > sl->hist_len &&
-        !env->reserve(env->ctx, SERIES_MEM_HIST, open_bytes - sl->hist_len, sl->sec))
+    /* The sealed bytes stay in their chunk (counted with it) until it goes:
+     * the open form is reserved whole. */
+    if (!env->reserve(env->ctx, SERIES_MEM_HIST, open_bytes, sl->sec))
         return -1;
-    if (open_bytes < sl->hist_len)
-        env->release(env->ctx, SERIES_MEM_HIST, sl->hist_len - open_bytes, sl->sec);
     h = hist_open_unseal(sl->hist, sl->hist_len, b);
-    free(sl->hist);
     sl->hist = h;
     sl->hist_len = 0;
     sl->hist_open = 1;
@@ -595,28 +595,47 @@ void series_expire(series_t *se, series_env_t *env, int64_t first_sec)
         expired = 1;
     }
     se->floor_sec = first_sec > UINT32_MAX ? UINT32_MAX : (uint32_t)first_sec;
-    if (expired)
+    if (expired) {
+        /* Chunks whose every second is older than the oldest held one. */
+        size_t freed = harena_expire(&se->arena, se->n ? se->slots[se->head].sec : UINT32_MAX);
+        if (freed)
+            env->release(env->ctx, SERIES_MEM_HIST, freed, 0);
         series_shrink(se, env);
+    }
 }
 
-/* Seals one open slot. Returns 0, or -1 if the budget refused the (rare)
- * case of a sealed form larger than the open one; the slot stays open.
- * One pass over the counters: encode into a buffer of the worst-case size,
- * then shrink it to the bytes written (realloc shrinks in place). */
-static int series_slot_seal(series_env_t *env, slot_t *sl)
+/* Seals one open slot into the series' arena. Returns 0, or -1 if the
+ * budget refused a new chunk; the slot stays open. One pass over the
+ * counters: encode into scratch of the worst-case size, then copy the
+ * bytes written to the arena's newest chunk. */
+static int series_slot_seal(series_t *se, series_env_t *env, slot_t *sl)
 {
+    static uint8_t scratch[4096];
     size_t open_bytes = hist_open_bytes(sl->hist);
-    uint8_t *p = xmalloc(hist_open_seal_bound(sl->hist));
-    size_t len = hist_open_seal(sl->hist, p);
+    size_t bound = hist_open_seal_bound(sl->hist);
+    uint8_t *buf = bound <= sizeof scratch ? scratch : xmalloc(bound);
+    size_t len = hist_open_seal(sl->hist, buf);
 
-    if (len > open_bytes && !env->reserve(env->ctx, SERIES_MEM_HIST, len - open_bytes, sl->sec)) {
-        free(p);
-        return -1;
+    /* Sealing is what frees memory under pressure: the open form's bytes
+     * are given back first, so a new chunk usually fits in them. If it
+     * does not, take them back (they were just freed) and stay open. */
+    env->release(env->ctx, SERIES_MEM_HIST, open_bytes, sl->sec);
+    if (!harena_fits(&se->arena, len)) {
+        uint32_t cap = harena_next_cap(&se->arena, len);
+        if (!env->reserve(env->ctx, SERIES_MEM_HIST, harena_chunk_bytes(cap), sl->sec)) {
+            if (!env->reserve(env->ctx, SERIES_MEM_HIST, open_bytes, sl->sec))
+                abort(); /* the bytes given back a moment ago */
+            if (buf != scratch)
+                free(buf);
+            return -1;
+        }
+        harena_grow(&se->arena, cap);
     }
-    p = xrealloc(p, len);
+    uint8_t *p = harena_take(&se->arena, len, sl->sec);
+    memcpy(p, buf, len);
+    if (buf != scratch)
+        free(buf);
     hist_open_free(sl->hist);
-    if (len < open_bytes)
-        env->release(env->ctx, SERIES_MEM_HIST, open_bytes - len, sl->sec);
     sl->hist = p;
     sl->hist_len = (uint16_t)len;
     sl->hist_open = 0;
@@ -642,7 +661,7 @@ void series_seal(series_t *se, series_env_t *env, int64_t before_sec)
             continue;
         }
         sl = series_find(se, sec);
-        if (sl && sl->hist_open && series_slot_seal(env, sl) != 0) {
+        if (sl && sl->hist_open && series_slot_seal(se, env, sl) != 0) {
             i++;
             continue;
         }
