@@ -30,7 +30,7 @@ if ! grep -q -- '--statsd-listen' <<<"$("$spider" --help 2>&1)"; then
 fi
 
 # Starts the server; sets http_port and statsd_port from its log, e.g.
-#   spider 0.1.0: listening on http://127.0.0.1:PORT/ (...)
+#   spider: listening on http://127.0.0.1:PORT/ (spider 0.1.0; ...)
 #   statsd listening on udp://127.0.0.1:PORT
 start() {
   taskset -c 0 "$spider" --listen 127.0.0.1:0 --statsd-listen 127.0.0.1:0 --otlp-listen off 2>"$log" &

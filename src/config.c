@@ -55,6 +55,8 @@ static const option_t options[] = {
      1, 10000000,
      "series one roll-up (GET /api/v1/rollup) may merge; a selector matching more is refused "
      "(400)"},
+    {"log-format", "SPIDER_LOG_FORMAT", OPT_TEXT, CFG_AT(log_format), "text", 0, 8,
+     "log lines as text (spider: warning: ...) or json (one object per line, for log shippers)"},
     {"max-live-rollups", "SPIDER_MAX_LIVE_ROLLUPS", OPT_COUNT, CFG_AT(max_live_rollups), "256", 1,
      100000,
      "distinct live roll-ups (selector, by, step, history) subscribed to at once; dashboards "
@@ -408,6 +410,10 @@ static int config_tokens(config_t *cfg, char *err, size_t err_len)
 /* Checks that hold between settings once all of them are known. */
 static int config_check(config_t *cfg, char *err, size_t err_len)
 {
+    if (strcmp(cfg->log_format, "text") != 0 && strcmp(cfg->log_format, "json") != 0) {
+        snprintf(err, err_len, "--log-format '%s': expected text or json", cfg->log_format);
+        return CONFIG_ERROR;
+    }
     if (config_tokens(cfg, err, err_len) != CONFIG_RUN)
         return CONFIG_ERROR;
     if (cfg->ingest_buffer < cfg->max_body) {

@@ -37,6 +37,7 @@ typedef struct config {
     uint64_t max_series;          /* series that may exist at once */
     uint64_t max_rollup_series;   /* series one roll-up may merge */
     uint64_t max_live_rollups;    /* distinct live roll-up shapes at once */
+    char log_format[9];           /* "text" or "json" (core/log.h) */
     uint64_t memory_limit;        /* store memory budget, bytes */
     uint64_t max_body;            /* largest POST body accepted, bytes */
     uint64_t ingest_buffer;       /* bodies being received at once, bytes in total */

@@ -1,7 +1,9 @@
 /* main.c - spider: arguments -> configuration -> server. */
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
+#include "core/log.h"
 #include "server.h"
 
 int main(int argc, char **argv)
@@ -12,9 +14,10 @@ int main(int argc, char **argv)
     case CONFIG_EXIT:
         return 0;
     case CONFIG_ERROR:
-        fprintf(stderr, "spider: %s\n", err);
+        log_error("%s", err);
         return 2;
     default:
+        log_set_format(strcmp(cfg.log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
         return server_run(&cfg);
     }
 }

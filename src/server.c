@@ -1,5 +1,6 @@
 /* server.c - lws context, tick and signals (see server.h). */
 #include "server.h"
+#include "core/log.h"
 
 #include <libwebsockets.h>
 #include <signal.h>
@@ -104,21 +105,20 @@ static void server_warn_open_doors(const config_t *cfg, const char *bound_ip)
     int main_open = !server_is_loopback(bound_ip);
     int otlp_open = cfg->otlp_listen.enabled && !server_is_loopback(cfg->otlp_listen.host);
     if ((main_open || otlp_open) && !cfg->ingest_token[0])
-        fprintf(stderr,
-                "spider: warning: listening beyond loopback without --ingest-token: anyone who "
-                "can reach %s can post samples\n",
-                main_open && otlp_open ? "the ports"
-                : main_open            ? "the port"
-                                       : "the OTLP port");
+        log_warning("listening beyond loopback without --ingest-token: anyone who "
+                    "can reach %s can post samples",
+                    main_open && otlp_open ? "the ports"
+                    : main_open            ? "the port"
+                                           : "the OTLP port");
     if (main_open && !cfg->view_token[0])
-        fprintf(stderr, "spider: warning: listening beyond loopback without --view-token: anyone "
-                        "who can reach the port can watch every series\n");
+        log_warning("listening beyond loopback without --view-token: anyone "
+                    "who can reach the port can watch every series");
     if (main_open && !cfg->view_token[0] && !cfg->metrics_token[0])
-        fprintf(stderr, "spider: warning: /metrics is open too (--metrics-token or --view-token "
-                        "locks it)\n");
+        log_warning("/metrics is open too (--metrics-token or --view-token "
+                    "locks it)");
     if (cfg->statsd_listen.enabled && !server_is_loopback(cfg->statsd_listen.host))
-        fprintf(stderr, "spider: warning: StatsD listens beyond loopback: UDP carries no token, "
-                        "so anyone who can reach it can post samples (firewall it)\n");
+        log_warning("StatsD listens beyond loopback: UDP carries no token, "
+                    "so anyone who can reach it can post samples (firewall it)");
 }
 
 /* "http" must stay first: lws serves plain HTTP with protocols[0]. */
@@ -185,12 +185,12 @@ int server_run(const config_t *cfg)
     snprintf(where, sizeof where, "%s%s%s:%d", bracket ? "[" : "", cfg->listen_host,
              bracket ? "]" : "", cfg->listen_port);
     if (config_listen_resolve(cfg->listen_host, &addr, why, sizeof why) != 0) {
-        fprintf(stderr, "spider: cannot listen on %s: %s\n", where, why);
+        log_error("cannot listen on %s: %s", where, why);
         goto out;
     }
     char err[512];
     if (http_hosts_init(&app, addr.ip, err, sizeof err) != 0) {
-        fprintf(stderr, "spider: %s\n", err);
+        log_error("%s", err);
         status = 2;
         goto out;
     }
@@ -227,7 +227,7 @@ int server_run(const config_t *cfg)
     info.max_http_header_pool = (unsigned short)cfg->header_buffers;
     info.server_string = "spider";
     if (tls_configure(cfg, &info, err, sizeof err) != 0) {
-        fprintf(stderr, "spider: %s\n", err);
+        log_error("%s", err);
         goto out;
     }
 
@@ -239,15 +239,14 @@ int server_run(const config_t *cfg)
     if (port <= 0) {
         if (context)
             lws_context_destroy(context); /* no client yet: nothing else to undo */
-        fprintf(stderr,
-                "spider: cannot listen on %s: the port is in use, or the address is not one of "
-                "this host's%s\n",
-                where, tls_enabled(cfg) ? ", or TLS could not start" : "");
+        log_error("cannot listen on %s: the port is in use, or the address is not one of "
+                  "this host's%s",
+                  where, tls_enabled(cfg) ? ", or TLS could not start" : "");
         goto out;
     }
     if (statsd_socket_open(&app, vhost, err, sizeof err) != 0 ||
         otlp_port_open(&app, vhost, err, sizeof err) != 0) {
-        fprintf(stderr, "spider: %s\n", err);
+        log_error("%s", err);
         lws_context_destroy(context);
         statsd_socket_close(&app);
         goto out;
@@ -257,17 +256,15 @@ int server_run(const config_t *cfg)
     const char *host = strcmp(addr.ip, "0.0.0.0") == 0 ? "127.0.0.1"
                        : strcmp(addr.ip, "::") == 0    ? "::1"
                                                        : addr.ip;
-    fprintf(stderr,
-            "spider %s: listening on http%s://%s%s%s:%d/ (%s%s%sAPI at /api/v1/, metrics at "
-            "/metrics)\n",
-            SPIDER_VERSION, tls_enabled(cfg) ? "s" : "", addr.ipv6 ? "[" : "", host,
-            addr.ipv6 ? "]" : "", port, named ? "resolved from " : "",
-            named ? cfg->listen_host : "", named ? "; " : "");
+    log_info("listening on http%s://%s%s%s:%d/ (spider %s; %s%s%sAPI at /api/v1/, metrics at "
+             "/metrics)",
+             tls_enabled(cfg) ? "s" : "", addr.ipv6 ? "[" : "", host, addr.ipv6 ? "]" : "", port,
+             SPIDER_VERSION, named ? "resolved from " : "", named ? cfg->listen_host : "",
+             named ? "; " : "");
     if (strcmp(addr.ip, "127.0.0.1") == 0 || strcmp(addr.ip, "::1") == 0)
-        fprintf(stderr,
-                "spider: only this machine can connect; use --listen 0.0.0.0:%d to "
-                "accept connections from other hosts\n",
-                port);
+        log_info("only this machine can connect; use --listen 0.0.0.0:%d to "
+                 "accept connections from other hosts",
+                 port);
 
     server_warn_open_doors(cfg, addr.ip);
 
@@ -291,7 +288,7 @@ int server_run(const config_t *cfg)
     while (app.requests_in_flight > 0 && clock_mono_ms() < drain_until)
         if (lws_service(context, 0) < 0)
             break;
-    fprintf(stderr, "spider: stopping (%d requests unfinished)\n", app.requests_in_flight);
+    log_info("stopping (%d requests unfinished)", app.requests_in_flight);
     lws_sul_cancel(&second.sul);
     lws_sul_cancel(&push.sul);
     server_context = NULL;

@@ -1,5 +1,6 @@
 /* bind.c - Spider's own sockets (see bind.h). */
 #include "bind.h"
+#include "../core/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -46,10 +47,9 @@ int net_bind_endpoint(const config_endpoint_t *e, int type, const char *what, co
         if (fd >= 0)
             close(fd);
         if (!e->explicit && why_errno == EADDRINUSE) {
-            fprintf(stderr,
-                    "spider: warning: %s port %s:%d is taken (another %s daemon?): running "
-                    "without it; set --%s to another address, or off\n",
-                    what, e->host, e->port, what, flag);
+            log_warning("%s port %s:%d is taken (another %s daemon?): running "
+                        "without it; set --%s to another address, or off",
+                        what, e->host, e->port, what, flag);
             return 1;
         }
         snprintf(err, err_len, "cannot listen for %s on %s %s:%d: %s", what, proto, e->host,

@@ -1,5 +1,6 @@
 /* otlp_port.c - the OTLP/HTTP port (see otlp_port.h). */
 #include "otlp_port.h"
+#include "../core/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,8 +77,8 @@ int otlp_port_open(app_t *app, struct lws_vhost *vhost, char *err, size_t err_le
     app->otlp_adopting_listener = 0;
     if (rc != 0)
         return -1;
-    fprintf(stderr, "spider: OTLP/HTTP receiver at http%s://%s:%d/v1/traces and /v1/metrics\n",
-            tls_enabled(&app->cfg) ? "s" : "", b.url_host, b.port);
+    log_info("OTLP/HTTP receiver at http%s://%s:%d/v1/traces and /v1/metrics",
+             tls_enabled(&app->cfg) ? "s" : "", b.url_host, b.port);
     return 0;
 }
 

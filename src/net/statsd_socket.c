@@ -1,5 +1,6 @@
 /* statsd_socket.c - the StatsD sockets (see statsd_socket.h). */
 #include "statsd_socket.h"
+#include "../core/log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -70,10 +71,9 @@ static int statsd_socket_adopt(app_t *app, struct lws_vhost *vhost, int fd, cons
     setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &one, sizeof one);
     int granted = statsd_socket_buffer(fd, app->cfg.statsd_buffer);
     if ((uint64_t)granted < app->cfg.statsd_buffer)
-        fprintf(stderr,
-                "spider: %s: the kernel granted a receive buffer of %d bytes of the %llu asked "
-                "(--statsd-buffer; raise net.core.rmem_max to allow more)\n",
-                what, granted, (unsigned long long)app->cfg.statsd_buffer);
+        log_warning("%s: the kernel granted a receive buffer of %d bytes of the %llu asked "
+                    "(--statsd-buffer; raise net.core.rmem_max to allow more)",
+                    what, granted, (unsigned long long)app->cfg.statsd_buffer);
     return net_adopt(vhost, fd, STATSD_PROTOCOL, err, err_len);
 }
 
@@ -88,7 +88,7 @@ static int statsd_socket_udp(app_t *app, struct lws_vhost *vhost, char *err, siz
     snprintf(what, sizeof what, "statsd udp %s:%d", b.url_host, b.port);
     if (statsd_socket_adopt(app, vhost, b.fd, what, err, err_len) != 0)
         return -1;
-    fprintf(stderr, "spider: statsd listening on udp://%s:%d\n", b.url_host, b.port);
+    log_info("statsd listening on udp://%s:%d", b.url_host, b.port);
     return 0;
 }
 
@@ -125,7 +125,7 @@ static int statsd_socket_unix(app_t *app, struct lws_vhost *vhost, char *err, si
     snprintf(what, sizeof what, "statsd unix %s", path);
     if (statsd_socket_adopt(app, vhost, fd, what, err, err_len) != 0)
         return -1;
-    fprintf(stderr, "spider: statsd listening on unix://%s\n", path);
+    log_info("statsd listening on unix://%s", path);
     return 0;
 }
 

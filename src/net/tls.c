@@ -1,5 +1,6 @@
 /* tls.c - checking the certificate and key, lws' TLS options (see tls.h). */
 #include "tls.h"
+#include "../core/log.h"
 
 #include <errno.h>
 #include <openssl/err.h>
@@ -93,10 +94,9 @@ int tls_configure(const config_t *cfg, struct lws_context_creation_info *info, c
     }
     X509 *leaf = SSL_CTX_get0_certificate(ctx);
     if (leaf && X509_cmp_current_time(X509_get0_notAfter(leaf)) < 0)
-        fprintf(stderr,
-                "spider: warning: the certificate in --tls-cert %s has expired: clients will "
-                "refuse it\n",
-                cfg->tls_cert);
+        log_warning("the certificate in --tls-cert %s has expired: clients will "
+                    "refuse it",
+                    cfg->tls_cert);
     info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info->ssl_cert_filepath = cfg->tls_cert;
     info->ssl_private_key_filepath = cfg->tls_key;

@@ -145,3 +145,29 @@ test('SIGTERM lets an answer being written finish, then exits 0', async () => {
   assert.equal(await exited, 0);
   c.destroy();
 });
+
+test('--log-format json: every line of the log is one JSON object with time, level and msg', async () => {
+  // Beyond loopback without tokens: warnings as well as info lines.
+  const s = await startSpider(['--log-format', 'json', '--listen', '0.0.0.0:0', '--allow-host', '127.0.0.1']);
+  await s.stop();
+  const lines = s.log().split('\n').filter((l) => l !== '');
+  assert.ok(lines.length >= 4, s.log());
+  const levels = new Set();
+  for (const line of lines) {
+    const j = JSON.parse(line); // throws on a line that is not JSON
+    assert.match(j.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.equal(typeof j.msg, 'string');
+    levels.add(j.level);
+  }
+  assert.deepEqual([...levels].sort(), ['info', 'warning']);
+  assert.ok(lines.some((l) => JSON.parse(l).msg.startsWith('listening on http://')));
+  assert.ok(lines.some((l) => /without --ingest-token/.test(JSON.parse(l).msg)));
+  // Text: a level word on every line that is not plain information.
+  const t = await startSpider(['--listen', '0.0.0.0:0', '--allow-host', '127.0.0.1']);
+  await t.stop();
+  assert.match(t.log(), /^spider: warning: listening beyond loopback without --ingest-token/m);
+  assert.match(t.log(), /^spider: listening on http:\/\//m);
+  const bad = run(['--log-format', 'xml']);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /^spider: error: --log-format 'xml': expected text or json\n$/);
+});
