@@ -120,6 +120,14 @@ static const option_t options[] = {
      1ll << 30,
      "receive buffer (SO_RCVBUF) of each StatsD socket: datagrams that arrive while it is full "
      "are dropped by the kernel"},
+    {"data-dir", "SPIDER_DATA_DIR", OPT_TEXT, CFG_AT(data_dir), "", 0,
+     sizeof(((config_t *)0)->data_dir) - 1,
+     "folder for snapshots of the store (created if missing): restored at start, written every "
+     "--snapshot-interval and at SIGTERM; none: memory only"},
+    {"snapshot-interval", "SPIDER_SNAPSHOT_INTERVAL", OPT_DURATION, CFG_AT(snapshot_interval_ms),
+     "30s", 1000, 24 * 3600 * 1000ll,
+     "a snapshot is written to --data-dir this often (by a forked child: the loop pauses only "
+     "for the fork); a crash loses at most this much"},
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])

@@ -12,6 +12,7 @@
 #include "http/ws.h"
 #include "ingest/otlp_streams.h"
 #include "net/otlp_port.h"
+#include "net/snapfile.h"
 #include "net/statsd_socket.h"
 
 /* How long a stop waits for answers already being written. */
@@ -86,6 +87,7 @@ static void server_second(app_t *app, int64_t now_mono_ms)
     http_expire_deadlines(app, now_mono_ms);
     ws_keepalive(app, now_mono_ms);
     otlp_port_expire(app, now_mono_ms);
+    snapfile_tick(&app->snap, app->store, now_mono_ms, now_ms);
 }
 
 /* "http" must stay first: lws serves plain HTTP with protocols[0]. */
@@ -124,6 +126,10 @@ int server_run(const config_t *cfg)
     _Static_assert(CONFIG_BUCKETS_MAX == STORE_LE_MAX, "--metrics-buckets fits the store's");
     memcpy(store_cfg.le_ms, cfg->metrics_buckets_ms, sizeof store_cfg.le_ms);
     app.store = store_new(&store_cfg);
+    /* A snapshot file is at most a few times the store it came from. */
+    snapfile_init(&app.snap, cfg->data_dir, cfg->snapshot_interval_ms,
+                  cfg->memory_limit * 4 + (1u << 20));
+    snapfile_restore(&app.snap, app.store, clock_wall_ms());
     app.otlp_streams = otlp_streams_new((size_t)cfg->otlp_streams,
                                         (uint64_t)app.metrics.started_wall_ms * 1000000u);
     fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
@@ -253,6 +259,8 @@ int server_run(const config_t *cfg)
     lws_sul_cancel(&push.sul);
     server_context = NULL;
     lws_context_destroy(context);
+    /* Clients are gone; the store is written once more, synchronously. */
+    snapfile_stop(&app.snap, app.store, clock_wall_ms());
     statsd_socket_close(&app);
     ws_dispose(&app);
     buf_dispose(&app.ws_batch);
