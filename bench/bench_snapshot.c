@@ -1,0 +1,163 @@
+/* bench_snapshot.c - what a snapshot costs the event loop, the writer and a restart.
+ *
+ *   bench_snapshot [SERIES [MINUTES [RAW_PER_SECOND [DIR]]]]   (10000 30 1 /tmp)
+ *
+ * Fills a store with SERIES series x MINUTES of seconds, one sample per
+ * series per second (lognormal, median 20 ms: one histogram bucket and one
+ * raw point per second, the shape of many quiet series; RAW_PER_SECOND
+ * samples per second instead fill the reservoirs), with a memory budget
+ * large enough to keep it all. Then, each the median of 3:
+ *   fork_ms:    the loop's pause: fork() of the process holding the store
+ *               (the parent's part of an interval snapshot, net/snapfile.c);
+ *   write_ms:   the child's work: encode, write, fsync, rename, fsync the
+ *               directory (snapfile_write into DIR);
+ *   restore_ms: reading the file back into an empty store (snapshot_decode).
+ * And the file's size, the store's accounted bytes and the RSS.
+ */
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../tests/support/test_rng.h"
+#include "net/snapfile.h"
+#include "store/snapshot.h"
+
+#define T0   1764160000000LL
+#define RUNS 3
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v)
+{
+    qsort(v, RUNS, sizeof *v, cmp);
+    return v[RUNS / 2];
+}
+
+static long rss_kib(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kib = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "VmRSS: %ld", &kib) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return kib;
+}
+
+int main(int argc, char **argv)
+{
+    uint32_t series = argc > 1 ? (uint32_t)atoi(argv[1]) : 10000;
+    uint32_t minutes = argc > 2 ? (uint32_t)atoi(argv[2]) : 30;
+    uint32_t per_s = argc > 3 ? (uint32_t)atoi(argv[3]) : 1;
+    const char *base = argc > 4 ? argv[4] : "/tmp";
+    uint32_t secs = minutes * 60;
+    store_config_t cfg = {.window_s = secs,
+                          .raw_per_second = 100,
+                          .max_series = series,
+                          .memory_limit = (size_t)1 << 40,
+                          .n_le = 3,
+                          .le_ms = {10, 100, 1000}};
+    store_t *s = store_new(&cfg);
+    test_rng_t rng = {TEST_RNG_XORSHIFT64, 0x9e3779b97f4a7c15u};
+    char(*names)[32] = malloc((size_t)series * sizeof *names);
+    char dir[1024];
+    double fork_ms[RUNS], write_ms[RUNS], restore_ms[RUNS], t;
+    int64_t end = T0 + (int64_t)secs * 1000;
+    struct stat st;
+    store_stats_t stats;
+
+    snprintf(dir, sizeof dir, "%s/bench_snapshot.XXXXXX", base);
+    if (!mkdtemp(dir)) {
+        perror(dir);
+        return 1;
+    }
+    for (uint32_t i = 0; i < series; i++)
+        snprintf(names[i], sizeof names[i], "bench.snap{n=\"%u\"}", i);
+    t = now_ms();
+    for (int64_t ts = T0 + 1000; ts <= end; ts += 1000) {
+        store_advance(s, ts);
+        for (uint32_t i = 0; i < series; i++)
+            for (uint32_t k = 0; k < per_s; k++)
+                store_record(s, slice_cstr(names[i]), ts - 999 + (int64_t)(k * 997 / per_s),
+                             20.0 * test_rng_lognormal(&rng), ts);
+    }
+    store_get_stats(s, &stats);
+    printf("fill: %u series x %u s x %u/s in %.1f s; store %.1f MiB accounted, RSS %.1f MiB\n",
+           series, secs, per_s, (now_ms() - t) / 1e3, (double)stats.bytes / (1 << 20),
+           (double)rss_kib() / 1024);
+
+    for (int r = 0; r < RUNS; r++) {
+        pid_t pid;
+        int status;
+        t = now_ms();
+        pid = fork();
+        if (pid == 0) {
+            const char *step;
+            _exit(snapfile_write(dir, s, end, &step, NULL) == 0 ? 0 : 1);
+        }
+        fork_ms[r] = now_ms() - t; /* what the loop pauses for */
+        waitpid(pid, &status, 0);
+        write_ms[r] = now_ms() - t;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "the writer failed\n");
+            return 1;
+        }
+    }
+    {
+        char path[1100];
+        snprintf(path, sizeof path, "%s/" SNAPFILE_NAME, dir);
+        stat(path, &st);
+        for (int r = 0; r < RUNS; r++) {
+            int fd = open(path, O_RDONLY);
+            uint8_t *data = malloc((size_t)st.st_size);
+            ssize_t got = 0;
+            store_t *c = store_new(&cfg);
+            snapshot_result_t res;
+            while (got < st.st_size) {
+                ssize_t k = read(fd, data + got, (size_t)(st.st_size - got));
+                if (k <= 0)
+                    break;
+                got += k;
+            }
+            close(fd);
+            t = now_ms();
+            if (snapshot_decode(c, data, (size_t)got, end, &res) != 0 || res.series != series) {
+                fprintf(stderr, "restore failed: %s\n", res.error);
+                return 1;
+            }
+            restore_ms[r] = now_ms() - t;
+            store_free(c);
+            free(data);
+        }
+        unlink(path);
+        rmdir(dir);
+    }
+    printf("snapshot: %.1f MiB file (%.1f bytes per series-second)\n",
+           (double)st.st_size / (1 << 20), (double)st.st_size / ((double)series * secs));
+    printf("fork_ms (loop pause): %.2f [%.2f %.2f %.2f]\n", median(fork_ms), fork_ms[0], fork_ms[1],
+           fork_ms[2]);
+    printf("write_ms (child: encode, write, fsync, rename): %.0f\n", median(write_ms));
+    printf("restore_ms (decode into an empty store): %.0f\n", median(restore_ms));
+    store_free(s);
+    free(names);
+    return 0;
+}
