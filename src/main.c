@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "net/snapfile.h"
 #include "server.h"
 
 int main(int argc, char **argv)
@@ -15,6 +16,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "spider: %s\n", err);
         return 2;
     default:
+        if (cfg.data_dir[0]) /* snapshots fork: keep the fork's pause short */
+            snapfile_hugepages_reexec(argv);
         return server_run(&cfg);
     }
 }

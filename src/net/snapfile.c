@@ -38,6 +38,29 @@ void snapfile_init(snapfile_t *sf, const char *dir, int64_t interval_ms, uint64_
     sf->next_mono_ms = clock_mono_ms() + interval_ms;
 }
 
+/* ---- huge pages ------------------------------------------------------------ */
+
+#define SNAPFILE_TUNABLE "glibc.malloc.hugetlb=1"
+
+void snapfile_hugepages_reexec(char **argv)
+{
+    const char *t = getenv("GLIBC_TUNABLES");
+    char buf[1024];
+
+    /* Set by the user (any value, also =0), or by the re-exec already. */
+    if (t && strstr(t, "glibc.malloc.hugetlb"))
+        return;
+    snprintf(buf, sizeof buf, "%s%s%s", t ? t : "", t && *t ? ":" : "", SNAPFILE_TUNABLE);
+    if (setenv("GLIBC_TUNABLES", buf, 1) != 0)
+        return;
+    execv("/proc/self/exe", argv);
+    /* No /proc, or exec refused: run as we are (forks just take longer). */
+    if (t)
+        setenv("GLIBC_TUNABLES", t, 1);
+    else
+        unsetenv("GLIBC_TUNABLES");
+}
+
 /* ---- writing ---------------------------------------------------------------- */
 
 typedef struct snapfile_out {
@@ -242,7 +265,10 @@ void snapfile_stop(snapfile_t *sf, store_t *s, int64_t now_wall_ms)
     if (!sf->dir[0])
         return;
     if (sf->child > 0) {
+        /* Its snapshot is older than the one written now: stop it rather
+         * than wait. Its temporary file is truncated by the write below. */
         int status;
+        kill(sf->child, SIGKILL);
         while (waitpid(sf->child, &status, 0) < 0 && errno == EINTR)
             ;
         sf->child = 0;

@@ -11,8 +11,9 @@
  * parent only pays for the fork (page tables: measured in
  * docs/benchmarks.md) and reaps the child with waitpid(WNOHANG) on its
  * tick. At most one child at a time: an interval that finds one still
- * writing is skipped (counted). At the stop, snapfile_stop() waits for a
- * child and writes once more, synchronously, after the loop has stopped.
+ * writing is skipped (counted). At the stop, snapfile_stop() ends a child
+ * still writing (its snapshot would be older) and writes once more,
+ * synchronously, after the loop has stopped.
  *
  * Memory while writing (docs/operations.md): the child's pages are shared
  * with the parent until either writes one; the child writes only its
@@ -60,6 +61,16 @@ typedef struct snapfile {
     char restore_error[256]; /* "" = none; else why the file was moved aside or not read */
 } snapfile_t;
 
+/* Snapshots fork, and fork copies the page tables: one entry per 4 KiB
+ * page of the heap, 72 ms at a 2.7 GiB store on the test machine; with
+ * the heap on transparent huge pages, one per 2 MiB (docs/benchmarks.md).
+ * glibc puts its heap on them (madvise) only when GLIBC_TUNABLES says
+ * glibc.malloc.hugetlb=1 at start, so this re-executes the program once
+ * with it added, unless the variable already names that tunable (a user's
+ * choice, =0 included, is kept). Returns only if nothing was done or the
+ * exec failed. Call first thing in main, before any thread or socket. */
+void snapfile_hugepages_reexec(char **argv);
+
 /* Sets up sf for dir ("" = none), writing every interval_ms; files over
  * load_max bytes are not read at start (moved aside). */
 void snapfile_init(snapfile_t *sf, const char *dir, int64_t interval_ms, uint64_t load_max);
@@ -73,7 +84,7 @@ void snapfile_restore(snapfile_t *sf, store_t *s, int64_t now_wall_ms);
  * failure), and forks the next write when the interval is due. */
 void snapfile_tick(snapfile_t *sf, store_t *s, int64_t now_mono_ms, int64_t now_wall_ms);
 
-/* After the loop stopped: waits for a child, then writes synchronously. */
+/* After the loop stopped: ends a running child, then writes synchronously. */
 void snapfile_stop(snapfile_t *sf, store_t *s, int64_t now_wall_ms);
 
 /* Writes a snapshot of s now, synchronously. Returns 0 or an errno value;
