@@ -1,18 +1,24 @@
 /* bench_snapshot.c - what a snapshot costs the event loop, the writer and a restart.
  *
- *   bench_snapshot [SERIES [MINUTES [RAW_PER_SECOND [DIR]]]]   (10000 30 1 /tmp)
+ *   bench_snapshot [SERIES [MINUTES [PER_SECOND [DIR [RUNS]]]]]   (10000 30 1 /tmp 3)
  *
  * Fills a store with SERIES series x MINUTES of seconds, one sample per
  * series per second (lognormal, median 20 ms: one histogram bucket and one
- * raw point per second, the shape of many quiet series; RAW_PER_SECOND
+ * raw point per second, the shape of many quiet series; PER_SECOND
  * samples per second instead fill the reservoirs), with a memory budget
- * large enough to keep it all. Then, each the median of 3:
+ * large enough to keep it all. Then, each the median of RUNS (the fork
+ * times are also listed in run order: they change as writes go by):
  *   fork_ms:    the loop's pause: fork() of the process holding the store
  *               (the parent's part of an interval snapshot, net/snapfile.c);
  *   write_ms:   the child's work: encode, write, fsync, rename, fsync the
  *               directory (snapfile_write into DIR);
  *   restore_ms: reading the file back into an empty store (snapshot_decode).
- * While a writer runs, the parent keeps ingesting as a loop would, at ten
+ *   loop_turn_ms: the incremental writer (--snapshot-writer loop, the
+ *               default): its longest turn on the loop, the loop's time in
+ *               all its turns, and the time from start to the file renamed
+ *               in place, ingesting one simulated second per 100 turns
+ *               (every series one sample), as the loop would between turns.
+ * While a fork writer runs, the parent keeps ingesting as a loop would, at ten
  * times the real pace: every 100 ms one simulated second (every series one
  * sample, store_advance: sealing, expiry). cow_mib is the most memory the
  * writer held privately meanwhile (Private_* of its smaps_rollup: pages the
@@ -37,8 +43,8 @@
 #include "net/snapfile.h"
 #include "store/snapshot.h"
 
-#define T0   1764160000000LL
-#define RUNS 3
+#define T0       1764160000000LL
+#define RUNS_MAX 16
 
 static double now_ms(void)
 {
@@ -53,10 +59,12 @@ static int cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static double median(double *v)
+static double median(const double *v, int n)
 {
-    qsort(v, RUNS, sizeof *v, cmp);
-    return v[RUNS / 2];
+    double c[RUNS_MAX];
+    memcpy(c, v, (size_t)n * sizeof *v);
+    qsort(c, (size_t)n, sizeof *c, cmp);
+    return c[n / 2];
 }
 
 /* Private memory of process pid (kB), or -1. */
@@ -96,6 +104,7 @@ int main(int argc, char **argv)
     uint32_t minutes = argc > 2 ? (uint32_t)atoi(argv[2]) : 30;
     uint32_t per_s = argc > 3 ? (uint32_t)atoi(argv[3]) : 1;
     const char *base = argc > 4 ? argv[4] : "/tmp";
+    int runs = argc > 5 ? atoi(argv[5]) : 3, restores;
     uint32_t secs = minutes * 60;
     store_config_t cfg = {.window_s = secs,
                           .raw_per_second = 100,
@@ -107,12 +116,15 @@ int main(int argc, char **argv)
     test_rng_t rng = {TEST_RNG_XORSHIFT64, 0x9e3779b97f4a7c15u};
     char(*names)[32] = malloc((size_t)series * sizeof *names);
     char dir[1024];
-    double fork_ms[RUNS], write_ms[RUNS], restore_ms[RUNS], t;
+    double fork_ms[RUNS_MAX], write_ms[RUNS_MAX], restore_ms[RUNS_MAX], t;
     int64_t end = T0 + (int64_t)secs * 1000, now = end;
     long cow_kib = 0;
     struct stat st;
     store_stats_t stats;
 
+    if (runs < 1 || runs > RUNS_MAX)
+        runs = 3;
+    restores = runs < 3 ? runs : 3; /* the restore does not change with the runs */
     snapfile_hugepages_reexec(argv);
     snprintf(dir, sizeof dir, "%s/bench_snapshot.XXXXXX", base);
     if (!mkdtemp(dir)) {
@@ -137,7 +149,7 @@ int main(int argc, char **argv)
            series, secs, per_s, (now_ms() - t) / 1e3, (double)stats.bytes / (1 << 20),
            (double)rss_kib() / 1024);
 
-    for (int r = 0; r < RUNS; r++) {
+    for (int r = 0; r < runs; r++) {
         pid_t pid;
         int status;
         t = now_ms();
@@ -168,10 +180,47 @@ int main(int argc, char **argv)
         }
     }
     {
+        /* The incremental writer, as the server drives it. */
+        snapfile_t sf;
+        double longest = 0, busy = 0, t1, t2;
+        int turns = 0;
+        snapfile_init(&sf, dir, SNAPFILE_LOOP, 1000, 0);
+        sf.next_mono_ms = 0;
+        t = now_ms();
+        snapfile_tick(&sf, s, 1, now); /* opens the file, takes the keys */
+        while (sf.fd >= 0) {
+            t1 = now_ms();
+            snapfile_slice(&sf, s);
+            t2 = now_ms() - t1;
+            busy += t2;
+            if (t2 > longest)
+                longest = t2;
+            if (++turns % 100 == 0) {
+                now += 1000;
+                store_advance(s, now);
+                for (uint32_t i = 0; i < series; i++)
+                    store_record(s, slice_cstr(names[i]), now - 500,
+                                 20.0 * test_rng_lognormal(&rng), now);
+            }
+        }
+        while (sf.sync) {
+            struct timespec pause = {0, 10 * 1000 * 1000};
+            nanosleep(&pause, NULL);
+            snapfile_tick(&sf, s, 2, now);
+        }
+        if (sf.writes_ok != 1) {
+            fprintf(stderr, "the loop writer failed\n");
+            return 1;
+        }
+        printf("loop_turn_ms (incremental writer): longest %.2f, %d turns, %.0f ms on the loop in "
+               "all, %.0f ms start to renamed\n",
+               longest, turns, busy, now_ms() - t);
+    }
+    {
         char path[1100];
         snprintf(path, sizeof path, "%s/" SNAPFILE_NAME, dir);
         stat(path, &st);
-        for (int r = 0; r < RUNS; r++) {
+        for (int r = 0; r < restores; r++) {
             int fd = open(path, O_RDONLY);
             uint8_t *data = malloc((size_t)st.st_size);
             ssize_t got = 0;
@@ -198,12 +247,14 @@ int main(int argc, char **argv)
     }
     printf("snapshot: %.1f MiB file (%.1f bytes per series-second)\n",
            (double)st.st_size / (1 << 20), (double)st.st_size / ((double)series * secs));
-    t = median(fork_ms); /* sorts: the runs print in ascending order */
-    printf("fork_ms (loop pause): %.2f [%.2f %.2f %.2f]\n", t, fork_ms[0], fork_ms[1], fork_ms[2]);
-    printf("write_ms (child: encode, write, fsync, rename): %.0f\n", median(write_ms));
+    printf("fork_ms (loop pause): %.2f [", median(fork_ms, runs));
+    for (int r = 0; r < runs; r++)
+        printf("%s%.2f", r ? " " : "", fork_ms[r]);
+    printf("]\n");
+    printf("write_ms (child: encode, write, fsync, rename): %.0f\n", median(write_ms, runs));
     printf("cow_mib (most memory the writer held privately while the parent ingested): %.1f\n",
            (double)cow_kib / 1024);
-    printf("restore_ms (decode into an empty store): %.0f\n", median(restore_ms));
+    printf("restore_ms (decode into an empty store): %.0f\n", median(restore_ms, restores));
     store_free(s);
     free(names);
     return 0;

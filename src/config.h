@@ -59,6 +59,7 @@ typedef struct config {
     double metrics_buckets_ms[CONFIG_BUCKETS_MAX];
     char data_dir[1024];          /* "" = memory only; else snapshots live here */
     int64_t snapshot_interval_ms; /* a snapshot is written this often (and at SIGTERM) */
+    char snapshot_writer[8];      /* "loop" (incremental) or "fork" (copy-on-write child) */
 } config_t;
 
 enum config_result {

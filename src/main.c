@@ -1,5 +1,6 @@
 /* main.c - spider: arguments -> configuration -> server. */
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "net/snapfile.h"
@@ -16,7 +17,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "spider: %s\n", err);
         return 2;
     default:
-        if (cfg.data_dir[0]) /* snapshots fork: keep the fork's pause short */
+        if (cfg.data_dir[0] && strcmp(cfg.snapshot_writer, "fork") == 0)
             snapfile_hugepages_reexec(argv);
         return server_run(&cfg);
     }

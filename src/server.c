@@ -90,6 +90,13 @@ static void server_second(app_t *app, int64_t now_mono_ms)
     snapfile_tick(&app->snap, app->store, now_mono_ms, now_ms);
 }
 
+/* The incremental snapshot writer's turn (net/snapfile.h). */
+static void server_snapshot_slice(app_t *app, int64_t now_mono_ms)
+{
+    (void)now_mono_ms;
+    snapfile_slice(&app->snap, app->store);
+}
+
 /* "http" must stay first: lws serves plain HTTP with protocols[0]. */
 static const struct lws_protocols server_protocols[] = {
     {"http", http_callback, 0, 0, 0, NULL, 0},
@@ -127,8 +134,9 @@ int server_run(const config_t *cfg)
     memcpy(store_cfg.le_ms, cfg->metrics_buckets_ms, sizeof store_cfg.le_ms);
     app.store = store_new(&store_cfg);
     /* A snapshot file is at most a few times the store it came from. */
-    snapfile_init(&app.snap, cfg->data_dir, cfg->snapshot_interval_ms,
-                  cfg->memory_limit * 4 + (1u << 20));
+    snapfile_init(&app.snap, cfg->data_dir,
+                  strcmp(cfg->snapshot_writer, "fork") == 0 ? SNAPFILE_FORK : SNAPFILE_LOOP,
+                  cfg->snapshot_interval_ms, cfg->memory_limit * 4 + (1u << 20));
     snapfile_restore(&app.snap, app.store, clock_wall_ms());
     app.otlp_streams = otlp_streams_new((size_t)cfg->otlp_streams,
                                         (uint64_t)app.metrics.started_wall_ms * 1000000u);
@@ -241,8 +249,10 @@ int server_run(const config_t *cfg)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    server_timer_t second, push;
+    server_timer_t second, push, snap;
     server_timer_start(&second, context, &app, 1000, server_second);
+    if (cfg->data_dir[0])
+        server_timer_start(&snap, context, &app, SNAPFILE_SLICE_MS, server_snapshot_slice);
     server_timer_start(&push, context, &app, cfg->push_interval_ms / app.push_groups, ws_tick);
 
     while (!server_stopping)
@@ -257,6 +267,8 @@ int server_run(const config_t *cfg)
     fprintf(stderr, "spider: stopping (%d requests unfinished)\n", app.requests_in_flight);
     lws_sul_cancel(&second.sul);
     lws_sul_cancel(&push.sul);
+    if (cfg->data_dir[0])
+        lws_sul_cancel(&snap.sul);
     server_context = NULL;
     lws_context_destroy(context);
     /* Clients are gone; the store is written once more, synchronously. */

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +31,15 @@ static int64_t snapfile_mono_us(void)
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-void snapfile_init(snapfile_t *sf, const char *dir, int64_t interval_ms, uint64_t load_max)
+void snapfile_init(snapfile_t *sf, const char *dir, snapfile_mode_t mode, int64_t interval_ms,
+                   uint64_t load_max)
 {
     memset(sf, 0, sizeof *sf);
     snprintf(sf->dir, sizeof sf->dir, "%s", dir);
+    sf->mode = mode;
+    sf->fd = -1;
+    buf_init(&sf->names);
+    buf_init(&sf->out);
     sf->interval_ms = interval_ms;
     sf->load_max = load_max;
     sf->next_mono_ms = clock_mono_ms() + interval_ms;
@@ -233,10 +240,177 @@ static void snapfile_reaped(snapfile_t *sf, int status, int64_t now_mono_ms, int
         snapfile_log_failure(sf, EINTR, "the writer (killed by a signal)");
 }
 
+/* ---- the loop writer ----------------------------------------------------- */
+
+#define SNAPFILE_OUT_FLUSH (1u << 20)
+
+/* The last steps, which wait for the disk, on a thread of their own. It
+ * owns the descriptor from here; `done` tells the loop it may join. */
+typedef struct snapfile_sync {
+    pthread_t thread;
+    int fd;
+    char dir[1024];
+    atomic_int done;
+    int rc;
+    const char *step;
+} snapfile_sync_t;
+
+static void *snapfile_sync_run(void *arg)
+{
+    snapfile_sync_t *y = arg;
+    char tmp[1100], final[1100];
+    int dfd;
+
+    snapfile_path(tmp, sizeof tmp, y->dir, ".tmp");
+    snapfile_path(final, sizeof final, y->dir, "");
+    y->step = "fsync";
+    if (fsync(y->fd) != 0)
+        y->rc = errno;
+    if (close(y->fd) != 0 && y->rc == 0) {
+        y->step = "close";
+        y->rc = errno;
+    }
+    if (y->rc == 0) {
+        y->step = "rename";
+        if (rename(tmp, final) != 0)
+            y->rc = errno;
+    }
+    if (y->rc == 0) {
+        y->step = "fsync of the directory";
+        dfd = open(y->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0 || fsync(dfd) != 0)
+            y->rc = errno;
+        if (dfd >= 0)
+            close(dfd);
+    }
+    if (y->rc != 0)
+        unlink(tmp);
+    atomic_store(&y->done, 1);
+    return NULL;
+}
+
+/* Gives up the write under way (an error, or the stop). */
+static void snapfile_loop_abandon(snapfile_t *sf)
+{
+    char tmp[1100];
+    if (sf->fd < 0)
+        return;
+    close(sf->fd);
+    sf->fd = -1;
+    snapfile_path(tmp, sizeof tmp, sf->dir, ".tmp");
+    unlink(tmp);
+    buf_dispose(&sf->names);
+    buf_dispose(&sf->out);
+}
+
+static void snapfile_names(void *ctx, const series_t *se)
+{
+    buf_t *names = ctx;
+    slice_t n = series_name(se);
+    buf_append(names, n.p, n.n);
+    buf_append(names, "", 1);
+}
+
+static void snapfile_loop_begin(snapfile_t *sf, store_t *s, int64_t now_mono_ms,
+                                int64_t now_wall_ms)
+{
+    char tmp[1100];
+
+    snapfile_path(tmp, sizeof tmp, sf->dir, ".tmp");
+    sf->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (sf->fd < 0) {
+        snapfile_log_failure(sf, errno, "open");
+        return;
+    }
+    /* The keys, not the series: a series may be removed (and its memory
+     * reused) between two turns; a key is looked up again at its turn. */
+    buf_init(&sf->names);
+    buf_init(&sf->out);
+    store_foreach(s, snapfile_names, &sf->names);
+    sf->next_name = 0;
+    memset(&sf->w, 0, sizeof sf->w);
+    snapshot_encode_header(s, now_wall_ms, &sf->out, &sf->w);
+    sf->started_mono_ms = now_mono_ms;
+}
+
+/* Writes sf->out out. Returns 0 or an errno value. */
+static int snapfile_loop_flush(snapfile_t *sf)
+{
+    snapfile_out_t o = {.fd = sf->fd, .n = sf->out.len, .buf = (uint8_t *)sf->out.p};
+    if (snapfile_flush(&o) != 0)
+        return o.err ? o.err : EIO;
+    buf_reset(&sf->out);
+    return 0;
+}
+
+void snapfile_slice(snapfile_t *sf, store_t *s)
+{
+    int64_t t0, took;
+    int rc;
+
+    if (sf->fd < 0)
+        return;
+    t0 = snapfile_mono_us();
+    while (sf->next_name < sf->names.len && snapfile_mono_us() - t0 < SNAPFILE_SLICE_US) {
+        const char *key = sf->names.p + sf->next_name;
+        size_t n = strlen(key);
+        const series_t *se = store_find(s, slice_make(key, n));
+        sf->next_name += n + 1;
+        if (se)
+            snapshot_encode_series(s, se, &sf->out, &sf->w);
+        if (sf->out.len >= SNAPFILE_OUT_FLUSH && (rc = snapfile_loop_flush(sf)) != 0)
+            goto failed;
+    }
+    if (sf->next_name >= sf->names.len) {
+        snapshot_encode_end(&sf->out, &sf->w);
+        if ((rc = snapfile_loop_flush(sf)) != 0)
+            goto failed;
+        snapfile_sync_t *y = xcalloc(1, sizeof *y);
+        y->fd = sf->fd;
+        snprintf(y->dir, sizeof y->dir, "%s", sf->dir);
+        if (pthread_create(&y->thread, NULL, snapfile_sync_run, y) != 0) {
+            free(y);
+            rc = EAGAIN;
+            goto failed;
+        }
+        sf->fd = -1; /* the thread's now */
+        sf->sync = y;
+        buf_dispose(&sf->names);
+        buf_dispose(&sf->out);
+    }
+    took = snapfile_mono_us() - t0;
+    if (took > sf->longest_slice_us)
+        sf->longest_slice_us = took;
+    return;
+failed:
+    snapfile_loop_abandon(sf);
+    snapfile_log_failure(sf, rc, "write");
+}
+
+/* Collects the sync thread once it is done (wait: block until it is). */
+static void snapfile_sync_collect(snapfile_t *sf, int64_t now_mono_ms, int64_t now_wall_ms,
+                                  int wait)
+{
+    snapfile_sync_t *y = sf->sync;
+    if (!y || (!wait && !atomic_load(&y->done)))
+        return;
+    pthread_join(y->thread, NULL);
+    sf->sync = NULL;
+    sf->last_duration_ms = now_mono_ms - sf->started_mono_ms;
+    if (y->rc == 0) {
+        snapfile_note_success(sf, now_wall_ms);
+        sf->last_bytes = sf->w.bytes;
+    } else {
+        snapfile_log_failure(sf, y->rc, y->step);
+    }
+    free(y);
+}
+
 void snapfile_tick(snapfile_t *sf, store_t *s, int64_t now_mono_ms, int64_t now_wall_ms)
 {
     if (!sf->dir[0])
         return;
+    snapfile_sync_collect(sf, now_mono_ms, now_wall_ms, 0);
     if (sf->child > 0) {
         int status;
         pid_t r = waitpid(sf->child, &status, WNOHANG);
@@ -248,11 +422,14 @@ void snapfile_tick(snapfile_t *sf, store_t *s, int64_t now_mono_ms, int64_t now_
     if (now_mono_ms < sf->next_mono_ms)
         return;
     sf->next_mono_ms = now_mono_ms + sf->interval_ms;
-    if (sf->child > 0) {
+    if (sf->child > 0 || sf->fd >= 0 || sf->sync) {
         sf->skipped_busy++; /* the previous write is still going: one at a time */
         return;
     }
-    snapfile_fork(sf, s, now_mono_ms, now_wall_ms);
+    if (sf->mode == SNAPFILE_FORK)
+        snapfile_fork(sf, s, now_mono_ms, now_wall_ms);
+    else
+        snapfile_loop_begin(sf, s, now_mono_ms, now_wall_ms);
 }
 
 void snapfile_stop(snapfile_t *sf, store_t *s, int64_t now_wall_ms)
@@ -264,6 +441,8 @@ void snapfile_stop(snapfile_t *sf, store_t *s, int64_t now_wall_ms)
 
     if (!sf->dir[0])
         return;
+    snapfile_loop_abandon(sf); /* a newer snapshot is written below */
+    snapfile_sync_collect(sf, clock_mono_ms(), now_wall_ms, 1);
     if (sf->child > 0) {
         /* Its snapshot is older than the one written now: stop it rather
          * than wait. Its temporary file is truncated by the write below. */
@@ -404,8 +583,15 @@ void snapfile_render_metrics(const snapfile_t *sf, buf_t *out)
                "spider_snapshot_fork_seconds %.6f\n",
                (double)sf->last_fork_us / 1e6);
     buf_printf(out,
+               "# HELP spider_snapshot_longest_turn_seconds The longest turn the incremental "
+               "snapshot writer took on the event loop.\n# TYPE "
+               "spider_snapshot_longest_turn_seconds gauge\n"
+               "spider_snapshot_longest_turn_seconds %.6f\n",
+               (double)sf->longest_slice_us / 1e6);
+    buf_printf(out,
                "# HELP spider_snapshot_duration_seconds How long the last snapshot took to "
-               "write (fork to reap).\n# TYPE spider_snapshot_duration_seconds gauge\n"
+               "write (start to the file renamed in place).\n# TYPE "
+               "spider_snapshot_duration_seconds gauge\n"
                "spider_snapshot_duration_seconds %.3f\n",
                (double)sf->last_duration_ms / 1000.0);
     buf_printf(out,

@@ -5,7 +5,16 @@
  * directory fsync'ed, so DIR/spider.snap is always a whole snapshot (the
  * old one or the new one), also after a crash or a power cut.
  *
- * Interval writes do not stall the loop: snapfile_tick() forks a child
+ * Interval writes do not stall the loop. The default writer
+ * (--snapshot-writer loop) is incremental: snapfile_tick() opens the
+ * temporary file and takes the list of keys; snapfile_slice() then
+ * encodes a few series per turn of the loop, each whole as it is at that
+ * moment (a series created later waits for the next snapshot, one removed
+ * meanwhile is left out), and writes them; a thread does the fsyncs and
+ * the rename, which wait for the disk. Memory: the keys (at most
+ * --max-series x 200 bytes) and a 1 MiB buffer plus one series' section.
+ *
+ * The other writer (--snapshot-writer fork): snapfile_tick() forks a child
  * (copy-on-write, as Redis' BGSAVE) that encodes the store as it was at
  * the fork, writes the file and _exits, never touching a socket; the
  * parent only pays for the fork (page tables: measured in
@@ -41,8 +50,20 @@
 
 #define SNAPFILE_NAME "spider.snap"
 
+/* How interval snapshots are written (--snapshot-writer). */
+typedef enum snapfile_mode {
+    SNAPFILE_LOOP, /* incremental, on the loop: a few series per turn */
+    SNAPFILE_FORK, /* a copy-on-write child */
+} snapfile_mode_t;
+
+/* The loop writer's turn: at most this long (plus one series) every
+ * SNAPFILE_SLICE_MS; the rest of the loop keeps the other 80%. */
+#define SNAPFILE_SLICE_US 2000
+#define SNAPFILE_SLICE_MS 10
+
 typedef struct snapfile {
-    char dir[1024];      /* "" = no data directory: nothing is written or read */
+    char dir[1024]; /* "" = no data directory: nothing is written or read */
+    snapfile_mode_t mode;
     int64_t interval_ms; /* --snapshot-interval */
     int64_t next_mono_ms;
     pid_t child; /* 0 = none */
@@ -55,6 +76,15 @@ typedef struct snapfile {
     int64_t last_duration_ms; /* fork to reap (or the synchronous write) */
     uint64_t last_bytes;      /* size of the last snapshot written */
     uint64_t load_max;        /* largest file read at start, bytes */
+    /* The loop writer (SNAPFILE_LOOP) while it runs. */
+    int fd;                     /* the temporary file, -1 when no write is under way */
+    buf_t names;                /* the keys to write, NUL-separated, taken at the start */
+    size_t next_name;           /* offset of the next key in names */
+    buf_t out;                  /* encoded bytes not yet written (up to 1 MiB + a series) */
+    snapshot_written_t w;       /* counts of the write under way */
+    int64_t started_mono_ms;    /* when it began */
+    int64_t longest_slice_us;   /* the longest turn the loop writer took, ever */
+    struct snapfile_sync *sync; /* the fsync-and-rename thread, NULL when none */
     /* What the start restored (/healthz, /metrics). */
     int restored_file; /* 1: a snapshot file was found and read */
     snapshot_result_t restored;
@@ -73,7 +103,14 @@ void snapfile_hugepages_reexec(char **argv);
 
 /* Sets up sf for dir ("" = none), writing every interval_ms; files over
  * load_max bytes are not read at start (moved aside). */
-void snapfile_init(snapfile_t *sf, const char *dir, int64_t interval_ms, uint64_t load_max);
+void snapfile_init(snapfile_t *sf, const char *dir, snapfile_mode_t mode, int64_t interval_ms,
+                   uint64_t load_max);
+
+/* The loop writer's turn, every SNAPFILE_SLICE_MS: encodes series for at
+ * most SNAPFILE_SLICE_US (plus the one series under way), writes what is
+ * ready, and at the end hands fsync, rename and the directory's fsync to a
+ * thread (they wait for the disk), whose end snapfile_tick() collects. */
+void snapfile_slice(snapfile_t *sf, store_t *s);
 
 /* At start, before serving: creates dir if missing, reads DIR/spider.snap
  * into the (empty) store at now_wall_ms, moves a bad file aside, logs one

@@ -94,53 +94,61 @@ static uint32_t snap_crc(const void *p, size_t n)
     return (uint32_t)c;
 }
 
-typedef struct snap_enc {
-    store_t *s;
-    buf_t b; /* the section being built */
-    snapshot_emit_fn emit;
-    void *ctx;
-    int rc;
-    snapshot_written_t w;
-} snap_enc_t;
-
-/* Starts a section in e->b: its type and a length to patch. */
-static void snap_section_begin(snap_enc_t *e, uint32_t type)
+/* Starts a section at the end of b: its type and a length to patch.
+ * Returns where it starts. */
+static size_t snap_section_begin(buf_t *b, uint32_t type)
 {
-    buf_reset(&e->b);
-    snap_put_u32(&e->b, type);
-    snap_put_u32(&e->b, 0);
+    size_t at = b->len;
+    snap_put_u32(b, type);
+    snap_put_u32(b, 0);
+    return at;
 }
 
-/* Patches the length, appends the CRC and emits the section. */
-static void snap_section_end(snap_enc_t *e)
+/* Patches the length of the section at `at` and appends its CRC. */
+static void snap_section_end(buf_t *b, size_t at, snapshot_written_t *w)
 {
-    snap_set_u32(&e->b, 4, (uint32_t)(e->b.len - SNAP_SECTION_HEAD));
-    snap_put_u32(&e->b, snap_crc(e->b.p, e->b.len));
-    if (e->rc == 0)
-        e->rc = e->emit(e->ctx, e->b.p, e->b.len);
-    e->w.bytes += e->b.len;
+    snap_set_u32(b, at + 4, (uint32_t)(b->len - at - SNAP_SECTION_HEAD));
+    snap_put_u32(b, snap_crc(b->p + at, b->len - at));
+    w->bytes += b->len - at;
 }
 
-static void snap_encode_series(void *ctx, const series_t *se)
+void snapshot_encode_header(const store_t *s, int64_t now_ms, buf_t *b, snapshot_written_t *w)
 {
-    snap_enc_t *e = ctx;
-    const store_config_t *cfg = store_config(e->s);
+    const store_config_t *cfg = store_config(s);
+    size_t at = b->len;
+
+    buf_append(b, SNAPSHOT_MAGIC, 8);
+    snap_put_u32(b, SNAPSHOT_VERSION);
+    snap_put_u32(b, SNAP_HEADER_FIXED + cfg->n_le * 8u + 4u);
+    snap_put_u64(b, (uint64_t)now_ms);
+    snap_put_u32(b, cfg->window_s);
+    snap_put_u32(b, cfg->n_le);
+    for (uint32_t i = 0; i < cfg->n_le; i++)
+        snap_put_f64(b, cfg->le_ms[i]);
+    snap_put_u32(b, snap_crc(b->p + at, b->len - at));
+    w->bytes += b->len - at;
+}
+
+void snapshot_encode_series(const store_t *s, const series_t *se, buf_t *b, snapshot_written_t *w)
+{
+    const store_config_t *cfg = store_config(s);
     uint32_t n = series_nseconds(se);
     slice_t name = series_name(se);
     series_totals_t t;
+    size_t at;
 
-    if (e->rc != 0 || n == 0)
+    if (n == 0)
         return;
     series_get_totals(se, &t);
-    snap_section_begin(e, SNAP_SECTION_SERIES);
-    snap_put_u16(&e->b, (uint16_t)name.n);
-    buf_append(&e->b, name.p, name.n);
-    snap_put_u64(&e->b, (uint64_t)series__last_seen(se));
-    snap_put_u64(&e->b, t.count);
-    snap_put_f64(&e->b, t.sum);
+    at = snap_section_begin(b, SNAP_SECTION_SERIES);
+    snap_put_u16(b, (uint16_t)name.n);
+    buf_append(b, name.p, name.n);
+    snap_put_u64(b, (uint64_t)series__last_seen(se));
+    snap_put_u64(b, t.count);
+    snap_put_f64(b, t.sum);
     for (uint32_t i = 0; i <= cfg->n_le; i++)
-        snap_put_u64(&e->b, t.le[i]);
-    snap_put_u32(&e->b, n);
+        snap_put_u64(b, t.le[i]);
+    snap_put_u32(b, n);
     for (uint32_t i = 0; i < n; i++) {
         series__slot_view_t v;
         hist_iter_t it;
@@ -148,42 +156,71 @@ static void snap_encode_series(void *ctx, const series_t *se)
         uint64_t c;
 
         series__slot_at(se, i, &v);
-        snap_put_u32(&e->b, (uint32_t)v.sec);
-        snap_put_varint(&e->b, v.count);
-        snap_put_f64(&e->b, v.sum);
-        snap_put_f64(&e->b, v.min);
-        snap_put_f64(&e->b, v.max);
+        snap_put_u32(b, (uint32_t)v.sec);
+        snap_put_varint(b, v.count);
+        snap_put_f64(b, v.sum);
+        snap_put_f64(b, v.min);
+        snap_put_f64(b, v.max);
         /* The bucket count goes first: count on a copy of the iterator. */
         it = v.hist;
         while (hist_iter_next(&it, &bucket, &c))
             entries++;
-        snap_put_varint(&e->b, entries);
+        snap_put_varint(b, entries);
         while (hist_iter_next(&v.hist, &bucket, &c)) {
-            snap_put_varint(&e->b, bucket - next);
-            snap_put_varint(&e->b, c);
+            snap_put_varint(b, bucket - next);
+            snap_put_varint(b, c);
             next = bucket + 1;
         }
-        snap_put_varint(&e->b, v.raw_n);
+        snap_put_varint(b, v.raw_n);
         for (uint32_t k = 0; k < v.raw_n; k++) {
             const uint8_t *rec = v.raw + (size_t)k * SERIES_RAW_BYTES;
             uint16_t off;
             uint32_t bits;
             memcpy(&off, rec, sizeof off);
             memcpy(&bits, rec + sizeof off, sizeof bits);
-            snap_put_u16(&e->b, off);
-            snap_put_u32(&e->b, bits);
+            snap_put_u16(b, off);
+            snap_put_u32(b, bits);
         }
-        e->w.seconds++;
-        e->w.samples += v.count;
+        w->seconds++;
+        w->samples += v.count;
     }
-    snap_section_end(e);
-    e->w.series++;
+    snap_section_end(b, at, w);
+    w->series++;
+}
+
+void snapshot_encode_end(buf_t *b, snapshot_written_t *w)
+{
+    /* The end section makes a truncation at a section boundary visible. */
+    size_t at = snap_section_begin(b, SNAP_SECTION_END);
+    snap_put_u64(b, w->series);
+    snap_put_u64(b, w->seconds);
+    snap_put_u64(b, w->samples);
+    snap_section_end(b, at, w);
+}
+
+typedef struct snap_enc {
+    const store_t *s;
+    buf_t b; /* the section being built */
+    snapshot_emit_fn emit;
+    void *ctx;
+    int rc;
+    snapshot_written_t w;
+} snap_enc_t;
+
+static void snap_encode_one(void *ctx, const series_t *se)
+{
+    snap_enc_t *e = ctx;
+    if (e->rc != 0)
+        return;
+    buf_reset(&e->b);
+    snapshot_encode_series(e->s, se, &e->b, &e->w);
+    if (e->b.len)
+        e->rc = e->emit(e->ctx, e->b.p, e->b.len);
 }
 
 int snapshot_encode(store_t *s, int64_t now_ms, snapshot_emit_fn emit, void *ctx,
                     snapshot_written_t *out)
 {
-    const store_config_t *cfg = store_config(s);
     snap_enc_t e;
 
     memset(&e, 0, sizeof e);
@@ -191,28 +228,13 @@ int snapshot_encode(store_t *s, int64_t now_ms, snapshot_emit_fn emit, void *ctx
     e.emit = emit;
     e.ctx = ctx;
     buf_init(&e.b);
-
-    buf_append(&e.b, SNAPSHOT_MAGIC, 8);
-    snap_put_u32(&e.b, SNAPSHOT_VERSION);
-    snap_put_u32(&e.b, SNAP_HEADER_FIXED + cfg->n_le * 8u + 4u);
-    snap_put_u64(&e.b, (uint64_t)now_ms);
-    snap_put_u32(&e.b, cfg->window_s);
-    snap_put_u32(&e.b, cfg->n_le);
-    for (uint32_t i = 0; i < cfg->n_le; i++)
-        snap_put_f64(&e.b, cfg->le_ms[i]);
-    snap_put_u32(&e.b, snap_crc(e.b.p, e.b.len));
+    snapshot_encode_header(s, now_ms, &e.b, &e.w);
     e.rc = emit(ctx, e.b.p, e.b.len);
-    e.w.bytes += e.b.len;
-
-    store_foreach(s, snap_encode_series, &e);
-
-    /* The end section makes a truncation at a section boundary visible. */
-    snap_section_begin(&e, SNAP_SECTION_END);
-    snap_put_u64(&e.b, e.w.series);
-    snap_put_u64(&e.b, e.w.seconds);
-    snap_put_u64(&e.b, e.w.samples);
-    snap_section_end(&e);
-
+    store_foreach(s, snap_encode_one, &e);
+    buf_reset(&e.b);
+    snapshot_encode_end(&e.b, &e.w);
+    if (e.rc == 0)
+        e.rc = emit(ctx, e.b.p, e.b.len);
     buf_dispose(&e.b);
     if (out)
         *out = e.w;

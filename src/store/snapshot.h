@@ -36,6 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../core/buf.h"
 #include "store.h"
 
 #define SNAPSHOT_VERSION 1u
@@ -56,6 +57,16 @@ typedef struct snapshot_written {
  * O(store). Reads only (store_foreach needs the non-const handle). */
 int snapshot_encode(store_t *s, int64_t now_ms, snapshot_emit_fn emit, void *ctx,
                     snapshot_written_t *out);
+
+/* Piecewise encoding, for a writer that spreads one snapshot over many
+ * turns of the loop: the header, then series one at a time (each whole as
+ * it is at the moment it is encoded; an empty one writes nothing), then the
+ * end. Each appends to b and counts into *w (zeroed first by the caller).
+ * snapshot_encode() is these three over every series at once.
+ * snapshot_encode_series() is O(the series' seconds and buckets). */
+void snapshot_encode_header(const store_t *s, int64_t now_ms, buf_t *b, snapshot_written_t *w);
+void snapshot_encode_series(const store_t *s, const series_t *se, buf_t *b, snapshot_written_t *w);
+void snapshot_encode_end(buf_t *b, snapshot_written_t *w);
 
 /* What snapshot_decode() found and restored. */
 typedef struct snapshot_result {

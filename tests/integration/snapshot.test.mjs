@@ -86,9 +86,10 @@ test('post, SIGTERM, restart: exact counts, percentiles, seconds and raw points'
   }
 });
 
-test('kill -9 under load: at most what came after the last snapshot is missing', async () => {
+for (const writer of ['loop', 'fork'])
+test(`kill -9 under load: at most what came after the last snapshot is missing (${writer} writer)`, async () => {
   const dir = tmp();
-  const args = ['--data-dir', dir, '--snapshot-interval', '1s'];
+  const args = ['--data-dir', dir, '--snapshot-interval', '1s', '--snapshot-writer', writer];
   let spider = await startSpider(args);
   const acked = []; // [ack wall time, samples] of every answered batch
   let stop = false;
@@ -123,6 +124,7 @@ test('kill -9 under load: at most what came after the last snapshot is missing',
     assert.ok(got <= total + 10, `${got} restored, ${total} acknowledged`);
     // The snapshot restored is a recent one: intervals kept being written.
     assert.ok(killedAt - written < 15000, `last snapshot ${killedAt - written} ms before the kill`);
+    if (writer === 'loop') assert.ok(readdirSync(dir).includes('spider.snap'));
   } finally {
     await spider.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -165,13 +167,14 @@ test('a corrupted snapshot is moved aside with the reason, and Spider starts emp
   }
 });
 
-test('an unwritable data directory is counted and logged once per interval; serving goes on', async () => {
+for (const writer of ['loop', 'fork'])
+test(`an unwritable data directory is counted and logged once per interval; serving goes on (${writer} writer)`, async () => {
   const dir = tmp();
   const file = join(dir, 'a-file');
   writeFileSync(file, 'x');
   // A directory below a regular file can be neither created nor written,
   // whoever runs the test (root ignores permission bits).
-  const spider = await startSpider(['--data-dir', join(file, 'data'), '--snapshot-interval', '1s']);
+  const spider = await startSpider(['--data-dir', join(file, 'data'), '--snapshot-interval', '1s', '--snapshot-writer', writer]);
   try {
     assert.equal((await post(spider.url, { 'unwritable.x': [1] })).status, 200);
     const failed = await until('two failed writes', async () => {
