@@ -58,16 +58,32 @@ static void snap_put_f64(buf_t *b, double d)
     snap_put_u64(b, v);
 }
 
-static void snap_put_varint(buf_t *b, uint64_t v)
+/* The same, through a pointer into room already reserved. */
+static inline uint8_t *snap_w32(uint8_t *p, uint32_t v)
 {
-    uint8_t x[10];
-    size_t n = 0;
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+    return p + 4;
+}
+
+static inline uint8_t *snap_wf64(uint8_t *p, double d)
+{
+    uint64_t v;
+    memcpy(&v, &d, sizeof v);
+    p = snap_w32(p, (uint32_t)v);
+    return snap_w32(p, (uint32_t)(v >> 32));
+}
+
+static inline uint8_t *snap_wvarint(uint8_t *p, uint64_t v)
+{
     while (v >= 0x80) {
-        x[n++] = (uint8_t)(v | 0x80);
+        *p++ = (uint8_t)(v | 0x80);
         v >>= 7;
     }
-    x[n++] = (uint8_t)v;
-    buf_append(b, x, n);
+    *p++ = (uint8_t)v;
+    return p;
 }
 
 /* Patches a u32 at offset at (written before as a placeholder). */
@@ -154,33 +170,41 @@ void snapshot_encode_series(const store_t *s, const series_t *se, buf_t *b, snap
         hist_iter_t it;
         uint32_t bucket, next = 0, entries = 0;
         uint64_t c;
+        uint8_t *p;
 
         series__slot_at(se, i, &v);
-        snap_put_u32(b, (uint32_t)v.sec);
-        snap_put_varint(b, v.count);
-        snap_put_f64(b, v.sum);
-        snap_put_f64(b, v.min);
-        snap_put_f64(b, v.max);
         /* The bucket count goes first: count on a copy of the iterator. */
         it = v.hist;
         while (hist_iter_next(&it, &bucket, &c))
             entries++;
-        snap_put_varint(b, entries);
+        /* One reservation for the whole second at its largest, then plain
+         * stores: this loop runs for every second of the store. */
+        buf_reserve(b, 4 + 10 + 24 + 5 + (size_t)entries * (3 + 10) + 3 +
+                           (size_t)v.raw_n * SERIES_RAW_BYTES);
+        p = (uint8_t *)b->p + b->len;
+        p = snap_w32(p, (uint32_t)v.sec);
+        p = snap_wvarint(p, v.count);
+        p = snap_wf64(p, v.sum);
+        p = snap_wf64(p, v.min);
+        p = snap_wf64(p, v.max);
+        p = snap_wvarint(p, entries);
         while (hist_iter_next(&v.hist, &bucket, &c)) {
-            snap_put_varint(b, bucket - next);
-            snap_put_varint(b, c);
+            p = snap_wvarint(p, bucket - next);
+            p = snap_wvarint(p, c);
             next = bucket + 1;
         }
-        snap_put_varint(b, v.raw_n);
+        p = snap_wvarint(p, v.raw_n);
         for (uint32_t k = 0; k < v.raw_n; k++) {
             const uint8_t *rec = v.raw + (size_t)k * SERIES_RAW_BYTES;
             uint16_t off;
             uint32_t bits;
             memcpy(&off, rec, sizeof off);
             memcpy(&bits, rec + sizeof off, sizeof bits);
-            snap_put_u16(b, off);
-            snap_put_u32(b, bits);
+            p[0] = (uint8_t)off;
+            p[1] = (uint8_t)(off >> 8);
+            p = snap_w32(p + 2, bits);
         }
+        b->len = (size_t)((char *)p - b->p);
         w->seconds++;
         w->samples += v.count;
     }
