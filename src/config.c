@@ -162,6 +162,17 @@ static const option_t options[] = {
      1ll << 30,
      "receive buffer (SO_RCVBUF) of each StatsD socket: datagrams that arrive while it is full "
      "are dropped by the kernel"},
+    {"data-dir", "SPIDER_DATA_DIR", OPT_TEXT, CFG_AT(data_dir), "", 0,
+     sizeof(((config_t *)0)->data_dir) - 1,
+     "folder for snapshots of the store (created if missing): restored at start, written every "
+     "--snapshot-interval and at SIGTERM; none: memory only"},
+    {"snapshot-interval", "SPIDER_SNAPSHOT_INTERVAL", OPT_DURATION, CFG_AT(snapshot_interval_ms),
+     "30s", 1000, 24 * 3600 * 1000ll,
+     "a snapshot is written to --data-dir this often; a crash loses at most this much"},
+    {"snapshot-writer", "SPIDER_SNAPSHOT_WRITER", OPT_TEXT, CFG_AT(snapshot_writer), "loop", 0,
+     sizeof(((config_t *)0)->snapshot_writer) - 1,
+     "loop: a few series per turn of the event loop (pauses of ~2 ms); fork: a copy-on-write "
+     "child (one pause for fork(), which grows with the store: ~25 ms per GiB)"},
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -416,6 +427,11 @@ static int config_check(config_t *cfg, char *err, size_t err_len)
     }
     if (config_tokens(cfg, err, err_len) != CONFIG_RUN)
         return CONFIG_ERROR;
+    if (strcmp(cfg->snapshot_writer, "loop") != 0 && strcmp(cfg->snapshot_writer, "fork") != 0) {
+        snprintf(err, err_len, "--snapshot-writer '%s': expected loop or fork",
+                 cfg->snapshot_writer);
+        return CONFIG_ERROR;
+    }
     if (cfg->ingest_buffer < cfg->max_body) {
         snprintf(err, err_len,
                  "--ingest-buffer (%llu bytes) must be at least --max-body (%llu bytes), or no "

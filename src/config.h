@@ -71,6 +71,9 @@ typedef struct config {
     uint64_t metrics_series;         /* 1: /metrics has a histogram per series */
     size_t n_metrics_buckets;        /* the le bounds of those histograms, ascending */
     double metrics_buckets_ms[CONFIG_BUCKETS_MAX];
+    char data_dir[1024];          /* "" = memory only; else snapshots live here */
+    int64_t snapshot_interval_ms; /* a snapshot is written this often (and at SIGTERM) */
+    char snapshot_writer[8];      /* "loop" (incremental) or "fork" (copy-on-write child) */
 } config_t;
 
 enum config_result {

@@ -13,6 +13,7 @@
 #include "http/ws.h"
 #include "ingest/otlp_streams.h"
 #include "net/otlp_port.h"
+#include "net/snapfile.h"
 #include "net/statsd_socket.h"
 #include "push/liveroll.h"
 #include "net/tls.h"
@@ -89,6 +90,14 @@ static void server_second(app_t *app, int64_t now_mono_ms)
     http_expire_deadlines(app, now_mono_ms);
     ws_keepalive(app, now_mono_ms);
     otlp_port_expire(app, now_mono_ms);
+    snapfile_tick(&app->snap, app->store, now_mono_ms, now_ms);
+}
+
+/* The incremental snapshot writer's turn (net/snapfile.h). */
+static void server_snapshot_slice(app_t *app, int64_t now_mono_ms)
+{
+    (void)now_mono_ms;
+    snapfile_slice(&app->snap, app->store);
 }
 
 /* Is an address (or a name as typed) this machine's loopback? */
@@ -157,6 +166,11 @@ int server_run(const config_t *cfg)
     _Static_assert(CONFIG_BUCKETS_MAX == STORE_LE_MAX, "--metrics-buckets fits the store's");
     memcpy(store_cfg.le_ms, cfg->metrics_buckets_ms, sizeof store_cfg.le_ms);
     app.store = store_new(&store_cfg);
+    /* A snapshot file is at most a few times the store it came from. */
+    snapfile_init(&app.snap, cfg->data_dir,
+                  strcmp(cfg->snapshot_writer, "fork") == 0 ? SNAPFILE_FORK : SNAPFILE_LOOP,
+                  cfg->snapshot_interval_ms, cfg->memory_limit * 4 + (1u << 20));
+    snapfile_restore(&app.snap, app.store, clock_wall_ms());
     app.otlp_streams = otlp_streams_new((size_t)cfg->otlp_streams,
                                         (uint64_t)app.metrics.started_wall_ms * 1000000u);
     fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
@@ -275,8 +289,10 @@ int server_run(const config_t *cfg)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    server_timer_t second, push;
+    server_timer_t second, push, snap;
     server_timer_start(&second, context, &app, 1000, server_second);
+    if (cfg->data_dir[0])
+        server_timer_start(&snap, context, &app, SNAPFILE_SLICE_MS, server_snapshot_slice);
     server_timer_start(&push, context, &app, cfg->push_interval_ms / app.push_groups, ws_tick);
 
     while (!server_stopping)
@@ -291,8 +307,12 @@ int server_run(const config_t *cfg)
     log_info("stopping (%d requests unfinished)", app.requests_in_flight);
     lws_sul_cancel(&second.sul);
     lws_sul_cancel(&push.sul);
+    if (cfg->data_dir[0])
+        lws_sul_cancel(&snap.sul);
     server_context = NULL;
     lws_context_destroy(context);
+    /* Clients are gone; the store is written once more, synchronously. */
+    snapfile_stop(&app.snap, app.store, clock_wall_ms());
     statsd_socket_close(&app);
     ws_dispose(&app);
     buf_dispose(&app.ws_batch);
