@@ -9,7 +9,8 @@
 # counted), as % of one core; RUNS runs per binary and scenario, the median
 # printed with the runs. SPIDER... are "path[:extra flags]" (default
 # BUILD/spider, then BUILD/spider with --event-loop poll), so one run compares
-# the loops on the same, noisy machine.
+# the loops on the same, noisy machine. CONNECT_RATE (2000) and LOAD_ARGS
+# (e.g. "--source-ips 4" for 50,000) go to spider-load.
 set -euo pipefail
 build=${1:-build}
 n=${2:-10000}
@@ -57,7 +58,7 @@ for b in "${binaries[@]}"; do
         args=(--posters 5 --series 20 --samples 20 --post-rate 1 --prefix fan
           --subscribe fan.p0.s0,fan.p0.s1,fan.p0.s2,fan.p0.s3,fan.p0.s4)
       fi
-      "$load" --server "127.0.0.1:$port" --duration "$((seconds + 40))s" --live "$n" --connect-rate "${CONNECT_RATE:-2000}" "${args[@]}" \
+      "$load" --server "127.0.0.1:$port" --duration "$((seconds + 40))s" --live "$n" --connect-rate "${CONNECT_RATE:-2000}" ${LOAD_ARGS:-} "${args[@]}" \
         --json "$json" --pid "$pid" --quiet >/dev/null &
       lpid=$!
       # Until every dashboard is connected, or the count has not moved for

@@ -112,7 +112,15 @@ int evloop_run_once(evloop_t *loop, struct lws_context *context)
     if (!loop->ev)
         return lws_service(context, 0) < 0 ? -1 : 0;
     /* One iteration: wait for I/O or lws' timer (or a signal's EINTR, or
-     * the cancel pipe), run the watchers that are ready, return. */
+     * the cancel pipe), run the watchers that are ready, return. lws'
+     * libev glue does its deferred work (input it buffered, ripe timers,
+     * LWS_TO_KILL_ASYNC closes) in an idle watcher that each I/O event
+     * starts; libev runs it at the next iteration that finds nothing else
+     * pending, and lws' timer callback services ripe timers too. In 4.1.6
+     * that glue re-arms its timer with ev_timer_set() on a running watcher,
+     * which libev ignores: a timer scheduled from I/O earlier than the one
+     * armed fires when the armed one does, at most one push sub-tick (and
+     * never more than 1 s) late, since server.c's timers fire that often. */
     ev_run(loop->ev, EVRUN_ONCE);
     return 0;
 }
