@@ -87,6 +87,10 @@ static const option_t options[] = {
      60000, "live dashboards get at most one update this often (100ms minimum)"},
     {"max-clients", "SPIDER_MAX_CLIENTS", OPT_COUNT, CFG_AT(max_clients), "10000", 1, 1000000,
      "WebSocket clients at once (more: 503)"},
+    {"event-loop", "SPIDER_EVENT_LOOP", OPT_TEXT, CFG_AT(event_loop), "auto", 0,
+     sizeof(((config_t *)0)->event_loop) - 1,
+     "epoll (lws' libev plugin), poll, or auto: epoll, and poll with a warning when the plugin "
+     "is missing"},
     {"stall-timeout", "SPIDER_STALL_TIMEOUT", OPT_DURATION, CFG_AT(stall_timeout_ms), "10s", 1000,
      3600 * 1000, "a dashboard that cannot take an update for this long is disconnected"},
     {"ping-interval", "SPIDER_PING_INTERVAL", OPT_DURATION, CFG_AT(ping_interval_ms), "20s", 1000,
@@ -430,6 +434,11 @@ static int config_check(config_t *cfg, char *err, size_t err_len)
     if (strcmp(cfg->snapshot_writer, "loop") != 0 && strcmp(cfg->snapshot_writer, "fork") != 0) {
         snprintf(err, err_len, "--snapshot-writer '%s': expected loop or fork",
                  cfg->snapshot_writer);
+        return CONFIG_ERROR;
+    }
+    if (strcmp(cfg->event_loop, "auto") != 0 && strcmp(cfg->event_loop, "epoll") != 0 &&
+        strcmp(cfg->event_loop, "poll") != 0) {
+        snprintf(err, err_len, "--event-loop '%s': must be auto, epoll or poll", cfg->event_loop);
         return CONFIG_ERROR;
     }
     if (cfg->ingest_buffer < cfg->max_body) {

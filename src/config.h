@@ -49,6 +49,7 @@ typedef struct config {
     uint64_t max_connections;     /* open connections that are not WebSocket clients */
     int64_t push_interval_ms;     /* live updates at most this often per client */
     uint64_t max_clients;         /* WebSocket clients at once */
+    char event_loop[8];           /* "auto", "epoll" or "poll" (net/evloop.h) */
     int64_t stall_timeout_ms;     /* a client that takes no update this long is closed */
     int64_t ping_interval_ms;     /* ping a silent client after this; drop it after twice this */
     uint64_t max_update;          /* detail bytes per update per client */

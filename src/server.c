@@ -9,9 +9,11 @@
 
 #include "app.h"
 #include "core/clock.h"
+#include "core/fdlimit.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "ingest/otlp_streams.h"
+#include "net/evloop.h"
 #include "net/otlp_port.h"
 #include "net/snapfile.h"
 #include "net/statsd_socket.h"
@@ -28,7 +30,8 @@ static void server_on_signal(int sig)
 {
     (void)sig;
     server_stopping = 1;
-    /* Wakes the service thread out of poll(); writes to a pipe, signal-safe. */
+    /* Wakes the service thread out of poll() or epoll_wait(); writes to a
+     * pipe, signal-safe. */
     if (server_context)
         lws_cancel_service(server_context);
 }
@@ -148,6 +151,7 @@ static const struct lws_protocol_vhost_options server_pvo = {NULL, &server_ws_de
 int server_run(const config_t *cfg)
 {
     int status = 1;
+    evloop_t *loop = NULL;
     app_t app;
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
@@ -213,6 +217,33 @@ int server_run(const config_t *cfg)
     if (named)
         snprintf(where + strlen(where), sizeof where - strlen(where), " (%s)", addr.ip);
 
+    /* Before the context: lws sizes its descriptor tables from the limit. */
+    fdlimit_t fl;
+    int fl_rc = fdlimit_raise(fdlimit_need(cfg->max_clients, cfg->max_connections), &fl);
+    app.metrics.open_files_limit = fl.soft;
+    app.metrics.open_files_needed = fl.need;
+    if (fl_rc != 0)
+        log_warning("open files are limited to %llu (hard RLIMIT_NOFILE %llu), but "
+                    "--max-clients %llu and --max-connections %llu need %llu: connections past the "
+                    "limit fail at accept; raise the hard limit (ulimit -Hn, LimitNOFILE= in "
+                    "systemd) or lower those flags",
+                    (unsigned long long)fl.soft, (unsigned long long)fl.hard,
+                    (unsigned long long)cfg->max_clients, (unsigned long long)cfg->max_connections,
+                    (unsigned long long)fl.need);
+    else if (fl.raised)
+        log_info("open files limit raised to %llu (--max-clients + --max-connections)",
+                 (unsigned long long)fl.soft);
+
+    char warn[768];
+    loop = evloop_new(cfg->event_loop, warn, sizeof warn, err, sizeof err);
+    if (!loop) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (warn[0])
+        log_warning("%s", warn);
+    app.metrics.event_loop = evloop_name(loop);
+
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -244,6 +275,7 @@ int server_run(const config_t *cfg)
         log_error("%s", err);
         goto out;
     }
+    evloop_prepare(loop, &info);
 
     struct lws_context *context = lws_create_context(&info);
     /* lws sets the vhost's port from the bound socket (the ephemeral one for
@@ -271,10 +303,10 @@ int server_run(const config_t *cfg)
                        : strcmp(addr.ip, "::") == 0    ? "::1"
                                                        : addr.ip;
     log_info("listening on http%s://%s%s%s:%d/ (spider %s; %s%s%sAPI at /api/v1/, metrics at "
-             "/metrics)",
+             "/metrics; %s loop)",
              tls_enabled(cfg) ? "s" : "", addr.ipv6 ? "[" : "", host, addr.ipv6 ? "]" : "", port,
              SPIDER_VERSION, named ? "resolved from " : "", named ? cfg->listen_host : "",
-             named ? "; " : "");
+             named ? "; " : "", evloop_name(loop));
     if (strcmp(addr.ip, "127.0.0.1") == 0 || strcmp(addr.ip, "::1") == 0)
         log_info("only this machine can connect; use --listen 0.0.0.0:%d to "
                  "accept connections from other hosts",
@@ -294,15 +326,16 @@ int server_run(const config_t *cfg)
     if (cfg->data_dir[0])
         server_timer_start(&snap, context, &app, SNAPFILE_SLICE_MS, server_snapshot_slice);
     server_timer_start(&push, context, &app, cfg->push_interval_ms / app.push_groups, ws_tick);
+    evloop_started(loop, context);
 
     while (!server_stopping)
-        if (lws_service(context, 0) < 0)
+        if (evloop_run_once(loop, context) < 0)
             break;
 
     /* Finish answers already under way, but never hang on a slow client. */
     int64_t drain_until = clock_mono_ms() + SERVER_DRAIN_MS;
     while (app.requests_in_flight > 0 && clock_mono_ms() < drain_until)
-        if (lws_service(context, 0) < 0)
+        if (evloop_run_once(loop, context) < 0)
             break;
     log_info("stopping (%d requests unfinished)", app.requests_in_flight);
     lws_sul_cancel(&second.sul);
@@ -318,6 +351,7 @@ int server_run(const config_t *cfg)
     buf_dispose(&app.ws_batch);
     status = 0;
 out:
+    evloop_free(loop); /* after lws_context_destroy: lws detaches from it there */
     fanout_dispose(&app.fanout);
     liveroll_free(app.liveroll);
     summary_cache_dispose(&app.summary_cache);
