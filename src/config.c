@@ -422,6 +422,28 @@ static int config_tokens(config_t *cfg, char *err, size_t err_len)
     return CONFIG_RUN;
 }
 
+int config_reload_tokens(config_t *cfg, int *files, char *err, size_t err_len)
+{
+    /* On a copy: a token read from its file at start is not a flag given
+     * with it, and a refused file must leave every token as it was. */
+    config_t next = *cfg;
+    char *token[] = {next.ingest_token, next.view_token, next.metrics_token};
+    const char *file[] = {next.ingest_token_file, next.view_token_file, next.metrics_token_file};
+    *files = 0;
+    for (size_t i = 0; i < 3; i++)
+        if (file[i][0]) {
+            token[i][0] = '\0';
+            ++*files;
+        }
+    if (config_tokens(&next, err, err_len) != CONFIG_RUN)
+        return CONFIG_ERROR;
+    memcpy(cfg->ingest_token, next.ingest_token, sizeof cfg->ingest_token);
+    memcpy(cfg->view_token, next.view_token, sizeof cfg->view_token);
+    memcpy(cfg->metrics_token, next.metrics_token, sizeof cfg->metrics_token);
+    memset(&next, 0, sizeof next); /* no copy of a secret left on the stack */
+    return CONFIG_RUN;
+}
+
 /* Checks that hold between settings once all of them are known. */
 static int config_check(config_t *cfg, char *err, size_t err_len)
 {

@@ -90,6 +90,12 @@ enum config_result {
  * one line naming the setting (and the file and line). */
 int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, size_t err_len);
 
+/* SIGHUP: reads the --*-token-file files again into cfg's tokens and sets
+ * *files to how many there are. All or nothing: on CONFIG_ERROR (a file
+ * unreadable, or not a token) cfg is unchanged and err says which. Tokens
+ * given as flags, in the environment or in the --config file stay. */
+int config_reload_tokens(config_t *cfg, int *files, char *err, size_t err_len);
+
 /* Fills cfg with the defaults only (tests, benchmarks). */
 void config_defaults(config_t *cfg);
 

@@ -23,17 +23,46 @@
 /* How long a stop waits for answers already being written. */
 #define SERVER_DRAIN_MS 3000
 
-static volatile sig_atomic_t server_stopping;
+static volatile sig_atomic_t server_stopping, server_reload_due;
 static struct lws_context *server_context;
 
 static void server_on_signal(int sig)
 {
-    (void)sig;
-    server_stopping = 1;
+    if (sig == SIGHUP)
+        server_reload_due = 1;
+    else
+        server_stopping = 1;
     /* Wakes the service thread out of poll() or epoll_wait(); writes to a
      * pipe, signal-safe. */
     if (server_context)
         lws_cancel_service(server_context);
+}
+
+/* SIGHUP: the token files and the certificate read again, without
+ * dropping a client (connections keep what they were admitted or
+ * handshaken with). Each part is all or nothing: what fails to load keeps
+ * the previous one, and says why. */
+static void server_reload(app_t *app, struct lws_context *context)
+{
+    char err[512];
+    int files = 0, ok = 1;
+    if (config_reload_tokens(&app->cfg, &files, err, sizeof err) != CONFIG_RUN) {
+        log_error("reload: %s; the previous tokens stay", err);
+        ok = 0;
+    } else {
+        auth_init(&app->auth, app->cfg.ingest_token, app->cfg.view_token, app->cfg.metrics_token);
+    }
+    if (tls_reload(&app->cfg, context, err, sizeof err) != 0) {
+        log_error("reload: %s; the previous certificate stays", err);
+        ok = 0;
+    }
+    if (ok)
+        log_info("reloaded on SIGHUP: %d token file%s%s", files, files == 1 ? "" : "s",
+                 tls_enabled(&app->cfg) ? ", the certificate and key" : "");
+    if (ok)
+        app->metrics.reloads_ok++;
+    else
+        app->metrics.reloads_failed++;
 }
 
 /* A timer that fires every period_ms on absolute monotonic deadlines:
@@ -319,6 +348,7 @@ int server_run(const config_t *cfg)
     sa.sa_handler = server_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
     server_timer_t second, push, snap;
@@ -328,9 +358,14 @@ int server_run(const config_t *cfg)
     server_timer_start(&push, context, &app, cfg->push_interval_ms / app.push_groups, ws_tick);
     evloop_started(loop, context);
 
-    while (!server_stopping)
+    while (!server_stopping) {
+        if (server_reload_due) {
+            server_reload_due = 0;
+            server_reload(&app, context);
+        }
         if (evloop_run_once(loop, context) < 0)
             break;
+    }
 
     /* Finish answers already under way, but never hang on a slow client. */
     int64_t drain_until = clock_mono_ms() + SERVER_DRAIN_MS;

@@ -72,6 +72,7 @@ typedef struct metrics {
      * open-files limit against what the configuration needs (core/fdlimit.h). */
     const char *event_loop;
     uint64_t open_files_limit, open_files_needed;
+    uint64_t reloads_ok, reloads_failed; /* SIGHUP: tokens and certificates read again */
     uint64_t ingest_requests;  /* POST /api/v1/points that were parsed */
     uint64_t ingest_bytes;     /* body bytes of those */
     uint64_t otlp_requests[2]; /* OTLP exports that decoded: [0] traces, [1] metrics */
