@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startSpider, post, get, sleep, durations } from './helpers.mjs';
@@ -202,5 +203,48 @@ test('without --data-dir nothing is written and /healthz says so', async () => {
     assert.equal(h.json.snapshot, null);
   } finally {
     await spider.stop();
+  }
+});
+
+// A full disk: a small tmpfs (mounting one needs root, as the test machines
+// run; elsewhere the test says it was skipped and why).
+test('a full disk: failed writes counted (ENOSPC) and logged, the previous snapshot kept, serving goes on', async (t) => {
+  const mnt = tmp();
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', mnt], { encoding: 'utf8' });
+  if (m.status !== 0) {
+    rmSync(mnt, { recursive: true, force: true });
+    t.skip(`cannot mount a tmpfs here (${(m.stderr || '').trim()}): needs root`);
+    return;
+  }
+  let spider;
+  try {
+    // A first snapshot that fits, then enough series that the next does not.
+    spider = await startSpider(['--data-dir', mnt, '--snapshot-interval', '1s']);
+    assert.equal((await post(spider.url, { 'full.small': [1, 2, 3] })).status, 200);
+    await until('a first snapshot', async () => (await metric(spider.url, 'spider_snapshot_writes_total{result="ok"}')) >= 1);
+    const kept = readFileSync(join(mnt, 'spider.snap'));
+    const big = {};
+    for (let i = 0; i < 3000; i++) big[`full.series.${i}`] = durations(20, i);
+    assert.equal((await post(spider.url, big)).status, 200);
+    const failed = await until('two failed writes', async () => {
+      const n = await metric(spider.url, 'spider_snapshot_writes_total{result="error"}');
+      return n >= 2 ? n : 0;
+    });
+    assert.equal(await metric(spider.url, 'spider_snapshot_last_errno'), 28); // ENOSPC
+    const lines = spider.log().split('\n').filter((l) => /snapshot to .* failed/.test(l));
+    assert.ok(lines.length >= 2 && lines.length <= failed + 1, `${lines.length} log lines for ${failed} failures`);
+    assert.match(lines[0], /No space left on device/);
+    assert.equal((await post(spider.url, { 'full.after': [4] })).status, 200);
+    assert.equal((await get(spider.url, '/api/v1/series/full.after')).status, 200);
+    // Stopped (its last write fails too, and the exit is clean): the last
+    // good snapshot is still there, whole, and no temporary file is left.
+    assert.equal(await spider.stop(), 0);
+    spider = null;
+    assert.deepEqual(readFileSync(join(mnt, 'spider.snap')), kept);
+    assert.deepEqual(readdirSync(mnt).filter((f) => f !== 'spider.snap'), []);
+  } finally {
+    if (spider) await spider.stop();
+    spawnSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
   }
 });
