@@ -22,14 +22,9 @@
 #include <string.h>
 
 #include "core/auth.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 #define INGEST "ingest-token-0123456789"
 #define VIEW   "view-token-0123456789abc"

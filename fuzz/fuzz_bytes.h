@@ -1,17 +1,13 @@
-/* fuzz_bytes.h - what the OTLP fuzz targets share: CHECK (abort, a crash
- * for libFuzzer and for the corpus replay) and a growable byte buffer for
- * the requests they re-encode. Header-only: each target is one program. */
+/* fuzz_bytes.h - what the OTLP fuzz targets share: CHECK (fuzz_check.h)
+ * and a growable byte buffer for the requests they re-encode. Header-only:
+ * each target is one program. */
 #ifndef SPIDER_FUZZ_BYTES_H
 #define SPIDER_FUZZ_BYTES_H
 
 #include <stdlib.h>
 #include <string.h>
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
+#include "fuzz_check.h"
 
 /* A growable byte buffer. */
 typedef struct bytes {

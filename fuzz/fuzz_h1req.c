@@ -31,14 +31,9 @@
 #include <string.h>
 
 #include "core/h1req.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 #define FUZZ_MAX_REQUESTS 16
 #define FUZZ_MAX_STREAMS  64

@@ -22,14 +22,9 @@
 
 #include "core/error.h"
 #include "ingest/pb.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 #define MAX_DEPTH 6
 

@@ -23,14 +23,9 @@
 
 #include "ingest/statsd.h"
 #include "ingest/statsd_feed.h"
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            abort();                                                                               \
-    } while (0)
 
 static int inside(slice_t s, const char *p, size_t n)
 {
