@@ -39,6 +39,46 @@ export function formatMs(v, floor = 0) {
   return `${Number(v.toPrecision(4))} ms`;
 }
 
+// A duration in human units for axis labels: µs under 1 ms, s from 1 s.
+export function formatDuration(ms) {
+  if (!Number.isFinite(ms)) return '';
+  if (ms === 0) return '0';
+  const short = (v) => String(Number(v.toPrecision(3)));
+  if (ms < 1) return `${short(ms * 1000)} µs`;
+  if (ms < 1000) return `${short(ms)} ms`;
+  return `${short(ms / 1000)} s`;
+}
+
+const formatRate = (v) => (Number.isFinite(v) ? `${Number(v.toPrecision(3))}/s` : '');
+
+// The y axis of every chart, given whole at every render so its unit and
+// range never depend on what an earlier render left: log or linear, labels
+// in human units (µs, ms, s; or /s for rates), the range following the data
+// [lo, hi] with a margin (a log axis ends within a quarter of the data, not
+// at the next power of ten). No data: ECharts' own extent.
+export function yAxisOption(y, unit, lo, hi) {
+  const has = Number.isFinite(lo) && Number.isFinite(hi);
+  const axis = {
+    name: '', // the unit is on every label
+    axisLabel: { color: COLORS.text, formatter: unit === 'ms' ? formatDuration : formatRate, hideOverlap: true },
+    splitLine: { lineStyle: { color: COLORS.line } },
+  };
+  if (y === 'log') {
+    const a = has && lo > 0 ? lo : NaN;
+    return {
+      ...axis, type: 'log', logBase: 10,
+      min: Number.isFinite(a) ? a / 1.25 : 'dataMin',
+      max: Number.isFinite(a) ? Math.max(hi, a) * 1.25 : 'dataMax',
+    };
+  }
+  const span = has ? hi - lo : 0;
+  return {
+    ...axis, type: 'value',
+    min: has ? Math.max(0, lo - 0.08 * (span || hi || 1)) : 0,
+    max: has ? hi + 0.08 * (span || hi || 1) : 'dataMax',
+  };
+}
+
 function heatColor(count, top) {
   const x = top > 1 ? Math.log(count) / Math.log(top) : 1;
   return HEAT[Math.min(HEAT.length - 1, Math.max(0, Math.round(x * (HEAT.length - 1))))];
@@ -62,10 +102,7 @@ function timeChart(el, onZoom, extra) {
       splitLine: { show: false },
       axisLine: { lineStyle: { color: COLORS.line } },
     },
-    yAxis: {
-      type: 'value', name: 'ms', nameGap: 10, nameTextStyle: { color: COLORS.text, align: 'right' },
-      axisLabel: { color: COLORS.text }, splitLine: { lineStyle: { color: COLORS.line } },
-    },
+    yAxis: yAxisOption('log', 'ms', NaN, NaN),
     dataZoom: [
       { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
       { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 10, showDataShadow: false, labelFormatter: '' },
@@ -97,12 +134,13 @@ function timeChart(el, onZoom, extra) {
 export function createChart(el, { onZoom }) {
   let current = null; // the arrays last given to ECharts (tooltips read them)
   const base = timeChart(el, onZoom, {
-    grid: { left: 60, right: 18, top: 30, bottom: 62 },
-    legend: { data: ['p50', 'p99'], right: 12, top: 2, itemHeight: 8, textStyle: { color: COLORS.text } },
+    grid: { left: 64, right: 18, top: 30, bottom: 62 },
+    legend: { data: [], right: 12, top: 2, itemHeight: 8, textStyle: { color: COLORS.text } },
     tooltip: { trigger: 'item', confine: true, formatter: (p) => tooltipText(p) },
   });
   const { chart } = base;
 
+  // Numbers only (ECharts sets tooltips as HTML).
   function tooltipText(p) {
     if (!current) return '';
     const i = p.dataIndex;
@@ -116,20 +154,37 @@ export function createChart(el, { onZoom }) {
       return `${formatTime(c[5 * i])} – ${formatTime(c[5 * i + 1]).slice(11)}<br>` +
         `${formatMs(c[5 * i + 2])} – ${formatMs(c[5 * i + 3])}: ${c[5 * i + 4]} samples`;
     }
-    const line = p.seriesId === 'p50' ? current.p50 : current.p99;
-    if (!line) return '';
-    return `${formatTime(line[2 * i])} (second)<br>${p.seriesId} ${formatMs(line[2 * i + 1], current.floor)}`;
+    const few = p.seriesId.endsWith('-few');
+    const id = few ? p.seriesId.slice(0, -4) : p.seriesId;
+    const data = few ? current.few?.[id] : current.lines?.[id];
+    const d = data?.[i];
+    if (!d || d[1] === null) return '';
+    const n = d[2];
+    const what = few ? `${id} of too few samples (${n}): not drawn as a line` : id;
+    return `${formatTime(d[0])} (${current.stepMs / 1000} s step, ${n} samples)<br>${what} ${formatMs(d[1], current.floor)}`;
   }
 
-  function lineSeries(id, data, color) {
+  // A percentile line over the steps: [t, v, count] per step, v null where
+  // the step is empty or too small for it (connectNulls off: a break).
+  function lineSeries(id, name, data, color) {
     return {
-      id, name: id, type: 'line', data, dimensions: ['t', id], encode: { x: 0, y: 1 },
-      showSymbol: false, symbolSize: 4, z: 4, silent: false,
+      id, name, type: 'line', data, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
+      connectNulls: false, showSymbol: false, symbolSize: 4, z: 4, silent: false,
       lineStyle: { width: 1.5, color }, itemStyle: { color },
     };
   }
 
-  // Draws a model: {mode, y, since, until, points, p50, p99, heat, floor}.
+  // The percentile of a step with too few samples for it: a hollow marker
+  // (it is really the step's max), never part of the line.
+  function fewSeries(id, name, data, color) {
+    return {
+      id: `${id}-few`, name, type: 'scatter', data, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
+      symbol: 'emptyCircle', symbolSize: 5, z: 5, itemStyle: { color, borderType: 'dotted', borderWidth: 1 },
+    };
+  }
+
+  // Draws a model: {mode, y, since, until, floor, stepMs, points, heat,
+  // lines: {p50, p99}, few: {p50, p99}, names: {id: legend name}, yLo, yHi}.
   function render(model) {
     current = model;
     const series = [];
@@ -161,12 +216,16 @@ export function createChart(el, { onZoom }) {
         itemStyle: { color: COLORS.points, opacity: 0.55 },
       });
     }
-    series.push(lineSeries('p50', model.p50, COLORS.p50), lineSeries('p99', model.p99, COLORS.p99));
+    const legend = [];
+    for (const id of ['p50', 'p99']) {
+      series.push(lineSeries(id, model.names[id], model.lines[id], COLORS[id]));
+      series.push(fewSeries(id, model.names[`${id}-few`], model.few[id], COLORS[id]));
+      legend.push(model.names[id], model.names[`${id}-few`]);
+    }
     chart.setOption({
+      legend: { data: legend },
       xAxis: { min: model.since, max: model.until },
-      yAxis: model.y === 'log'
-        ? { type: 'log', logBase: 10, min: undefined }
-        : { type: 'value', min: 0 },
+      yAxis: yAxisOption(model.y, 'ms', model.yLo, model.yHi),
       series,
     }, { replaceMerge: ['series'], lazyUpdate: false });
   }
@@ -217,12 +276,9 @@ export function createLineChart(el, { onZoom }) {
     current = model;
     chart.setOption({
       xAxis: { min: model.since, max: model.until },
-      yAxis: {
-        ...(model.y === 'log' ? { type: 'log', logBase: 10, min: undefined } : { type: 'value', min: 0 }),
-        name: model.unit,
-      },
+      yAxis: yAxisOption(model.y, model.unit, model.yLo, model.yHi),
       series: model.lines.map((l) => ({
-        id: l.id, name: l.id, type: 'line', data: l.data, dimensions: ['t', 'v'], encode: { x: 0, y: 1 },
+        id: l.id, name: l.id, type: 'line', data: l.data, dimensions: ['t', 'v'], encode: { x: 0, y: 1 }, connectNulls: false,
         showSymbol: l.data.length <= 4, symbolSize: 4, z: 4,
         lineStyle: { width: 1.5, color: l.color }, itemStyle: { color: l.color },
       })),

@@ -118,21 +118,6 @@ export class SeriesData {
     return out;
   }
 
-  // Per-second percentile lines of [since, until): flat Float64Arrays of
-  // (start_ms, value) pairs for the row column `col` (ROW.p50, ROW.p99...).
-  line(since, until, col, floor = 0) {
-    const [i, j] = this.span(since, until);
-    const out = new Float64Array(2 * (j - i));
-    let o = 0;
-    for (let k = i; k < j; k++) {
-      const row = this.bySecond.get(this.starts[k]).row;
-      if (!row) continue;
-      out[o++] = row[0];
-      out[o++] = Math.max(row[col], floor);
-    }
-    return o === out.length ? out : out.slice(0, o);
-  }
-
   // Count, min, max and percentiles of [since, until), merging the seconds'
   // histograms as the server's query API does (never averaging percentiles).
   summary(scheme, since, until, qs = [0.5, 0.9, 0.99]) {
@@ -156,6 +141,51 @@ export class SeriesData {
     }
     const q = total ? quantiles(scheme, counts, total, min, max, qs) : qs.map(() => NaN);
     return { count: total, sum, min: total ? min : NaN, max: total ? max : NaN, quantiles: q };
+  }
+
+  // Per-step figures of [since, until), steps of stepMs aligned to
+  // multiples of stepMs since the epoch (as GET /api/v1/rollup aligns them,
+  // so the same step holds the same seconds in both): each step merges its
+  // seconds' histograms bucket by bucket and takes the quantiles qs of the
+  // merge, clamped to the step's exact min and max, as the server does.
+  // Never an average of per-second percentiles. Returns {start, count, max,
+  // q: [per q: Float64Array]}, one entry per step including empty ones
+  // (count 0, quantiles NaN), so a caller can break its lines there.
+  steps(scheme, since, until, stepMs, qs) {
+    const first = Math.floor(since / stepMs) * stepMs;
+    const n = Math.max(0, Math.ceil((until - first) / stepMs));
+    const start = new Float64Array(n);
+    const count = new Float64Array(n);
+    const max = new Float64Array(n).fill(NaN);
+    const q = qs.map(() => new Float64Array(n).fill(NaN));
+    let [k, j] = this.span(since, until);
+    const counts = new Map();
+    for (let s = 0; s < n; s++) {
+      const t = first + s * stepMs;
+      start[s] = t;
+      const end = Math.min(t + stepMs, until);
+      counts.clear();
+      let total = 0;
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (; k < j && this.starts[k] < end; k++) {
+        const { row, hist } = this.bySecond.get(this.starts[k]);
+        if (row) {
+          if (row[ROW.min] < lo) lo = row[ROW.min];
+          if (row[ROW.max] > hi) hi = row[ROW.max];
+        }
+        for (let p = 0; p < hist.length; p += 2) {
+          counts.set(hist[p], (counts.get(hist[p]) ?? 0) + hist[p + 1]);
+          total += hist[p + 1];
+        }
+      }
+      if (!total) continue;
+      count[s] = total;
+      max[s] = hi;
+      const v = quantiles(scheme, counts, total, lo, hi, qs);
+      for (let i = 0; i < qs.length; i++) q[i][s] = v[i];
+    }
+    return { start, count, max, q };
   }
 
   // Heatmap cells of [since, until): columns of colMs (aligned to multiples

@@ -184,13 +184,23 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
     const d = p.data;
     const ms = !p.by || p.stat !== 'rate';
     const floor = y === 'log' && ms ? LOG_FLOOR : 0;
+    // A step the server left out (no samples) breaks the line: a NaN
+    // point where it would start (ECharts draws no segment to or from it).
+    let lo = Infinity;
+    let hi = -Infinity;
     const line = (id, number, steps, col, color) => {
-      const data = new Float64Array(2 * steps.length);
-      steps.forEach((r, i) => {
-        data[2 * i] = r[COL.start];
-        data[2 * i + 1] = floor ? Math.max(floor, r[col]) : r[col];
-      });
-      return { id, number, data, color };
+      const data = [];
+      let prev = -Infinity;
+      for (const r of steps) {
+        const t = r[COL.start];
+        if (t - prev > d.stepMs && prev > -Infinity) data.push(prev + d.stepMs, NaN);
+        const v = floor ? Math.max(floor, r[col]) : r[col];
+        data.push(t, v);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        prev = t;
+      }
+      return { id, number, data: Float64Array.from(data), color };
     };
     const lines = [];
     const legend = [];
@@ -225,7 +235,7 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
     }
     const unit = ms ? 'ms' : '/s';
     const stat = p.by ? STATS.find(([v]) => v === p.stat)[1] : 'value';
-    const model = { since: d.since, until: d.until, stepMs: d.stepMs, y, unit, stat, floor, lines };
+    const model = { since: d.since, until: d.until, stepMs: d.stepMs, y, unit, stat, floor, lines, yLo: lo, yHi: hi };
     p.chart.render(model);
     p.rendered = { ...model, by: p.by, statKey: p.stat, groups: d.groups, others: d.others };
     p.el.dataset.since = String(d.since);

@@ -259,9 +259,10 @@ export function createSelectorBox(root, { onChange, onOpen }) {
   };
 }
 
-// The toolbar: range buttons, pause/resume, scatter/heatmap, linear/log.
-// handlers: onRange(seconds), onPause(), onMode(mode), onScale(y).
-export function createToolbar(root, { ranges, onRange, onPause, onMode, onScale }) {
+// The toolbar: range buttons, step of the lines, pause/resume,
+// scatter/heatmap, linear/log. handlers: onRange(seconds), onStep(seconds,
+// 0 auto), onPause(), onMode(mode), onScale(y).
+export function createToolbar(root, { ranges, steps, onRange, onStep, onPause, onMode, onScale }) {
   const bar = root.querySelector('#toolbar');
   const group = (label) => {
     const g = document.createElement('span');
@@ -282,6 +283,11 @@ export function createToolbar(root, { ranges, onRange, onPause, onMode, onScale 
   };
   const rangeGroup = group('time range');
   for (const s of ranges) button(rangeGroup, `${s / 60} min`, String(s), () => onRange(s));
+  const stepGroup = group('step of the lines');
+  for (const s of steps) {
+    const b = button(stepGroup, s === 0 ? 'auto' : s < 60 ? `${s} s` : `${s / 60} min`, `step-${s}`, () => onStep(s));
+    b.title = s === 0 ? 'lines in steps of about 1/300 of the range' : `lines in steps of ${s} s`;
+  }
   const modeGroup = group('chart mode');
   button(modeGroup, 'points', 'scatter', () => onMode('scatter'));
   button(modeGroup, 'heatmap', 'heatmap', () => onMode('heatmap'));
@@ -297,6 +303,7 @@ export function createToolbar(root, { ranges, onRange, onPause, onMode, onScale 
   return {
     show(view, paused) {
       mark(rangeGroup, String(view.rangeS));
+      mark(stepGroup, `step-${view.stepS}`);
       mark(modeGroup, view.mode);
       mark(scaleGroup, view.y);
       pause.textContent = paused ? 'resume' : 'pause';

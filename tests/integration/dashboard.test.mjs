@@ -87,13 +87,22 @@ function chartData(p, name) {
       const s = opt.series.find((x) => x.id === id);
       return s ? Array.from(s.data) : null;
     };
+    const y = opt.yAxis[0];
+    const fmt = typeof y.axisLabel?.formatter === 'function' ? y.axisLabel.formatter : null;
     return {
       points: series('points'), p50: series('p50'), p99: series('p99'), heat: series('heat'),
-      xMin: opt.xAxis[0].min, xMax: opt.xAxis[0].max, yType: opt.yAxis[0].type,
+      p50few: series('p50-few'), p99few: series('p99-few'),
+      connectNulls: opt.series.find((x) => x.id === 'p99')?.connectNulls,
+      legend: opt.legend?.[0]?.data ?? [],
+      xMin: opt.xAxis[0].min, xMax: opt.xAxis[0].max, yType: y.type, yMin: y.min, yMax: y.max,
+      // What the y labels read for a few values (the unit must be on each).
+      yLabels: fmt ? [0.0005, 0.25, 8, 120, 2500].map((v) => fmt(v)) : [],
     };
   }, name);
 }
 
+// The drawn values of a line: [t, v] of its steps with a value.
+const drawn = (line) => line.filter((d) => d[1] !== null).map(([t, v]) => [t, v]);
 const pairs = (flat, k = 2) => Array.from({ length: flat.length / k }, (_, i) => flat.slice(k * i, k * i + k));
 const byTime = (a, b) => a[0] - b[0] || a[1] - b[1];
 
@@ -164,12 +173,20 @@ test('a panel draws the posted points and per-second p50/p99; its range p99 is t
   assert.equal(Number(panel.p50), q.json.summary.p50);
   assert.equal(Number(panel.max), q.json.summary.max);
   assert.match(await page.textContent('.panel[data-series="shop.db"] .panel-stats'), /p99 /);
-  // The p50 and p99 lines are the server's per-second rows.
-  const cols = q.json.seconds_columns;
-  const rows = q.json.seconds;
-  assert.equal(rows.length, 8);
-  assert.deepEqual(pairs(data.p50), rows.map((r) => [r[0], r[cols.indexOf('p50')]]));
-  assert.deepEqual(pairs(data.p99), rows.map((r) => [r[0], r[cols.indexOf('p99')]]));
+  // The lines: 1 s steps at 5 minutes, each the merge of its histograms,
+  // equal to the roll-up API's steps. 40 samples a second are too few for a
+  // p99: no p99 value is drawn, each step's is a marker; empty steps are nulls.
+  assert.equal(Number(panel.step), 1000);
+  const ru = await get(spider.url, `/api/v1/rollup?match=shop.db&step=1s&since=${panel.since}&until=${panel.until}`);
+  const rcols = ru.json.columns;
+  const steps = ru.json.groups[0].steps;
+  assert.equal(steps.length, 8);
+  assert.deepEqual(drawn(data.p50), steps.map((r) => [r[0], r[rcols.indexOf('p50')]]));
+  assert.deepEqual(drawn(data.p99), [], 'no p99 drawn from 40 samples');
+  assert.deepEqual(data.p99few.map(([t, v]) => [t, v]), steps.map((r) => [r[0], r[rcols.indexOf('p99')]]));
+  assert.equal(data.p50.length, 300, 'one entry per step of the range');
+  assert.ok(data.p50.filter((d) => d[1] === null).length >= 300 - 8, 'empty steps are nulls');
+  assert.equal(data.connectNulls, false);
   // The x axis is the 5 minute default range, ending with the current second.
   assert.equal(data.xMax - data.xMin, 300000);
   assert.ok(Math.abs(data.xMax - Date.now()) < 5000);
@@ -280,6 +297,62 @@ test('range, y scale, heatmap and pause/resume; the URL keeps the view', async (
     assert.equal(await again.getAttribute('#toolbar button[data-value="60"]', 'aria-pressed'), 'true');
   } finally {
     await again.close();
+  }
+});
+
+test('honest lines: merged histograms per step, equal to the roll-up API; gaps break; few samples are markers', async () => {
+  // At 15 minutes the step is 3 s. One busy second (150 samples, a slow
+  // tail), a quiet one 30 s later (20 samples), gaps all around.
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const busy = Array.from({ length: 150 }, (_, i) => [now - 60000 + i * 6, i < 147 ? 2 + (i % 10) * 0.5 : 900 + i]);
+  const quiet = Array.from({ length: 20 }, (_, i) => [now - 30000 + i * 40, 3 + i * 0.25]);
+  await post(spider.url, { 'honest.lines': [...busy, ...quiet] });
+  const p = await newPage('#range=15m&s=honest.lines');
+  try {
+    await waitPoints(p, 'honest.lines', 100 + 20); // --raw-per-second 100 keeps 100 of the busy second
+    const data = await chartData(p, 'honest.lines');
+    const panel = await p.$eval('.panel[data-series="honest.lines"]', (el) => ({ ...el.dataset }));
+    assert.equal(Number(panel.step), 3000, '3 s steps at 15 minutes');
+    const q = await get(spider.url, `/api/v1/rollup?match=honest.lines&step=3s&since=${panel.since}&until=${panel.until}`);
+    const cols = q.json.columns;
+    const steps = q.json.groups[0].steps;
+    assert.equal(steps.length, 2);
+    const [big, small] = steps;
+    assert.equal(big[cols.indexOf('count')], 150);
+    assert.equal(small[cols.indexOf('count')], 20);
+    // Every drawn value is the API's for the same step (same histograms, same merge).
+    assert.deepEqual(drawn(data.p50), steps.map((r) => [r[0], r[cols.indexOf('p50')]]));
+    assert.deepEqual(drawn(data.p99), [[big[0], big[cols.indexOf('p99')]]], 'p99 drawn only where a step has >= 100 samples');
+    assert.ok(big[cols.indexOf('p99')] < big[cols.indexOf('max')], 'a real p99, not the max');
+    // The quiet step's p99 is not a value of the line but a marker (= its max).
+    const at = (line, t) => line.find((d) => d[0] === t);
+    assert.equal(at(data.p99, small[0])[1], null);
+    assert.deepEqual(data.p99few.map(([t, v]) => [t, v]), [[small[0], small[cols.indexOf('p99')]]]);
+    assert.equal(small[cols.indexOf('p99')], small[cols.indexOf('max')]);
+    // The steps between them have no samples: nulls, and the line is not joined.
+    const between = data.p50.filter((d) => d[0] > big[0] && d[0] < small[0]);
+    assert.equal(between.length, (small[0] - big[0]) / 3000 - 1);
+    assert.ok(between.every((d) => d[1] === null));
+    assert.equal(data.connectNulls, false);
+    // The legend names the lines and says why a p99 is a marker.
+    assert.deepEqual(data.legend, ['p50', 'p50 of 1 sample', 'p99 (steps of ≥ 100 samples)', 'p99 of < 100 samples (= max)']);
+    assert.match(await p.textContent('.panel[data-series="honest.lines"] .panel-note'), /3 s steps.*≥ 100 samples/);
+    // The header keeps the exact figures of the whole range.
+    const s = (await get(spider.url, `/api/v1/series/honest.lines?since=${panel.since}&until=${panel.until}`)).json.summary;
+    assert.deepEqual([Number(panel.count), Number(panel.p50), Number(panel.p99)], [s.count, s.p50, s.p99]);
+
+    // The user's step: 30 s; the roll-up API agrees again, and the URL keeps it.
+    await p.click('#toolbar button[data-value="step-30"]');
+    await p.waitForFunction(() => window.spiderDashboard.rendered('honest.lines')?.stepMs === 30000);
+    assert.match(new URL(p.url()).hash, /step=30s/);
+    const d30 = await chartData(p, 'honest.lines');
+    const r = await p.evaluate(() => window.spiderDashboard.rendered('honest.lines'));
+    const q30 = await get(spider.url, `/api/v1/rollup?match=honest.lines&step=30s&since=${r.since}&until=${r.until}`);
+    const s30 = q30.json.groups[0].steps;
+    assert.deepEqual(drawn(d30.p50), s30.map((x) => [x[0], x[cols.indexOf('p50')]]));
+    assert.deepEqual(drawn(d30.p99), s30.filter((x) => x[1] >= 100).map((x) => [x[0], x[cols.indexOf('p99')]]));
+  } finally {
+    await p.close();
   }
 });
 
