@@ -220,7 +220,9 @@ export function createChart(el, { onZoom }) {
     for (const id of ['p50', 'p99']) {
       series.push(lineSeries(id, model.names[id], model.lines[id], COLORS[id]));
       series.push(fewSeries(id, model.names[`${id}-few`], model.few[id], COLORS[id]));
-      legend.push(model.names[id], model.names[`${id}-few`]);
+      // A marker's legend entry only when there are markers: it says why.
+      legend.push(model.names[id]);
+      if (model.few[id].length) legend.push(model.names[`${id}-few`]);
     }
     chart.setOption({
       legend: { data: legend },

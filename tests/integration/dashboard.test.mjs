@@ -335,11 +335,37 @@ test('honest lines: merged histograms per step, equal to the roll-up API; gaps b
     assert.ok(between.every((d) => d[1] === null));
     assert.equal(data.connectNulls, false);
     // The legend names the lines and says why a p99 is a marker.
-    assert.deepEqual(data.legend, ['p50', 'p50 of 1 sample', 'p99 (steps of ≥ 100 samples)', 'p99 of < 100 samples (= max)']);
+    assert.deepEqual(data.legend, ['p50', 'p99 (steps of ≥ 100 samples)', 'p99 of < 100 samples (= max)']);
     assert.match(await p.textContent('.panel[data-series="honest.lines"] .panel-note'), /3 s steps.*≥ 100 samples/);
     // The header keeps the exact figures of the whole range.
     const s = (await get(spider.url, `/api/v1/series/honest.lines?since=${panel.since}&until=${panel.until}`)).json.summary;
     assert.deepEqual([Number(panel.count), Number(panel.p50), Number(panel.p99)], [s.count, s.p50, s.p99]);
+
+    // Readable axes in every mode and scale, whatever came before: human
+    // units on every y label, a range that follows the data (a log axis
+    // ends within a quarter of the data, not a decade above it).
+    const dataMin = 2;
+    const dataMax = 900 + 149;
+    for (const [mode, y] of [['scatter', 'log'], ['heatmap', 'log'], ['heatmap', 'linear'], ['scatter', 'linear'], ['scatter', 'log']]) {
+      await p.click(`#toolbar button[data-value="${mode}"]`);
+      await p.click(`#toolbar button[data-value="${y}"]`);
+      await p.waitForFunction(([m, yy]) => {
+        const r = window.spiderDashboard.rendered('honest.lines');
+        return r?.mode === m && r?.y === yy;
+      }, [mode, y]);
+      const c = await chartData(p, 'honest.lines');
+      const what = `${mode}/${y}`;
+      assert.equal(c.yType, y === 'log' ? 'log' : 'value', what);
+      assert.deepEqual(c.yLabels, ['0.5 µs', '250 µs', '8 ms', '120 ms', '2.5 s'], `${what}: units on the labels`);
+      if (y === 'log') {
+        // (Heat cells span their band, up to ~9% around the data.)
+        assert.ok(c.yMin >= dataMin / 1.5 && c.yMin < dataMin, `${what}: min ${c.yMin}`);
+        assert.ok(c.yMax > dataMax && c.yMax <= dataMax * 1.5, `${what}: max ${c.yMax}`);
+      } else {
+        assert.ok(c.yMin >= 0 && c.yMin < dataMin, `${what}: min ${c.yMin}`);
+        assert.ok(c.yMax > dataMax && c.yMax <= dataMax * 1.25, `${what}: max ${c.yMax}`);
+      }
+    }
 
     // The user's step: 30 s; the roll-up API agrees again, and the URL keeps it.
     await p.click('#toolbar button[data-value="step-30"]');
@@ -471,6 +497,11 @@ test('a roll-up panel merges the series as the API does; split, it has one line 
   // Merged: the p50/p99 lines are the rollup's merged rows for the panel's range.
   const panelData = async () => (await rollupPanel(page, 'api.lat')).evaluate((el) => ({ ...el.dataset }));
   await page.waitForFunction(() => window.spiderDashboard.rolledUp('api.lat')?.groups[0]?.summary[1] === 120);
+  // Its y axis has human units on its labels too.
+  assert.deepEqual(await page.evaluate(() => {
+    const f = window.spiderDashboard.rollupChart('api.lat').getOption().yAxis[0].axisLabel.formatter;
+    return [0.25, 8, 2500].map((v) => f(v));
+  }), ['250 µs', '8 ms', '2.5 s']);
   let d = await panelData();
   const range = `since=${d.since}&until=${d.until}&step=${d.step / 1000}s`;
   let q = await get(spider.url, `/api/v1/rollup?match=api.lat&${range}`);
