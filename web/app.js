@@ -10,7 +10,7 @@
 import { connect } from './connection.js';
 import { createState, applyMessage, serverNow, setSubscribed } from './state.js';
 import {
-  createSeriesList, createToolbar, createSelectorBox, showConnection, showFooter, showCurlExample, showPanelsNote,
+  createSeriesList, createToolbar, createSelectorBox, showConnection, showFooter, showCurlExample, showPanelsNote, showStale,
 } from './ui.js';
 import { createPanels } from './panels.js';
 import { createRollups, getJson } from './rollups.js';
@@ -79,8 +79,18 @@ const selectorBox = createSelectorBox(root, {
 });
 showCurlExample(root);
 
+// While disconnected, what is shown is marked stale (since the last
+// message); it stays so after a reconnect until the first fresh summary.
+let lastMessageAt = 0;
+let stale = false;
 const conn = connect({
-  onState: (s, text) => showConnection(root, s, text),
+  onState: (s, text) => {
+    showConnection(root, s, text);
+    if (s !== 'live' && lastMessageAt && !stale) {
+      stale = true;
+      showStale(root, lastMessageAt);
+    }
+  },
   onOpen: () => {
     // A new connection (maybe to a restarted server) starts from nothing:
     // drop what is held and ask for a fresh snapshot.
@@ -89,7 +99,12 @@ const conn = connect({
   },
   onMessage: (msg) => {
     const what = applyMessage(state, msg);
+    lastMessageAt = Date.now();
     if (what === 'summary') {
+      if (stale) {
+        stale = false;
+        showStale(root, 0);
+      }
       list.render(state.rows);
       showFooter(root, state.hello, state.rows.length, state.server);
       // A series not in the summary has left the window: drop its data.

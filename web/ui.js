@@ -318,6 +318,22 @@ export function showConnection(root, state, text) {
   el.dataset.state = state === 'live' ? 'live' : 'down';
 }
 
+// Stale data: while the connection is down (since `since`, unix ms, or 0
+// when live again), the list and the panels are greyed (class `stale`) and
+// a note says since when their figures stopped updating.
+export function showStale(root, since) {
+  const stale = since > 0;
+  root.querySelector('#list').classList.toggle('stale', stale);
+  root.querySelector('#panels-area').classList.toggle('stale', stale);
+  const note = root.querySelector('#stale-note');
+  note.hidden = !stale;
+  if (stale) {
+    const d = new Date(since);
+    const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    note.textContent = `disconnected: the figures shown are from ${hms} and are not updating`;
+  } else note.textContent = '';
+}
+
 // The note over the panels: paused or not, how many panels.
 export function showPanelsNote(root, text) {
   root.querySelector('#panels-note').textContent = text;

@@ -621,8 +621,23 @@ test('after a server restart on the same port the page reconnects and shows new 
   const port = spider.port;
   await spider.stop();
   await page.waitForFunction(() => document.querySelector('#connection').dataset.state === 'down');
+  // What is shown is marked stale: greyed list and panels, and a note saying so.
+  const look = () => page.evaluate(() => ({
+    list: document.querySelector('#list').classList.contains('stale'),
+    panels: document.querySelector('#panels-area').classList.contains('stale'),
+    opacity: Number(getComputedStyle(document.querySelector('#panels-area')).opacity),
+    note: document.querySelector('#stale-note').hidden ? '' : document.querySelector('#stale-note').textContent,
+  }));
+  const down = await look();
+  assert.deepEqual([down.list, down.panels], [true, true]);
+  assert.ok(down.opacity < 1);
+  assert.match(down.note, /^disconnected: the figures shown are from \d\d:\d\d:\d\d/);
+  assert.match(await page.textContent('#connection'), /reconnecting|connecting/);
   spider = await startSpider(['--raw-per-second', '100', '--listen', `127.0.0.1:${port}`]);
   await page.waitForFunction(() => document.querySelector('#connection').dataset.state === 'live', null, { timeout: 20000 });
+  await page.waitForFunction(() => !document.querySelector('#list').classList.contains('stale'));
+  const up = await look();
+  assert.deepEqual([up.list, up.panels, up.opacity, up.note], [false, false, 1, '']);
   // The old server's data is gone with it; the new server's appears.
   const fresh = samples(1, 2, 15, 5);
   await post(spider.url, { 'shop.db': fresh });
