@@ -105,6 +105,7 @@ const conn = connect({
         stale = false;
         showStale(root, 0);
       }
+      list.setWindow(state.summarySeconds);
       list.render(state.rows);
       showFooter(root, state.hello, state.rows.length, state.server);
       // A series not in the summary has left the window: drop its data.

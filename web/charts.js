@@ -166,10 +166,14 @@ export function createChart(el, { onZoom }) {
 
   // A percentile line over the steps: [t, v, count] per step, v null where
   // the step is empty or too small for it (connectNulls off: a break).
+  // A step drawn between two that are not has no segment: it gets a dot,
+  // the others none.
   function lineSeries(id, name, data, color) {
+    const alone = (i) => data[i][1] !== null && data[i - 1]?.[1] == null && data[i + 1]?.[1] == null;
     return {
       id, name, type: 'line', data, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
-      connectNulls: false, showSymbol: false, symbolSize: 4, z: 4, silent: false,
+      connectNulls: false, showSymbol: true, showAllSymbol: true,
+      symbolSize: (value, params) => (alone(params.dataIndex) ? 5 : 0), z: 4, silent: false,
       lineStyle: { width: 1.5, color }, itemStyle: { color },
     };
   }

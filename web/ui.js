@@ -97,13 +97,16 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
     return view.sortDesc ? -c : c;
   };
 
+  // A row's cells. A series with no sample in the window (count 0) has no
+  // p50, p99 or max: `–`, not 0 ms.
   function cells(tr, values, first) {
     const td0 = document.createElement('td');
     td0.append(...first);
     tr.appendChild(td0);
     for (const col of COLUMNS.slice(1)) {
       const td = document.createElement('td');
-      td.textContent = formatNumber(values[col.key]);
+      const none = !values.count && ['p50', 'p99', 'max'].includes(col.key);
+      td.textContent = none ? '–' : formatNumber(values[col.key]);
       td.classList.add('num');
       tr.appendChild(td);
     }
@@ -116,6 +119,14 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
     if (!tr) return null;
     return { series: tr.dataset.series, group: tr.dataset.group, fold: a.classList.contains('fold') };
   }
+
+  const nameSpan = (text) => {
+    const span = document.createElement('span');
+    span.className = 'series-name';
+    span.textContent = text;
+    span.title = text; // the whole name where it is cut with …
+    return span;
+  };
 
   function render(rows, focus = focused()) {
     lastRows = rows;
@@ -154,7 +165,7 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
         tr.setAttribute('aria-level', '1');
         tr.title = 'show this series in a panel';
         if (open.has(row.name)) tr.classList.add('open');
-        cells(tr, row, [row.name]);
+        cells(tr, row, [nameSpan(row.name)]);
         fragment.appendChild(tr);
         if (focus && focus.series === row.name) refocus = tr;
         continue;
@@ -173,8 +184,7 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
       fold.textContent = isOpen ? '▾' : '▸';
       fold.setAttribute('aria-expanded', String(isOpen));
       fold.setAttribute('aria-label', `${isOpen ? 'hide' : 'show'} the ${g.rows.length} label combinations`);
-      const label = document.createElement('span');
-      label.textContent = g.name;
+      const label = nameSpan(g.name);
       const n = document.createElement('span');
       n.className = 'combos';
       n.textContent = ` ${g.rows.length} series`;
@@ -216,6 +226,10 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
 
   return {
     render,
+    // The window the figures cover (the summary's `seconds`).
+    setWindow(seconds) {
+      root.querySelector('#list-window').textContent = `figures of the last ${seconds} s (rate/s: count / ${seconds} s)`;
+    },
     setOpen(names) {
       open = new Set(names);
       for (const tr of tbody.children) tr.classList.toggle('open', open.has(tr.dataset.series));

@@ -678,6 +678,93 @@ test('a snapshot larger than --max-update arrives over several updates and is dr
   }
 });
 
+// WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)").
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+      const x = Number(v) / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+  return (x + 0.05) / (y + 0.05);
+}
+
+test('the list: its window, – for no data, names on one line and numbers whole at 1400 and 800 px; pause, pressed buttons and the empty state', async () => {
+  const s = await startSpider(['--raw-per-second', '100']);
+  const ctxs = [];
+  try {
+    // The empty state's curl box is whole at both widths.
+    for (const width of [1400, 800]) {
+      const ctx = await browser.newContext({ viewport: { width, height: 900 } });
+      ctxs.push(ctx);
+      const p = await watch(await ctx.newPage());
+      await p.goto(`${s.url}/`);
+      await p.waitForFunction(() => document.querySelector('#connection')?.dataset.state === 'live');
+      const curl = await p.$eval('#curl', (el) => {
+        const r = el.getBoundingClientRect();
+        return { sw: el.scrollWidth, cw: el.clientWidth, right: r.right, vw: window.innerWidth };
+      });
+      assert.ok(curl.sw <= curl.cw && curl.right <= curl.vw, `curl box whole at ${width}: ${JSON.stringify(curl)}`);
+    }
+    const long = 'checkout.payment.authorize.card.visa.eu-west-1.primary';
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    await post(s.url, {
+      [long]: Array.from({ length: 8020 }, (_, i) => [now - 2000 + (i % 1000), 1 + (i % 97) * 0.37]),
+      'idle.series': [[now - 60000, 5]],
+      [`${long}.labelled{region="eu-west-1",zone="b"}`]: [[now - 1000, 3]],
+    });
+    for (const [width, scheme] of [[1400, 'light'], [800, 'dark']]) {
+      const ctx = await browser.newContext({ viewport: { width, height: 900 }, colorScheme: scheme });
+      ctxs.push(ctx);
+      const p = await watch(await ctx.newPage());
+      await p.goto(`${s.url}/#s=${encodeURIComponent(long)}`);
+      await p.waitForFunction((n) => window.spiderDashboard.rendered(n)?.points?.length > 0, long);
+      await p.waitForFunction(() => document.querySelectorAll('#series-table tbody tr').length >= 3);
+      assert.match(await p.textContent('#list-window'), /^figures of the last 10 s/);
+      // An idle series (nothing in the last 10 s) shows – for its figures.
+      const idle = await p.$$eval('#series-table tbody tr[data-series="idle.series"] td', (tds) => tds.map((td) => td.textContent));
+      assert.deepEqual(idle.slice(3), ['–', '–', '–']);
+      // Names on one line (cut with …, the whole name as the title), numbers whole and in view.
+      const layout = await p.evaluate((n) => {
+        const list = document.querySelector('#list').getBoundingClientRect();
+        const rows = [...document.querySelectorAll('#series-table tbody tr')];
+        const row = rows.find((tr) => tr.dataset.series === n);
+        return {
+          nameLines: rows.map((tr) => tr.querySelector('.series-name')).filter(Boolean).map((el) => el.getClientRects().length),
+          nameHeights: rows.map((tr) => tr.querySelector('.series-name')).filter(Boolean).map((el) => el.getBoundingClientRect().height),
+          title: row.querySelector('.series-name').title,
+          numbers: [...row.querySelectorAll('td.num')].map((td) => ({
+            text: td.textContent, cut: td.scrollWidth > td.clientWidth, out: td.getBoundingClientRect().right > list.right + 0.5,
+          })),
+          listScrolls: document.querySelector('#list').scrollWidth > document.querySelector('#list').clientWidth,
+          widths: [document.querySelector('#list').clientWidth, document.querySelector('#series-table').offsetWidth, [...row.children].map((td) => td.offsetWidth)],
+        };
+      }, long);
+      if (process.env.SPIDER_SCREENS) await p.screenshot({ path: path.join(process.env.SPIDER_SCREENS, `list-${width}-${scheme}.png`) });
+      const what = `${width} px ${scheme}`;
+      assert.ok(layout.nameLines.every((n) => n === 1), what);
+      const lineHeight = Math.min(...layout.nameHeights);
+      assert.ok(layout.nameHeights.every((h) => h < 1.5 * lineHeight), `${what}: names on one line ${layout.nameHeights}`);
+      assert.equal(layout.title, long);
+      assert.equal(layout.numbers[1].text, '8020', what);
+      assert.ok(layout.numbers.every((x) => !x.cut && !x.out), `${what}: ${JSON.stringify(layout.numbers)} ${JSON.stringify(layout.widths)}`);
+      assert.equal(layout.listScrolls, false, `${what}: the list fits`);
+      // Pressed buttons read well in either theme; pause is amber when paused.
+      const pressed = await p.$eval('#toolbar button[aria-pressed="true"]', (b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
+      assert.ok(contrast(...pressed) >= 4.5, `${what}: pressed contrast ${contrast(...pressed)}`);
+      await p.click('#pause');
+      const paused = await p.$eval('#pause', (b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
+      assert.equal(paused[1], scheme === 'dark' ? 'rgb(242, 193, 78)' : 'rgb(201, 138, 18)', `${what}: pause highlighted`);
+      assert.ok(contrast(...paused) >= 4.5, `${what}: paused contrast`);
+    }
+  } finally {
+    for (const c of ctxs) await c.close();
+    await s.stop();
+  }
+});
+
 test('no console error, page error, dialog or CSP violation on the way', async () => {
   await sleep(200);
   assert.deepEqual(problems, []);
