@@ -16,10 +16,13 @@ const DARK = window.matchMedia?.('(prefers-color-scheme: dark)').matches;
 const COLORS = DARK
   ? { points: '#6ea1ff', p50: '#5ad18b', p99: '#ff8a5c', text: '#8c94a6', line: '#2a2f3a' }
   : { points: '#2f6fde', p50: '#1f9d55', p99: '#d6453d', text: '#6b7385', line: '#e3e6ec' };
-// Heatmap colour ramp, light to dark, indexed by log(count) / log(top).
+// Heatmap colour ramp, few samples to many, in steps of log(count): the
+// faintest colour still stands off the background in either theme (the
+// lightest of the light ramp ~1.5:1 on white, the darkest of the dark one
+// ~2.6:1 on its near-black), so a cell of one sample never vanishes.
 const HEAT = DARK
-  ? ['#1d2b45', '#24477a', '#2f6fde', '#6ea1ff', '#c6dbff']
-  : ['#e8f0fd', '#b8d0f7', '#6f9ee9', '#2f6fde', '#123a86'];
+  ? ['#2e5a9c', '#3f83d8', '#6ea1ff', '#b0ccff', '#f2f6ff']
+  : ['#b7d3f9', '#6f9ee9', '#2f6fde', '#1b4fb0', '#0b2a66'];
 // Raw points and lines below this are drawn at it on a log axis (bucket 0's
 // upper bound: 2^-10 ms); tooltips say so.
 export const LOG_FLOOR = 2 ** -10;
@@ -79,9 +82,19 @@ export function yAxisOption(y, unit, lo, hi) {
   };
 }
 
-function heatColor(count, top) {
-  const x = top > 1 ? Math.log(count) / Math.log(top) : 1;
-  return HEAT[Math.min(HEAT.length - 1, Math.max(0, Math.round(x * (HEAT.length - 1))))];
+// The heatmap's colour legend: one piece per colour, counts split at
+// powers of top^(1/5) (a log scale), whole numbers covering 1..top with no
+// gap; labels are numbers only.
+export function heatPieces(top) {
+  const pieces = [];
+  let lo = 1;
+  for (let k = 1; k <= HEAT.length && lo <= top; k++) {
+    const hi = k === HEAT.length ? top : Math.max(lo, Math.min(top, Math.round(top ** (k / HEAT.length))));
+    const color = HEAT[Math.round(((k - 1) * (HEAT.length - 1)) / Math.max(1, Math.min(HEAT.length, top) - 1))] ?? HEAT[HEAT.length - 1];
+    pieces.push({ gte: lo, lte: hi, color, label: lo === hi ? `${lo}` : `${lo}–${hi}` });
+    lo = hi + 1;
+  }
+  return pieces;
 }
 
 // What every time chart shares: a time x axis and an ms y axis in the
@@ -155,9 +168,8 @@ export function createChart(el, { onZoom }) {
         `${formatMs(c[5 * i + 2])} – ${formatMs(c[5 * i + 3])}: ${c[5 * i + 4]} samples`;
     }
     const few = p.seriesId.endsWith('-few');
-    const id = few ? p.seriesId.slice(0, -4) : p.seriesId;
-    const data = few ? current.few?.[id] : current.lines?.[id];
-    const d = data?.[i];
+    const id = p.seriesId.replace(/-(few|alone)$/, '');
+    const d = few || p.seriesId.endsWith('-alone') ? p.data : current.lines?.[id]?.[i];
     if (!d || d[1] === null) return '';
     const n = d[2];
     const what = few ? `${id} of too few samples (${n}): not drawn as a line` : id;
@@ -166,15 +178,24 @@ export function createChart(el, { onZoom }) {
 
   // A percentile line over the steps: [t, v, count] per step, v null where
   // the step is empty or too small for it (connectNulls off: a break).
-  // A step drawn between two that are not has no segment: it gets a dot,
-  // the others none.
   function lineSeries(id, name, data, color) {
-    const alone = (i) => data[i][1] !== null && data[i - 1]?.[1] == null && data[i + 1]?.[1] == null;
     return {
       id, name, type: 'line', data, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
-      connectNulls: false, showSymbol: true, showAllSymbol: true,
-      symbolSize: (value, params) => (alone(params.dataIndex) ? 5 : 0), z: 4, silent: false,
+      connectNulls: false, showSymbol: false, symbolSize: 4, z: 4, silent: false,
       lineStyle: { width: 1.5, color }, itemStyle: { color },
+    };
+  }
+
+  // A step drawn between two that are not has no segment to show it: a dot
+  // (a series of its own with the line's name, so the legend toggles both).
+  function aloneSeries(id, name, data, color) {
+    const alone = [];
+    for (let i = 0; i < data.length; i++) {
+      if (data[i][1] !== null && data[i - 1]?.[1] == null && data[i + 1]?.[1] == null) alone.push(data[i]);
+    }
+    return {
+      id: `${id}-alone`, name, type: 'scatter', data: alone, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
+      symbol: 'circle', symbolSize: 5, z: 5, itemStyle: { color },
     };
   }
 
@@ -196,14 +217,17 @@ export function createChart(el, { onZoom }) {
       series.push({
         id: 'heat', name: 'heat', type: 'custom', data: model.heat.cells,
         dimensions: ['t0', 't1', 'lo', 'hi', 'count'], encode: { x: [0, 1], y: [2, 3] },
-        clip: true, z: 2,
+        // All at once: drawn a few hundred cells a frame (ECharts' default
+        // past 3,000 cells), a redraw every second could restart before the
+        // newest columns were painted.
+        clip: true, z: 2, progressive: 0,
         renderItem: (params, api) => {
           const a = api.coord([api.value(0), api.value(3)]);
           const b = api.coord([api.value(1), api.value(2)]);
           return {
             type: 'rect',
             shape: { x: a[0], y: a[1], width: Math.max(1, b[0] - a[0]), height: Math.max(1, b[1] - a[1]) },
-            style: { fill: heatColor(api.value(4), model.heat.top) },
+            style: { fill: api.visual('color') },
           };
         },
       });
@@ -223,17 +247,28 @@ export function createChart(el, { onZoom }) {
     const legend = [];
     for (const id of ['p50', 'p99']) {
       series.push(lineSeries(id, model.names[id], model.lines[id], COLORS[id]));
+      series.push(aloneSeries(id, model.names[id], model.lines[id], COLORS[id]));
       series.push(fewSeries(id, model.names[`${id}-few`], model.few[id], COLORS[id]));
       // A marker's legend entry only when there are markers: it says why.
       legend.push(model.names[id]);
       if (model.few[id].length) legend.push(model.names[`${id}-few`]);
     }
+    // Heatmap: the colour legend, samples per cell, right of the plot (the
+    // lines' legend is over it).
+    const heat = model.mode === 'heatmap' && model.heat.top > 0;
+    const visualMap = heat ? [{
+      type: 'piecewise', seriesId: 'heat', dimension: 4, pieces: heatPieces(model.heat.top),
+      orient: 'vertical', right: 6, top: 34, itemWidth: 12, itemHeight: 10, itemGap: 4,
+      selectedMode: false, textStyle: { color: COLORS.text, fontSize: 11 },
+    }] : [];
     chart.setOption({
+      grid: { right: heat ? 92 : 18 },
       legend: { data: legend },
+      visualMap,
       xAxis: { min: model.since, max: model.until },
       yAxis: yAxisOption(model.y, 'ms', model.yLo, model.yHi),
       series,
-    }, { replaceMerge: ['series'], lazyUpdate: false });
+    }, { replaceMerge: ['series', 'visualMap'], lazyUpdate: false });
   }
 
   return {

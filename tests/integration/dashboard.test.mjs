@@ -16,7 +16,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startSpider, post, get, sleep } from './helpers.mjs';
 import { SeriesData } from '../../web/detail.js';
-import { DEFAULT_SCHEME } from '../../web/hist.js';
+import { DEFAULT_SCHEME, quantiles, quantilesDense } from '../../web/hist.js';
 import { splitKey, withMatchers, nameSelector, quoteValue } from '../../web/keys.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -133,6 +133,37 @@ test('the per-series store replaces a resent second, keeps seconds ordered, prun
   assert.equal(d.summary(DEFAULT_SCHEME, 0, 4000).count, 2); // one bucket entry a second here
   d.apply(msg(true, [[5000, [9]]]));
   assert.deepEqual(d.starts, [5000]);
+});
+
+test('per-step merges: dense quantiles equal the Map ones; a kept step is recomputed when a second is resent', () => {
+  const scheme = DEFAULT_SCHEME;
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let trial = 0; trial < 200; trial++) {
+    const counts = new Map();
+    const dense = new Float64Array(scheme.buckets);
+    let total = 0;
+    for (let i = 0, n = 1 + Math.floor(rnd() * 30); i < n; i++) {
+      const b = Math.floor(rnd() * scheme.buckets);
+      const c = 1 + Math.floor(rnd() * 5);
+      counts.set(b, (counts.get(b) ?? 0) + c);
+      dense[b] += c;
+      total += c;
+    }
+    const qs = [0.5, 0.9, 0.99, 0.999];
+    assert.deepEqual(quantilesDense(scheme, dense, total, 0, 1e9, qs), quantiles(scheme, counts, total, 0, 1e9, qs));
+  }
+  const d = new SeriesData('x');
+  const sec = (t, bucket, count) => ({ reset: false, more: false, seconds: [[t, count, 0, 1, 2, 0, 0, 0]], raw: [[t, []]], hist: [[t, [bucket, count]]] });
+  d.apply({ ...sec(3000, 100, 1), reset: true });
+  d.apply(sec(4000, 100, 1));
+  const a = d.steps(scheme, 0, 9000, 3000, [0.5]);
+  assert.deepEqual(Array.from(a.count), [0, 2, 0]);
+  d.apply(sec(4000, 200, 5)); // resent: the kept step must change
+  const b = d.steps(scheme, 0, 9000, 3000, [0.5]);
+  assert.deepEqual(Array.from(b.count), [0, 6, 0]);
+  d.prune(4000);
+  assert.deepEqual(Array.from(d.steps(scheme, 0, 9000, 3000, [0.5]).count), [0, 5, 0]);
 });
 
 test('keys and selectors are read as the server reads them', () => {
@@ -257,6 +288,16 @@ test('range, y scale, heatmap and pause/resume; the URL keeps the view', async (
   });
   const hq = await get(spider.url, `/api/v1/series/shop.db?since=${heat.since}&until=${heat.until}`);
   assert.equal(heat.total, hq.json.summary.count);
+  // Its colour legend: pieces of whole counts from 1 to the largest cell's, no gap.
+  const pieces = await page.evaluate(() => {
+    const vm = window.spiderDashboard.chart('shop.db').getOption().visualMap?.[0];
+    return vm && { dim: vm.dimension, pieces: vm.pieces.map((x) => [x.gte, x.lte, x.label, x.color]), top: window.spiderDashboard.rendered('shop.db').heat.top };
+  });
+  assert.equal(pieces.dim, 4);
+  assert.equal(pieces.pieces[0][0], 1);
+  assert.equal(pieces.pieces[pieces.pieces.length - 1][1], pieces.top);
+  for (let i = 1; i < pieces.pieces.length; i++) assert.equal(pieces.pieces[i][0], pieces.pieces[i - 1][1] + 1);
+  assert.ok(pieces.pieces.every(([lo, hi, label]) => label === (lo === hi ? `${lo}` : `${lo}–${hi}`)));
   assert.equal(heat.points, false, 'no scatter in heatmap mode');
   assert.match(new URL(page.url()).hash, /mode=heatmap/);
 
