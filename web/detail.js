@@ -78,6 +78,9 @@ export class SeriesData {
       this.forgetStep(this.starts[n]);
       n++;
     }
+    if (this.stepCache) {
+      for (const t of this.stepCache.map.keys()) if (t + this.stepCache.stepMs <= minStart) this.stepCache.map.delete(t);
+    }
     if (n) {
       this.starts.splice(0, n);
       this.version++;
@@ -218,7 +221,9 @@ export class SeriesData {
         const total = acc.total;
         hit = { count: total, max: hi, q: total ? quantilesDense(scheme, acc.counts, total, lo, hi, qs) : null };
         acc.reset();
-        if (whole) cache.set(t, hit);
+        // (An empty step costs nothing to redo, and no second of it would
+        // ever evict it: it is not kept.)
+        if (whole && total) cache.set(t, hit);
       }
       if (!hit.count) continue;
       count[s] = hit.count;

@@ -164,6 +164,10 @@ test('per-step merges: dense quantiles equal the Map ones; a kept step is recomp
   assert.deepEqual(Array.from(b.count), [0, 6, 0]);
   d.prune(4000);
   assert.deepEqual(Array.from(d.steps(scheme, 0, 9000, 3000, [0.5]).count), [0, 5, 0]);
+  // Only steps with samples are kept, and none older than what is held.
+  assert.deepEqual([...d.stepCache.map.keys()], [3000]);
+  d.prune(6000);
+  assert.deepEqual([...d.stepCache.map.keys()], []);
 });
 
 test('keys and selectors are read as the server reads them', () => {
