@@ -1,5 +1,5 @@
 # Spider - the front door. The two commands for a fresh machine:
-#   make run    set up, build and start Spider with defaults
+#   make run    set up, build and start Spider with defaults (snapshots in build/data)
 #   make test   set up, build and pass every test (plain and ASan+UBSan builds),
 #               and build everything with clang -O3 (-Werror) and run its unit tests
 # Everything else: make (build), make bench, make fuzz, make format, make clean.
@@ -43,8 +43,9 @@ $(CLANG_BUILD)/CMakeCache.txt:
 build-clang: $(CLANG_BUILD)/CMakeCache.txt
 	cmake --build $(CLANG_BUILD) -j $(JOBS) --target all benches
 
+# Snapshots go to a folder of the build directory (SPIDER_ARGS may name another).
 run: setup build
-	./$(BUILD)/spider $(SPIDER_ARGS)
+	./$(BUILD)/spider --data-dir $(BUILD)/data $(SPIDER_ARGS)
 
 test: setup
 	$(MAKE) --no-print-directory build build-asan build-clang

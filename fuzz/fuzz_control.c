@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "core/error.h"
+#include "core/selector.h"
 #include "push/control.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -98,6 +99,30 @@ static void check_ok(const control_msg_t *m)
     }
     if (next > sizeof m->names)
         abort();
+    /* Live roll-ups: texts within bounds, terminated, UTF-8; the selector
+     * parses and the by list splits, as the server will do with them. */
+    if (m->n_rollups > CONTROL_MAX_ROLLUPS)
+        abort();
+    for (unsigned i = 0; i < m->n_rollups; i++) {
+        const control_rollup_t *r = &m->rollups[i];
+        if (r->match_len > SELECTOR_MAX || r->match[r->match_len] != '\0' ||
+            r->by_len > CONTROL_BY_MAX || r->by[r->by_len] != '\0')
+            abort();
+        if (!utf8_valid((const unsigned char *)r->match, r->match_len) ||
+            !utf8_valid((const unsigned char *)r->by, r->by_len))
+            abort();
+        if (r->step_s < 0 || r->step_s > CONTROL_WINDOW_MAX)
+            abort();
+        selector_t sel;
+        selector_error_t serr;
+        if (selector_parse(&sel, r->match, r->match_len, &serr) != 0)
+            abort();
+        selector_free(&sel);
+        slice_t by[SELECTOR_BY_MAX];
+        size_t n_by;
+        if (selector_parse_by(slice_make(r->by, r->by_len), by, &n_by) != NULL)
+            abort();
+    }
 }
 
 static void check_error(int rc, const control_error_t *e, const control_msg_t *m)

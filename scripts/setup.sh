@@ -9,9 +9,12 @@ cd "$(dirname "$0")/.."
 # (Debian chromium, driven by playwright-core from npm: no browser download), and
 # python3-statsd (a StatsD client nobody here wrote; tests run it with /usr/bin/python3),
 # and prometheus (its promtool checks /metrics; a test has it scrape Spider).
+# libwebsockets-evlib-ev is lws' epoll loop (a plugin lws loads at run time);
+# libev-dev, the loop Spider hands it (src/net/evloop.c).
 packages=(
   build-essential cmake pkg-config clang clang-format
-  libwebsockets-dev libssl-dev openssl libcjson-dev libcmocka-dev zlib1g-dev libpcre2-dev
+  libwebsockets-dev libwebsockets-evlib-ev libev-dev libssl-dev openssl libcjson-dev libcmocka-dev
+  zlib1g-dev libpcre2-dev
   nodejs npm wrk hyperfine curl chromium python3 python3-statsd prometheus
 )
 

@@ -12,6 +12,7 @@
 #include "config.h"
 #include "core/auth.h"
 #include "core/hostallow.h"
+#include "net/snapfile.h"
 #include "push/fanout.h"
 #include "push/stagger.h"
 #include "push/summary.h"
@@ -70,6 +71,8 @@ typedef struct app {
     int otlp_adopting_listener;
     /* Cumulative OTLP histogram streams: their last counts (--otlp-streams). */
     struct otlp_streams *otlp_streams;
+    /* The data directory: snapshots written and restored (--data-dir). */
+    snapfile_t snap;
 } app_t;
 
 #endif

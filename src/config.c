@@ -87,6 +87,10 @@ static const option_t options[] = {
      60000, "live dashboards get at most one update this often (100ms minimum)"},
     {"max-clients", "SPIDER_MAX_CLIENTS", OPT_COUNT, CFG_AT(max_clients), "10000", 1, 1000000,
      "WebSocket clients at once (more: 503)"},
+    {"event-loop", "SPIDER_EVENT_LOOP", OPT_TEXT, CFG_AT(event_loop), "auto", 0,
+     sizeof(((config_t *)0)->event_loop) - 1,
+     "epoll (lws' libev plugin), poll, or auto: epoll, and poll with a warning when the plugin "
+     "is missing"},
     {"stall-timeout", "SPIDER_STALL_TIMEOUT", OPT_DURATION, CFG_AT(stall_timeout_ms), "10s", 1000,
      3600 * 1000, "a dashboard that cannot take an update for this long is disconnected"},
     {"ping-interval", "SPIDER_PING_INTERVAL", OPT_DURATION, CFG_AT(ping_interval_ms), "20s", 1000,
@@ -162,6 +166,17 @@ static const option_t options[] = {
      1ll << 30,
      "receive buffer (SO_RCVBUF) of each StatsD socket: datagrams that arrive while it is full "
      "are dropped by the kernel"},
+    {"data-dir", "SPIDER_DATA_DIR", OPT_TEXT, CFG_AT(data_dir), "", 0,
+     sizeof(((config_t *)0)->data_dir) - 1,
+     "folder for snapshots of the store (created if missing): restored at start, written every "
+     "--snapshot-interval and at SIGTERM; none: memory only"},
+    {"snapshot-interval", "SPIDER_SNAPSHOT_INTERVAL", OPT_DURATION, CFG_AT(snapshot_interval_ms),
+     "30s", 1000, 24 * 3600 * 1000ll,
+     "a snapshot is written to --data-dir this often; a crash loses at most this much"},
+    {"snapshot-writer", "SPIDER_SNAPSHOT_WRITER", OPT_TEXT, CFG_AT(snapshot_writer), "loop", 0,
+     sizeof(((config_t *)0)->snapshot_writer) - 1,
+     "loop: a few series per turn of the event loop (pauses of ~2 ms); fork: a copy-on-write "
+     "child (one pause for fork(), which grows with the store: ~25 ms per GiB)"},
 };
 
 #define OPTION_COUNT (sizeof options / sizeof options[0])
@@ -407,6 +422,28 @@ static int config_tokens(config_t *cfg, char *err, size_t err_len)
     return CONFIG_RUN;
 }
 
+int config_reload_tokens(config_t *cfg, int *files, char *err, size_t err_len)
+{
+    /* On a copy: a token read from its file at start is not a flag given
+     * with it, and a refused file must leave every token as it was. */
+    config_t next = *cfg;
+    char *token[] = {next.ingest_token, next.view_token, next.metrics_token};
+    const char *file[] = {next.ingest_token_file, next.view_token_file, next.metrics_token_file};
+    *files = 0;
+    for (size_t i = 0; i < 3; i++)
+        if (file[i][0]) {
+            token[i][0] = '\0';
+            ++*files;
+        }
+    if (config_tokens(&next, err, err_len) != CONFIG_RUN)
+        return CONFIG_ERROR;
+    memcpy(cfg->ingest_token, next.ingest_token, sizeof cfg->ingest_token);
+    memcpy(cfg->view_token, next.view_token, sizeof cfg->view_token);
+    memcpy(cfg->metrics_token, next.metrics_token, sizeof cfg->metrics_token);
+    memset(&next, 0, sizeof next); /* no copy of a secret left on the stack */
+    return CONFIG_RUN;
+}
+
 /* Checks that hold between settings once all of them are known. */
 static int config_check(config_t *cfg, char *err, size_t err_len)
 {
@@ -416,6 +453,16 @@ static int config_check(config_t *cfg, char *err, size_t err_len)
     }
     if (config_tokens(cfg, err, err_len) != CONFIG_RUN)
         return CONFIG_ERROR;
+    if (strcmp(cfg->snapshot_writer, "loop") != 0 && strcmp(cfg->snapshot_writer, "fork") != 0) {
+        snprintf(err, err_len, "--snapshot-writer '%s': expected loop or fork",
+                 cfg->snapshot_writer);
+        return CONFIG_ERROR;
+    }
+    if (strcmp(cfg->event_loop, "auto") != 0 && strcmp(cfg->event_loop, "epoll") != 0 &&
+        strcmp(cfg->event_loop, "poll") != 0) {
+        snprintf(err, err_len, "--event-loop '%s': must be auto, epoll or poll", cfg->event_loop);
+        return CONFIG_ERROR;
+    }
     if (cfg->ingest_buffer < cfg->max_body) {
         snprintf(err, err_len,
                  "--ingest-buffer (%llu bytes) must be at least --max-body (%llu bytes), or no "

@@ -49,6 +49,7 @@ typedef struct config {
     uint64_t max_connections;     /* open connections that are not WebSocket clients */
     int64_t push_interval_ms;     /* live updates at most this often per client */
     uint64_t max_clients;         /* WebSocket clients at once */
+    char event_loop[8];           /* "auto", "epoll" or "poll" (net/evloop.h) */
     int64_t stall_timeout_ms;     /* a client that takes no update this long is closed */
     int64_t ping_interval_ms;     /* ping a silent client after this; drop it after twice this */
     uint64_t max_update;          /* detail bytes per update per client */
@@ -71,6 +72,9 @@ typedef struct config {
     uint64_t metrics_series;         /* 1: /metrics has a histogram per series */
     size_t n_metrics_buckets;        /* the le bounds of those histograms, ascending */
     double metrics_buckets_ms[CONFIG_BUCKETS_MAX];
+    char data_dir[1024];          /* "" = memory only; else snapshots live here */
+    int64_t snapshot_interval_ms; /* a snapshot is written this often (and at SIGTERM) */
+    char snapshot_writer[8];      /* "loop" (incremental) or "fork" (copy-on-write child) */
 } config_t;
 
 enum config_result {
@@ -85,6 +89,12 @@ enum config_result {
  * masked) print to out and return CONFIG_EXIT. On CONFIG_ERROR, err holds
  * one line naming the setting (and the file and line). */
 int config_parse(config_t *cfg, int argc, char **argv, FILE *out, char *err, size_t err_len);
+
+/* SIGHUP: reads the --*-token-file files again into cfg's tokens and sets
+ * *files to how many there are. All or nothing: on CONFIG_ERROR (a file
+ * unreadable, or not a token) cfg is unchanged and err says which. Tokens
+ * given as flags, in the environment or in the --config file stay. */
+int config_reload_tokens(config_t *cfg, int *files, char *err, size_t err_len);
 
 /* Fills cfg with the defaults only (tests, benchmarks). */
 void config_defaults(config_t *cfg);

@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "core/log.h"
+#include "net/snapfile.h"
 #include "server.h"
 
 int main(int argc, char **argv)
@@ -18,6 +19,8 @@ int main(int argc, char **argv)
         return 2;
     default:
         log_set_format(strcmp(cfg.log_format, "json") == 0 ? LOG_JSON : LOG_TEXT);
+        if (cfg.data_dir[0] && strcmp(cfg.snapshot_writer, "fork") == 0)
+            snapfile_hugepages_reexec(argv);
         return server_run(&cfg);
     }
 }

@@ -9,10 +9,13 @@
 
 #include "app.h"
 #include "core/clock.h"
+#include "core/fdlimit.h"
 #include "http/http.h"
 #include "http/ws.h"
 #include "ingest/otlp_streams.h"
+#include "net/evloop.h"
 #include "net/otlp_port.h"
+#include "net/snapfile.h"
 #include "net/statsd_socket.h"
 #include "push/liveroll.h"
 #include "net/tls.h"
@@ -20,16 +23,46 @@
 /* How long a stop waits for answers already being written. */
 #define SERVER_DRAIN_MS 3000
 
-static volatile sig_atomic_t server_stopping;
+static volatile sig_atomic_t server_stopping, server_reload_due;
 static struct lws_context *server_context;
 
 static void server_on_signal(int sig)
 {
-    (void)sig;
-    server_stopping = 1;
-    /* Wakes the service thread out of poll(); writes to a pipe, signal-safe. */
+    if (sig == SIGHUP)
+        server_reload_due = 1;
+    else
+        server_stopping = 1;
+    /* Wakes the service thread out of poll() or epoll_wait(); writes to a
+     * pipe, signal-safe. */
     if (server_context)
         lws_cancel_service(server_context);
+}
+
+/* SIGHUP: the token files and the certificate read again, without
+ * dropping a client (connections keep what they were admitted or
+ * handshaken with). Each part is all or nothing: what fails to load keeps
+ * the previous one, and says why. */
+static void server_reload(app_t *app, struct lws_context *context)
+{
+    char err[512];
+    int files = 0, ok = 1;
+    if (config_reload_tokens(&app->cfg, &files, err, sizeof err) != CONFIG_RUN) {
+        log_error("reload: %s; the previous tokens stay", err);
+        ok = 0;
+    } else {
+        auth_init(&app->auth, app->cfg.ingest_token, app->cfg.view_token, app->cfg.metrics_token);
+    }
+    if (tls_reload(&app->cfg, context, err, sizeof err) != 0) {
+        log_error("reload: %s; the previous certificate stays", err);
+        ok = 0;
+    }
+    if (ok)
+        log_info("reloaded on SIGHUP: %d token file%s%s", files, files == 1 ? "" : "s",
+                 tls_enabled(&app->cfg) ? ", the certificate and key" : "");
+    if (ok)
+        app->metrics.reloads_ok++;
+    else
+        app->metrics.reloads_failed++;
 }
 
 /* A timer that fires every period_ms on absolute monotonic deadlines:
@@ -89,6 +122,14 @@ static void server_second(app_t *app, int64_t now_mono_ms)
     http_expire_deadlines(app, now_mono_ms);
     ws_keepalive(app, now_mono_ms);
     otlp_port_expire(app, now_mono_ms);
+    snapfile_tick(&app->snap, app->store, now_mono_ms, now_ms);
+}
+
+/* The incremental snapshot writer's turn (net/snapfile.h). */
+static void server_snapshot_slice(app_t *app, int64_t now_mono_ms)
+{
+    (void)now_mono_ms;
+    snapfile_slice(&app->snap, app->store);
 }
 
 /* Is an address (or a name as typed) this machine's loopback? */
@@ -139,6 +180,7 @@ static const struct lws_protocol_vhost_options server_pvo = {NULL, &server_ws_de
 int server_run(const config_t *cfg)
 {
     int status = 1;
+    evloop_t *loop = NULL;
     app_t app;
     memset(&app, 0, sizeof app);
     app.cfg = *cfg;
@@ -157,6 +199,11 @@ int server_run(const config_t *cfg)
     _Static_assert(CONFIG_BUCKETS_MAX == STORE_LE_MAX, "--metrics-buckets fits the store's");
     memcpy(store_cfg.le_ms, cfg->metrics_buckets_ms, sizeof store_cfg.le_ms);
     app.store = store_new(&store_cfg);
+    /* A snapshot file is at most a few times the store it came from. */
+    snapfile_init(&app.snap, cfg->data_dir,
+                  strcmp(cfg->snapshot_writer, "fork") == 0 ? SNAPFILE_FORK : SNAPFILE_LOOP,
+                  cfg->snapshot_interval_ms, cfg->memory_limit * 4 + (1u << 20));
+    snapfile_restore(&app.snap, app.store, clock_wall_ms());
     app.otlp_streams = otlp_streams_new((size_t)cfg->otlp_streams,
                                         (uint64_t)app.metrics.started_wall_ms * 1000000u);
     fanout_init(&app.fanout, (size_t)cfg->max_update, cfg->push_buffer, &app.metrics.ws_push_bytes,
@@ -199,6 +246,33 @@ int server_run(const config_t *cfg)
     if (named)
         snprintf(where + strlen(where), sizeof where - strlen(where), " (%s)", addr.ip);
 
+    /* Before the context: lws sizes its descriptor tables from the limit. */
+    fdlimit_t fl;
+    int fl_rc = fdlimit_raise(fdlimit_need(cfg->max_clients, cfg->max_connections), &fl);
+    app.metrics.open_files_limit = fl.soft;
+    app.metrics.open_files_needed = fl.need;
+    if (fl_rc != 0)
+        log_warning("open files are limited to %llu (hard RLIMIT_NOFILE %llu), but "
+                    "--max-clients %llu and --max-connections %llu need %llu: connections past the "
+                    "limit fail at accept; raise the hard limit (ulimit -Hn, LimitNOFILE= in "
+                    "systemd) or lower those flags",
+                    (unsigned long long)fl.soft, (unsigned long long)fl.hard,
+                    (unsigned long long)cfg->max_clients, (unsigned long long)cfg->max_connections,
+                    (unsigned long long)fl.need);
+    else if (fl.raised)
+        log_info("open files limit raised to %llu (--max-clients + --max-connections)",
+                 (unsigned long long)fl.soft);
+
+    char warn[768];
+    loop = evloop_new(cfg->event_loop, warn, sizeof warn, err, sizeof err);
+    if (!loop) {
+        log_error("%s", err);
+        goto out;
+    }
+    if (warn[0])
+        log_warning("%s", warn);
+    app.metrics.event_loop = evloop_name(loop);
+
     lws_set_log_level(LLL_ERR, NULL);
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -230,6 +304,7 @@ int server_run(const config_t *cfg)
         log_error("%s", err);
         goto out;
     }
+    evloop_prepare(loop, &info);
 
     struct lws_context *context = lws_create_context(&info);
     /* lws sets the vhost's port from the bound socket (the ephemeral one for
@@ -257,10 +332,10 @@ int server_run(const config_t *cfg)
                        : strcmp(addr.ip, "::") == 0    ? "::1"
                                                        : addr.ip;
     log_info("listening on http%s://%s%s%s:%d/ (spider %s; %s%s%sAPI at /api/v1/, metrics at "
-             "/metrics)",
+             "/metrics; %s loop)",
              tls_enabled(cfg) ? "s" : "", addr.ipv6 ? "[" : "", host, addr.ipv6 ? "]" : "", port,
              SPIDER_VERSION, named ? "resolved from " : "", named ? cfg->listen_host : "",
-             named ? "; " : "");
+             named ? "; " : "", evloop_name(loop));
     if (strcmp(addr.ip, "127.0.0.1") == 0 || strcmp(addr.ip, "::1") == 0)
         log_info("only this machine can connect; use --listen 0.0.0.0:%d to "
                  "accept connections from other hosts",
@@ -273,31 +348,45 @@ int server_run(const config_t *cfg)
     sa.sa_handler = server_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    server_timer_t second, push;
+    server_timer_t second, push, snap;
     server_timer_start(&second, context, &app, 1000, server_second);
+    if (cfg->data_dir[0])
+        server_timer_start(&snap, context, &app, SNAPFILE_SLICE_MS, server_snapshot_slice);
     server_timer_start(&push, context, &app, cfg->push_interval_ms / app.push_groups, ws_tick);
+    evloop_started(loop, context);
 
-    while (!server_stopping)
-        if (lws_service(context, 0) < 0)
+    while (!server_stopping) {
+        if (server_reload_due) {
+            server_reload_due = 0;
+            server_reload(&app, context);
+        }
+        if (evloop_run_once(loop, context) < 0)
             break;
+    }
 
     /* Finish answers already under way, but never hang on a slow client. */
     int64_t drain_until = clock_mono_ms() + SERVER_DRAIN_MS;
     while (app.requests_in_flight > 0 && clock_mono_ms() < drain_until)
-        if (lws_service(context, 0) < 0)
+        if (evloop_run_once(loop, context) < 0)
             break;
     log_info("stopping (%d requests unfinished)", app.requests_in_flight);
     lws_sul_cancel(&second.sul);
     lws_sul_cancel(&push.sul);
+    if (cfg->data_dir[0])
+        lws_sul_cancel(&snap.sul);
     server_context = NULL;
     lws_context_destroy(context);
+    /* Clients are gone; the store is written once more, synchronously. */
+    snapfile_stop(&app.snap, app.store, clock_wall_ms());
     statsd_socket_close(&app);
     ws_dispose(&app);
     buf_dispose(&app.ws_batch);
     status = 0;
 out:
+    evloop_free(loop); /* after lws_context_destroy: lws detaches from it there */
     fanout_dispose(&app.fanout);
     liveroll_free(app.liveroll);
     summary_cache_dispose(&app.summary_cache);

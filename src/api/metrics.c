@@ -173,6 +173,24 @@ void metrics_render(const metrics_t *m, const store_stats_t *store, buf_t *out)
     metrics_counter(out, "spider_http_connections_refused_total",
                     "Connections closed at accept: --max-connections were open.",
                     m->http_connections_refused);
+    metrics_header(out, "spider_event_loop_info", "gauge",
+                   "What the event loop waits with (--event-loop): epoll, or poll.");
+    buf_printf(out, "spider_event_loop_info{loop=\"%s\"} 1\n",
+               m->event_loop ? m->event_loop : "poll");
+    metrics_gauge(out, "spider_open_files_limit",
+                  "Descriptors the process may open (RLIMIT_NOFILE, raised at start).",
+                  (double)m->open_files_limit);
+    metrics_gauge(out, "spider_open_files_needed",
+                  "Descriptors --max-clients and --max-connections need at once; above the "
+                  "limit, connections past it fail at accept.",
+                  (double)m->open_files_needed);
+    metrics_header(out, "spider_reloads_total", "counter",
+                   "SIGHUPs handled: token files and certificates read again (failed: the "
+                   "previous ones kept).");
+    buf_printf(out, "spider_reloads_total{result=\"ok\"} %llu\n",
+               (unsigned long long)m->reloads_ok);
+    buf_printf(out, "spider_reloads_total{result=\"failed\"} %llu\n",
+               (unsigned long long)m->reloads_failed);
     metrics_by_reason(out, "spider_http_refused_total",
                       "HTTP requests refused, by reason (each a limit or protocol rule).",
                       refusal_labels, m->http_refused, HTTP_REFUSED_COUNT);

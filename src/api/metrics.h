@@ -68,10 +68,15 @@ typedef struct metrics {
     uint64_t http_closed_without_request;
     int64_t http_connections;          /* gauge: open connections that are not dashboards */
     uint64_t http_connections_refused; /* connections closed at accept: --max-connections */
-    uint64_t ingest_requests;          /* POST /api/v1/points that were parsed */
-    uint64_t ingest_bytes;             /* body bytes of those */
-    uint64_t otlp_requests[2];         /* OTLP exports that decoded: [0] traces, [1] metrics */
-    uint64_t otlp_bytes[2];            /* their body bytes, after gunzip */
+    /* Set at start (server.c): "epoll" or "poll" (net/evloop.h), and the
+     * open-files limit against what the configuration needs (core/fdlimit.h). */
+    const char *event_loop;
+    uint64_t open_files_limit, open_files_needed;
+    uint64_t reloads_ok, reloads_failed; /* SIGHUP: tokens and certificates read again */
+    uint64_t ingest_requests;            /* POST /api/v1/points that were parsed */
+    uint64_t ingest_bytes;               /* body bytes of those */
+    uint64_t otlp_requests[2];           /* OTLP exports that decoded: [0] traces, [1] metrics */
+    uint64_t otlp_bytes[2];              /* their body bytes, after gunzip */
     uint64_t otlp_points[METRICS_OTLP_POINT_KINDS]; /* OTLP metric data points, by outcome */
     int64_t otlp_streams;          /* gauge: cumulative streams held (set before rendering) */
     int64_t otlp_stream_bytes;     /* gauge: their memory */

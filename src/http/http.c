@@ -886,9 +886,11 @@ static int http_handle_healthz(struct lws *wsi, http_conn_t *c, app_t *app, slic
     (void)rest;
     store_stats_t st;
     store_get_stats(app->store, &st);
-    buf_printf(&c->out, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"series\":%zu}",
+    buf_printf(&c->out, "{\"status\":\"ok\",\"version\":\"%s\",\"uptime_s\":%lld,\"series\":%zu",
                SPIDER_VERSION, (long long)((now_ms - app->metrics.started_wall_ms) / 1000),
                st.series);
+    snapfile_render_health(&app->snap, &c->out);
+    buf_append_cstr(&c->out, "}");
     return http_respond_json(wsi, c, 200);
 }
 
@@ -906,6 +908,7 @@ static int http_handle_metrics(struct lws *wsi, http_conn_t *c, app_t *app, slic
     app->metrics.otlp_streams = (int64_t)otlp_streams_count(app->otlp_streams);
     app->metrics.otlp_stream_bytes = (int64_t)otlp_streams_bytes(app->otlp_streams);
     metrics_render(&app->metrics, &st, &c->out);
+    snapfile_render_metrics(&app->snap, &c->out);
     int failed = app->cfg.metrics_series &&
                  prom_write_series(&c->out, app->store, have_match ? &match : NULL) != 0;
     if (have_match)

@@ -49,11 +49,10 @@ static int tls_no_passphrase(char *buf, int size, int rwflag, void *user)
     return 0;
 }
 
-int tls_configure(const config_t *cfg, struct lws_context_creation_info *info, char *err,
-                  size_t err_len)
+/* Loads the files into a scratch OpenSSL context: readable, PEM, no
+ * passphrase, the key the certificate's. Returns 0, or -1 with err. */
+static int tls_check_files(const config_t *cfg, char *err, size_t err_len)
 {
-    if (!tls_enabled(cfg))
-        return 0;
     if (tls_readable("tls-cert", cfg->tls_cert, err, err_len) != 0 ||
         tls_readable("tls-key", cfg->tls_key, err, err_len) != 0)
         return -1;
@@ -97,6 +96,19 @@ int tls_configure(const config_t *cfg, struct lws_context_creation_info *info, c
         log_warning("the certificate in --tls-cert %s has expired: clients will "
                     "refuse it",
                     cfg->tls_cert);
+    rc = 0;
+out:
+    SSL_CTX_free(ctx);
+    return rc;
+}
+
+int tls_configure(const config_t *cfg, struct lws_context_creation_info *info, char *err,
+                  size_t err_len)
+{
+    if (!tls_enabled(cfg))
+        return 0;
+    if (tls_check_files(cfg, err, err_len) != 0)
+        return -1;
     info->options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info->ssl_cert_filepath = cfg->tls_cert;
     info->ssl_private_key_filepath = cfg->tls_key;
@@ -104,8 +116,18 @@ int tls_configure(const config_t *cfg, struct lws_context_creation_info *info, c
      * security level already: say so rather than rely on it. */
     info->ssl_options_set = SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
     info->alpn = "http/1.1";
-    rc = 0;
-out:
-    SSL_CTX_free(ctx);
-    return rc;
+    return 0;
+}
+
+int tls_reload(const config_t *cfg, struct lws_context *context, char *err, size_t err_len)
+{
+    if (!tls_enabled(cfg))
+        return 0;
+    /* Checked first: lws loads the certificate, then the key, into the
+     * vhosts' live contexts, and a pair that did not match would leave
+     * them broken. lws_tls_cert_updated reports no failure of its own. */
+    if (tls_check_files(cfg, err, err_len) != 0)
+        return -1;
+    lws_tls_cert_updated(context, cfg->tls_cert, cfg->tls_key, NULL, 0, NULL, 0);
+    return 0;
 }

@@ -30,4 +30,11 @@ int tls_enabled(const config_t *cfg);
 int tls_configure(const config_t *cfg, struct lws_context_creation_info *info, char *err,
                   size_t err_len);
 
+/* SIGHUP: checks the files as at start, then has lws load them into the
+ * TLS context of every vhost that uses those paths (the main and the OTLP
+ * port): new handshakes get the new certificate, connections already up
+ * keep theirs. Returns 0 (also without TLS), or -1 with err, and then the
+ * certificate served so far stays. */
+int tls_reload(const config_t *cfg, struct lws_context *context, char *err, size_t err_len);
+
 #endif

@@ -991,3 +991,95 @@ void series_get_totals(const series_t *series, series_totals_t *out)
     memcpy(&out->sum, &t[1], sizeof out->sum);
     out->le = t + 2;
 }
+
+/* ---- snapshots (series.h, series__*) -------------------------------------- */
+
+void series__slot_at(const series_t *se, uint32_t i, series__slot_view_t *v)
+{
+    const slot_t *sl = series_slot(se, i);
+    v->sec = sl->sec;
+    v->count = sl->count;
+    v->sum = sl->sum;
+    v->min = sl->min;
+    v->max = sl->max;
+    series_slot_iter(sl, &v->hist);
+    v->raw = sl->raw;
+    v->raw_n = sl->raw_n;
+}
+
+int64_t series__last_seen(const series_t *se)
+{
+    return se->last_seen_ms;
+}
+
+void series__set_totals(series_t *se, const series_env_t *env, uint64_t count, double sum,
+                        const uint64_t *le, int64_t last_seen_ms)
+{
+    uint64_t *t = series_totals(se);
+    t[0] = count;
+    memcpy(&t[1], &sum, sizeof sum);
+    for (uint32_t i = 0; i <= env->n_le; i++)
+        t[2 + i] = le ? le[i] : 0;
+    se->last_seen_ms = last_seen_ms;
+}
+
+store_reject_t series__restore(series_t *se, series_env_t *env, int64_t sec, uint64_t count,
+                               double sum, double min, double max, const uint64_t *e, size_t n_e,
+                               const uint8_t *raw, uint32_t raw_n)
+{
+    size_t hist_len = hist_seal_size(e, n_e);
+    slot_t *sl;
+
+    if (se->n > 0 && series_slot(se, se->n - 1)->sec >= sec)
+        return STORE_REJECT_BAD_VALUE; /* the caller checks the order; never reached */
+    /* What a recorded and sealed second costs: its slot, and its sealed
+     * bytes in the arena (a new chunk when the newest is full). */
+    if (!env->reserve(env->ctx, SERIES_MEM_SLOTS, SERIES_SLOT_HEAP, sec))
+        return STORE_REJECT_MEMORY;
+    if (series_deque_reserve(se, env, sec) != 0) {
+        env->release(env->ctx, SERIES_MEM_SLOTS, SERIES_SLOT_HEAP, sec);
+        return STORE_REJECT_MEMORY;
+    }
+    if (!harena_fits(&se->arena, hist_len)) {
+        uint32_t cap = harena_next_cap(&se->arena, hist_len);
+        if (!env->reserve(env->ctx, SERIES_MEM_HIST, harena_chunk_bytes(cap), sec)) {
+            env->release(env->ctx, SERIES_MEM_SLOTS, SERIES_SLOT_HEAP, sec);
+            return STORE_REJECT_MEMORY;
+        }
+        harena_grow(&se->arena, cap);
+    }
+    sl = series_slot(se, se->n++);
+    memset(sl, 0, sizeof *sl);
+    sl->sec = (uint32_t)sec;
+    sl->count = count;
+    sl->sum = sum;
+    sl->min = min;
+    sl->max = max;
+    sl->hist = harena_take(&se->arena, hist_len, (uint32_t)sec);
+    sl->hist_len = (uint16_t)hist_seal(e, n_e, sl->hist);
+    sl->hist_open = 0;
+    sl->epoch = env->epoch;
+    /* Raw points: the first raw_limit records (record 0, the largest,
+     * stays first), if the raw budget has room for them. */
+    if (raw_n > env->raw_limit) {
+        env->raw_dropped += raw_n - env->raw_limit;
+        raw_n = env->raw_limit;
+    }
+    if (raw_n > 0 &&
+        (sec < env->raw_floor_sec ||
+         !env->reserve(env->ctx, SERIES_MEM_RAW, (size_t)raw_n * SERIES_RAW_BYTES, sec))) {
+        env->raw_dropped += raw_n;
+        raw_n = 0;
+    }
+    if (raw_n > 0) {
+        /* The reservation may evict raw points (reservoirs only, of
+         * older seconds); look the slot up again all the same. */
+        sl = series_slot(se, se->n - 1);
+        series_raw_resize(sl, raw_n);
+        memcpy(sl->raw, raw, (size_t)raw_n * SERIES_RAW_BYTES);
+        sl->raw_n = (uint16_t)raw_n;
+    }
+    se->last_change = ++env->seq;
+    se->last_epoch = env->epoch;
+    return STORE_OK;
+}

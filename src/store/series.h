@@ -158,4 +158,51 @@ size_t series_buckets(const series_t *se, int64_t sec,
                       void (*fn)(void *ctx, double lower_ms, double upper_ms, uint64_t count),
                       void *ctx);
 
+/* ---- for the store's own files: snapshots (store/snapshot.c) -------------
+ * Read a series slot by slot, and rebuild one from decoded values. Never
+ * declared in a public header: only src/store/ uses them. */
+
+/* One held second as it is stored. Borrowed: valid until the series next
+ * changes. raw holds raw_n records of SERIES_RAW_BYTES (uint16 ms offset
+ * within the second, float ms, host order), the largest first. */
+typedef struct series__slot_view {
+    int64_t sec;
+    uint64_t count;
+    double sum, min, max;
+    hist_iter_t hist; /* the second's histogram, open or sealed */
+    const uint8_t *raw;
+    uint32_t raw_n;
+} series__slot_view_t;
+
+/* Fills *v with the i-th held second (i < series_nseconds), oldest first. */
+void series__slot_at(const series_t *se, uint32_t i, series__slot_view_t *v);
+
+/* The newest sample timestamp ever recorded (INT64_MIN when none). */
+int64_t series__last_seen(const series_t *se);
+
+/* Sets the totals (series_totals_t): count, sum and env->n_le + 1 bucket
+ * counts (le NULL: all 0), and the newest timestamp seen. */
+void series__set_totals(series_t *se, const series_env_t *env, uint64_t count, double sum,
+                        const uint64_t *le, int64_t last_seen_ms);
+
+/* Appends a sealed second after every held one (sec greater than the
+ * newest held second) with the given aggregates, the histogram of the
+ * entries e[0..n_e) (sorted, counts >= 1, adding up to count) and the raw
+ * records raw[0..raw_n) (the largest first; cut to env->raw_limit, kept
+ * only if the budget allows, else counted in env->raw_dropped). The caller
+ * has validated every value. Returns STORE_OK, or STORE_REJECT_MEMORY if
+ * the budget refuses the aggregates (then nothing changed). */
+store_reject_t series__restore(series_t *se, series_env_t *env, int64_t sec, uint64_t count,
+                               double sum, double min, double max, const uint64_t *e, size_t n_e,
+                               const uint8_t *raw, uint32_t raw_n);
+
+/* The store's side of a restore (store.c). store__restore_series() creates
+ * an empty series for name, which must not exist yet; NULL with *why set
+ * (STORE_REJECT_SERIES_LIMIT or STORE_REJECT_MEMORY) if the store refuses
+ * it. store__restore_done() ends the restore of that series: an empty one
+ * is taken back. store__env() is the environment series of s live in. */
+series_t *store__restore_series(store_t *s, slice_t name, store_reject_t *why);
+void store__restore_done(store_t *s, series_t *se);
+series_env_t *store__env(store_t *s);
+
 #endif

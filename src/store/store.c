@@ -618,3 +618,33 @@ void store_advance(store_t *s, int64_t now_ms)
 
     store_tune_raw(s, sec);
 }
+
+/* ---- snapshots (series.h, store__*) ------------------------------------- */
+
+series_t *store__restore_series(store_t *s, slice_t name, store_reject_t *why)
+{
+    uint64_t h = store_hash(name);
+    series_t *se;
+
+    if (s->n >= s->cfg.max_series) {
+        *why = STORE_REJECT_SERIES_LIMIT;
+        return NULL;
+    }
+    se = store_add(s, name, h);
+    if (!se)
+        *why = STORE_REJECT_MEMORY;
+    return se;
+}
+
+void store__restore_done(store_t *s, series_t *se)
+{
+    /* store_add() appended it; the restore added nothing since. */
+    if (series_is_empty(se) && s->n > 0 && s->all[s->n - 1] == se)
+        store_remove(s, s->n - 1);
+    s->summary_gen++;
+}
+
+series_env_t *store__env(store_t *s)
+{
+    return &s->env;
+}

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
-import { BIN, startSpider, get, post, RawConn, sleep } from './helpers.mjs';
+import { BIN, startSpider, get, post, RawConn, sleep, waitFor } from './helpers.mjs';
 
 function run(args, env = {}) {
   return spawnSync(BIN, args, { env: { ...process.env, ...env }, encoding: 'utf8', timeout: 10000 });
@@ -149,6 +149,8 @@ test('SIGTERM lets an answer being written finish, then exits 0', async () => {
 test('--log-format json: every line of the log is one JSON object with time, level and msg', async () => {
   // Beyond loopback without tokens: warnings as well as info lines.
   const s = await startSpider(['--log-format', 'json', '--listen', '0.0.0.0:0', '--allow-host', '127.0.0.1']);
+  // The warnings follow the line startSpider waits for.
+  await waitFor(() => /StatsD listens|only this machine|--view-token/.test(s.log()) && /metrics is open/.test(s.log()), 'the warnings');
   await s.stop();
   const lines = s.log().split('\n').filter((l) => l !== '');
   assert.ok(lines.length >= 4, s.log());
@@ -164,6 +166,7 @@ test('--log-format json: every line of the log is one JSON object with time, lev
   assert.ok(lines.some((l) => /without --ingest-token/.test(JSON.parse(l).msg)));
   // Text: a level word on every line that is not plain information.
   const t = await startSpider(['--listen', '0.0.0.0:0', '--allow-host', '127.0.0.1']);
+  await waitFor(() => /metrics is open/.test(t.log()), 'the warnings');
   await t.stop();
   assert.match(t.log(), /^spider: warning: listening beyond loopback without --ingest-token/m);
   assert.match(t.log(), /^spider: listening on http:\/\//m);

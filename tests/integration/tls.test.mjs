@@ -491,3 +491,51 @@ test('the dashboard over https: Chromium connects over wss and lists a posted se
     await s.stop();
   }
 });
+
+// The certificate a new TLS connection is shown (its serial number).
+function servedSerial(port) {
+  return new Promise((resolve, reject) => {
+    const sock = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, ALPNProtocols: ['http/1.1'] }, () => {
+      const serial = sock.getPeerCertificate().serialNumber;
+      sock.end();
+      resolve(serial);
+    });
+    sock.on('error', reject);
+  });
+}
+
+test('SIGHUP loads a new certificate for new connections; open ones keep theirs; a bad pair keeps the old', async () => {
+  const live = makeCert('reload-live'); // the paths the server is given
+  const s = await startSpider(['--tls-cert', live.cert, '--tls-key', live.key]);
+  try {
+    const first = await servedSerial(s.port);
+    const ws = new WebSocket(`wss://127.0.0.1:${s.port}/ws`, { rejectUnauthorized: false });
+    let closed = false;
+    const types = [];
+    ws.on('message', (d) => types.push(JSON.parse(d.toString()).type));
+    ws.on('close', () => (closed = true));
+    await new Promise((r, j) => {
+      ws.on('open', r);
+      ws.on('error', j);
+    });
+    const next = makeCert('reload-next');
+    writeFileSync(live.cert, readFileSync(next.cert));
+    writeFileSync(live.key, readFileSync(next.key));
+    s.proc.kill('SIGHUP');
+    await waitFor(() => /reloaded on SIGHUP: 0 token files, the certificate and key/.test(s.log()), 'the reload');
+    const second = await servedSerial(s.port);
+    assert.notEqual(second, first, 'a new connection gets the new certificate');
+    // A key that is not the certificate's: refused, the served one stays.
+    const other = makeCert('reload-other');
+    writeFileSync(live.key, readFileSync(other.key));
+    s.proc.kill('SIGHUP');
+    await waitFor(() => /reload: --tls-key .* does not belong to the certificate.*the previous certificate stays/.test(s.log()), 'the refusal');
+    assert.equal(await servedSerial(s.port), second);
+    const n = types.filter((t) => t === 'update').length;
+    await waitFor(() => types.filter((t) => t === 'update').length >= n + 2, 'updates after the reloads');
+    assert.equal(closed, false, 'the WSS client stays connected');
+    ws.close();
+  } finally {
+    await s.stop();
+  }
+});

@@ -403,3 +403,48 @@ test('the sign-in page in Chromium: a wrong token says so, the right one opens t
   }
   for (const t of TOKENS) assert.ok(!s.log().includes(t));
 });
+
+test('SIGHUP reads the token files again without dropping a live client; a bad file keeps the old tokens', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'spider-reload-'));
+  const ingestFile = path.join(dir, 'ingest');
+  const viewFile = path.join(dir, 'view');
+  const NEW_INGEST = 'ingest-Next_0123456789abcdef';
+  writeFileSync(ingestFile, `${INGEST}\n`, { mode: 0o600 });
+  writeFileSync(viewFile, `${VIEW}\n`, { mode: 0o600 });
+  const s = await startSpider(['--ingest-token-file', ingestFile, '--view-token-file', viewFile]);
+  try {
+    const post = (token) => request(s.url, '/api/v1/points', { method: 'POST', token, body: '{"reload.x":[1]}' });
+    assert.equal((await post(INGEST)).status, 200);
+    // A dashboard admitted with the view token, open across the reload.
+    const ws = new WebSocket(`ws://127.0.0.1:${s.port}/ws`, { headers: { authorization: `Bearer ${VIEW}` } });
+    const updates = [];
+    ws.on('message', (d) => updates.push(JSON.parse(d.toString()).type));
+    let closed = false;
+    ws.on('close', () => (closed = true));
+    await new Promise((r) => ws.on('open', r));
+
+    writeFileSync(ingestFile, `${NEW_INGEST}\n`);
+    s.proc.kill('SIGHUP');
+    await waitFor(() => /reloaded on SIGHUP: 2 token files/.test(s.log()), 'the reload');
+    assertRefused(await post(INGEST), 'ingest', 'wrong', 'the old ingest token after the reload');
+    assert.equal((await post(NEW_INGEST)).status, 200);
+
+    // A file that holds no token: refused whole, the tokens stay as they were.
+    writeFileSync(ingestFile, 'short\n');
+    s.proc.kill('SIGHUP');
+    await waitFor(() => /reload: --ingest-token-file .*the previous tokens stay/.test(s.log()), 'the refusal');
+    assert.equal((await post(NEW_INGEST)).status, 200);
+    const m = await request(s.url, '/metrics', { token: VIEW });
+    assert.match(m.body, /^spider_reloads_total\{result="ok"\} 1$/m);
+    assert.match(m.body, /^spider_reloads_total\{result="failed"\} 1$/m);
+
+    const before = updates.filter((t) => t === 'update').length;
+    await waitFor(() => updates.filter((t) => t === 'update').length >= before + 2, 'updates after the reloads');
+    assert.equal(closed, false, 'the dashboard stays connected');
+    ws.close();
+    for (const t of [...TOKENS, NEW_INGEST]) assert.ok(!s.log().includes(t), 'a token in the log');
+  } finally {
+    await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -3,6 +3,7 @@
  * docs/load.md). Exit status: 0 every check passed, 1 a check failed,
  * 2 bad usage or the server could not be reached.
  */
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,14 @@ int main(int argc, char **argv)
     if (net_resolve(o.server, &addr, err, sizeof err) != 0) {
         fprintf(stderr, "spider-load: --server: %s\n", err);
         return 2;
+    }
+    if (o.source_ips > 1) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&addr.sa;
+        if (addr.sa.ss_family != AF_INET || (ntohl(in->sin_addr.s_addr) >> 24) != 127) {
+            fprintf(stderr, "spider-load: --source-ips needs a --server on 127.0.0.0/8\n");
+            return 2;
+        }
+        addr.sources = o.source_ips;
     }
     if (o.otlp_dump)
         return main_otlp_dump(&o);

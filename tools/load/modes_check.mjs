@@ -12,11 +12,14 @@
 //   Checked: requests and statuses, spans, the rejected sum, the server's
 //   accepted count read back through /metrics, one connection per poster
 //   (a 503 does not close it).
+// - --source-ips: dashboards connect from 127.0.0.1 .. 127.0.0.N in turn
+//   (seen by a TCP server here); a server off loopback is refused (exit 2).
 // Prints "modes_check: N passed, 0 failed" or the first mismatch, exit 1.
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,7 +216,31 @@ async function otlp() {
   check(connections === 4, `2 posters + 2 /metrics reads connected (got ${connections})`);
 }
 
+// ---- --source-ips ----
+async function sourceIps() {
+  const from = new Map();
+  const server = net.createServer((sock) => {
+    from.set(sock.remoteAddress, (from.get(sock.remoteAddress) || 0) + 1);
+    sock.on('error', () => {});
+    sock.destroy(); // a refused handshake: only the source address matters here
+  });
+  const port = await listen(server);
+  const r = await run(['--server', `127.0.0.1:${port}`, '--duration', '1s', '--live', '8',
+    '--source-ips', '4', '--probe-interval', '0ms', '--quiet']);
+  server.close();
+  // Every connection takes the next address (the /metrics reads too).
+  const seen = [...from.entries()].sort();
+  const counts = seen.map(([, n]) => n);
+  check(seen.map(([a]) => a).join(' ') === '127.0.0.1 127.0.0.2 127.0.0.3 127.0.0.4' &&
+    Math.min(...counts) >= 2 && Math.max(...counts) - Math.min(...counts) <= 1,
+    `8 dashboards from 4 source addresses in turn (got ${seen.join(' ')}; ${r.out})`);
+  const off = await run(['--server', '10.255.255.1:9', '--source-ips', '4', '--duration', '1s']);
+  check(off.code === 2 && /--source-ips needs a --server on 127\.0\.0\.0\/8/.test(off.out),
+    `--source-ips off loopback exits 2 (got ${off.code}: ${off.out})`);
+}
+
 await statsd();
 await otlp();
+await sourceIps();
 rmSync(dir, { recursive: true, force: true });
 console.log(`modes_check: ${passed} passed, 0 failed`);

@@ -46,6 +46,7 @@ int net_resolve(const char *hostport, net_addr_t *out, char *err, size_t err_len
         snprintf(err, err_len, "cannot resolve \"%s\": %s", hostport, gai_strerror(rc));
         return SPIDER_EINVAL;
     }
+    memset(out, 0, sizeof *out);
     memcpy(&out->sa, res->ai_addr, res->ai_addrlen);
     out->len = res->ai_addrlen;
     snprintf(out->host, sizeof out->host, "%s", hostport);
@@ -63,6 +64,20 @@ int net_connect(const net_addr_t *a, int rcvbuf, int nodelay)
     if (nodelay) {
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    if (a->sources > 1 && a->sa.ss_family == AF_INET) {
+        /* The port is picked at connect(), unique per 4-tuple: bind()
+         * alone would reserve one for every destination. */
+        static unsigned next;
+        int one = 1;
+        struct sockaddr_in src = {.sin_family = AF_INET};
+        src.sin_addr.s_addr = htonl(0x7f000001u + next++ % (unsigned)a->sources);
+        if (setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one) != 0 ||
+            bind(fd, (const struct sockaddr *)&src, sizeof src) != 0) {
+            int e = errno;
+            close(fd);
+            return -e;
+        }
     }
     if (connect(fd, (const struct sockaddr *)&a->sa, a->len) != 0 && errno != EINPROGRESS) {
         int e = errno;

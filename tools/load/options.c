@@ -63,6 +63,9 @@ static const opt_t OPTS[] = {
     {"--stalled", OPT_INT, O(stalled), "dashboards that never read after the handshake (0)"},
     {"--rcvbuf", OPT_SIZE, O(rcvbuf), "SO_RCVBUF of slow and stalled dashboards (4KiB)"},
     {"--connect-rate", OPT_INT, O(connect_rate), "connections opened per second (5000)"},
+    {"--source-ips", OPT_INT, O(source_ips),
+     "connect from 127.0.0.1 .. 127.0.0.N in turn: more than ~28,000 connections to one "
+     "loopback port (1)"},
     {"--subscribe", OPT_STR, O(subscribe), "live dashboards send {\"subscribe\":...}: * or a,b,c"},
     {"--rollup", OPT_STR, O(rollup), "... and subscribe to this live roll-up (a selector)"},
     {"--rollup-by", OPT_STR, O(rollup_by), "... grouped by these labels (a,b)"},
@@ -217,6 +220,10 @@ int options_parse(load_opts_t *o, int argc, char **argv, FILE *out, char *err, s
     }
     if (o->posters && (o->series < 1 || o->samples < 1 || o->series > 10000)) {
         snprintf(err, err_len, "--series (1-10000) and --samples (>= 1) must be set for posters");
+        return SPIDER_EINVAL;
+    }
+    if (o->source_ips < 0 || o->source_ips > 254) {
+        snprintf(err, err_len, "--source-ips is 1-254");
         return SPIDER_EINVAL;
     }
     if (o->connect_rate < 1 || o->rcvbuf > (1u << 30) || o->slow_rate < 1) {

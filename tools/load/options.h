@@ -24,6 +24,7 @@ typedef struct load_opts {
     uint64_t slow_rate; /* bytes per second each slow dashboard reads */
     uint64_t rcvbuf;    /* SO_RCVBUF of slow and stalled dashboards */
     int connect_rate;   /* new connections per second while ramping up */
+    int source_ips;     /* > 1: source addresses 127.0.0.1 .. 127.0.0.N in turn */
     const char *subscribe;
     const char *rollup, *rollup_by; /* a live roll-up the live dashboards subscribe to */
     /* probe series */
