@@ -122,6 +122,11 @@ function timeChart(el, onZoom, extra) {
     ],
     series: [],
   });
+  // The chart follows its box, not only the window: the list beside the
+  // panels changes width as rows arrive (or the empty state goes), and a
+  // canvas sized before that would leave the plot short of the panel.
+  const sized = new ResizeObserver(() => chart.resize());
+  sized.observe(el);
   chart.on('datazoom', () => {
     if (syncing) return;
     const dz = chart.getOption().dataZoom[0];
@@ -138,7 +143,10 @@ function timeChart(el, onZoom, extra) {
       }
     },
     resize: () => chart.resize(),
-    dispose: () => chart.dispose(),
+    dispose: () => {
+      sized.disconnect();
+      chart.dispose();
+    },
   };
 }
 

@@ -806,6 +806,12 @@ test('the list: its window, – for no data, names on one line and numbers whole
       assert.equal(layout.numbers[1].text, '8020', what);
       assert.ok(layout.numbers.every((x) => !x.cut && !x.out), `${what}: ${JSON.stringify(layout.numbers)} ${JSON.stringify(layout.widths)}`);
       assert.equal(layout.listScrolls, false, `${what}: the list fits`);
+      // The chart fills its panel after the list took its width (the empty
+      // state it replaced was wider).
+      await p.waitForFunction((n) => {
+        const el = document.querySelector('.panel .panel-chart');
+        return Math.abs(window.spiderDashboard.chart(n).getWidth() - el.clientWidth) <= 1;
+      }, long, { timeout: 5000 });
       // Pressed buttons read well in either theme; pause is amber when paused.
       const pressed = await p.$eval('#toolbar button[aria-pressed="true"]', (b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
       assert.ok(contrast(...pressed) >= 4.5, `${what}: pressed contrast ${contrast(...pressed)}`);
