@@ -10,13 +10,13 @@
 import { connect } from './connection.js';
 import { createState, applyMessage, serverNow, setSubscribed } from './state.js';
 import {
-  createSeriesList, createToolbar, createSelectorBox, showConnection, showFooter, showCurlExample, showPanelsNote,
+  createSeriesList, createToolbar, createSelectorBox, showConnection, showFooter, showCurlExample, showPanelsNote, showStale,
 } from './ui.js';
 import { createPanels } from './panels.js';
 import { createRollups, getJson } from './rollups.js';
 import { nameSelector } from './keys.js';
 import { echarts } from './charts.js';
-import { parseHash, formatHash, RANGES_S, MAX_PANELS, MAX_ROLLUPS } from './url.js';
+import { parseHash, formatHash, stepOf, RANGES_S, STEPS_S, MAX_PANELS, MAX_ROLLUPS } from './url.js';
 
 // Roll-up panels and the selector box's list are polled over HTTP.
 const ROLLUP_POLL_MS = 2000;
@@ -66,7 +66,9 @@ const list = createSeriesList(root, {
 });
 const toolbar = createToolbar(root, {
   ranges: RANGES_S,
+  steps: STEPS_S,
   onRange: (s) => setView({ ...view, rangeS: s }),
+  onStep: (s) => setView({ ...view, stepS: s }),
   onMode: (mode) => setView({ ...view, mode }),
   onScale: (y) => setView({ ...view, y }),
   onPause: () => setPaused(!paused),
@@ -77,8 +79,18 @@ const selectorBox = createSelectorBox(root, {
 });
 showCurlExample(root);
 
+// While disconnected, what is shown is marked stale (since the last
+// message); it stays so after a reconnect until the first fresh summary.
+let lastMessageAt = 0;
+let stale = false;
 const conn = connect({
-  onState: (s, text) => showConnection(root, s, text),
+  onState: (s, text) => {
+    showConnection(root, s, text);
+    if (s !== 'live' && lastMessageAt && !stale) {
+      stale = true;
+      showStale(root, lastMessageAt);
+    }
+  },
   onOpen: () => {
     // A new connection (maybe to a restarted server) starts from nothing:
     // drop what is held and ask for a fresh snapshot.
@@ -87,7 +99,13 @@ const conn = connect({
   },
   onMessage: (msg) => {
     const what = applyMessage(state, msg);
+    lastMessageAt = Date.now();
     if (what === 'summary') {
+      if (stale) {
+        stale = false;
+        showStale(root, 0);
+      }
+      list.setWindow(state.summarySeconds);
       list.render(state.rows);
       showFooter(root, state.hello, state.rows.length, state.server);
       // A series not in the summary has left the window: drop its data.
@@ -117,11 +135,12 @@ function setView(next, { fromHash = false } = {}) {
 }
 
 // The time range of the roll-up panels: the live panels' (ending with the
-// current second), in at most 300 steps (1 s up to 5 min, 3 s at 15, 6 s at 30).
+// current second), in the live panels' steps (auto: about 300 steps, 1 s up
+// to 5 min, 3 s at 15, 6 s at 30).
 function rollupRange() {
   const now = paused ? frozenNow : serverNow(state);
   const until = Math.floor(now / 1000) * 1000 + 1000;
-  return { since: until - view.rangeS * 1000, until, stepS: Math.max(1, Math.ceil(view.rangeS / 300)), y: view.y };
+  return { since: until - view.rangeS * 1000, until, stepS: stepOf(view), y: view.y };
 }
 
 function pollRollups(force) {
@@ -187,7 +206,7 @@ function render(force) {
   for (const data of state.detail.values()) data.prune(liveUntil - view.rangeS * 1000);
   if (paused && !force) return;
   const until = paused ? Math.floor(frozenNow / 1000) * 1000 + 1000 : liveUntil;
-  const opts = { scheme: state.scheme, since: until - view.rangeS * 1000, until, rangeS: view.rangeS, mode: view.mode, y: view.y };
+  const opts = { scheme: state.scheme, since: until - view.rangeS * 1000, until, rangeS: view.rangeS, stepMs: 1000 * stepOf(view), mode: view.mode, y: view.y };
   const queue = [...view.series];
   const job = { total: 0 };
   drawJob = job;

@@ -16,10 +16,13 @@ const DARK = window.matchMedia?.('(prefers-color-scheme: dark)').matches;
 const COLORS = DARK
   ? { points: '#6ea1ff', p50: '#5ad18b', p99: '#ff8a5c', text: '#8c94a6', line: '#2a2f3a' }
   : { points: '#2f6fde', p50: '#1f9d55', p99: '#d6453d', text: '#6b7385', line: '#e3e6ec' };
-// Heatmap colour ramp, light to dark, indexed by log(count) / log(top).
+// Heatmap colour ramp, few samples to many, in steps of log(count): the
+// faintest colour still stands off the background in either theme (the
+// lightest of the light ramp ~1.5:1 on white, the darkest of the dark one
+// ~2.6:1 on its near-black), so a cell of one sample never vanishes.
 const HEAT = DARK
-  ? ['#1d2b45', '#24477a', '#2f6fde', '#6ea1ff', '#c6dbff']
-  : ['#e8f0fd', '#b8d0f7', '#6f9ee9', '#2f6fde', '#123a86'];
+  ? ['#2e5a9c', '#3f83d8', '#6ea1ff', '#b0ccff', '#f2f6ff']
+  : ['#b7d3f9', '#6f9ee9', '#2f6fde', '#1b4fb0', '#0b2a66'];
 // Raw points and lines below this are drawn at it on a log axis (bucket 0's
 // upper bound: 2^-10 ms); tooltips say so.
 export const LOG_FLOOR = 2 ** -10;
@@ -39,9 +42,59 @@ export function formatMs(v, floor = 0) {
   return `${Number(v.toPrecision(4))} ms`;
 }
 
-function heatColor(count, top) {
-  const x = top > 1 ? Math.log(count) / Math.log(top) : 1;
-  return HEAT[Math.min(HEAT.length - 1, Math.max(0, Math.round(x * (HEAT.length - 1))))];
+// A duration in human units for axis labels: µs under 1 ms, s from 1 s.
+export function formatDuration(ms) {
+  if (!Number.isFinite(ms)) return '';
+  if (ms === 0) return '0';
+  const short = (v) => String(Number(v.toPrecision(3)));
+  if (ms < 1) return `${short(ms * 1000)} µs`;
+  if (ms < 1000) return `${short(ms)} ms`;
+  return `${short(ms / 1000)} s`;
+}
+
+const formatRate = (v) => (Number.isFinite(v) ? `${Number(v.toPrecision(3))}/s` : '');
+
+// The y axis of every chart, given whole at every render so its unit and
+// range never depend on what an earlier render left: log or linear, labels
+// in human units (µs, ms, s; or /s for rates), the range following the data
+// [lo, hi] with a margin (a log axis ends within a quarter of the data, not
+// at the next power of ten). No data: ECharts' own extent.
+export function yAxisOption(y, unit, lo, hi) {
+  const has = Number.isFinite(lo) && Number.isFinite(hi);
+  const axis = {
+    name: '', // the unit is on every label
+    axisLabel: { color: COLORS.text, formatter: unit === 'ms' ? formatDuration : formatRate, hideOverlap: true },
+    splitLine: { lineStyle: { color: COLORS.line } },
+  };
+  if (y === 'log') {
+    const a = has && lo > 0 ? lo : NaN;
+    return {
+      ...axis, type: 'log', logBase: 10,
+      min: Number.isFinite(a) ? a / 1.25 : 'dataMin',
+      max: Number.isFinite(a) ? Math.max(hi, a) * 1.25 : 'dataMax',
+    };
+  }
+  const span = has ? hi - lo : 0;
+  return {
+    ...axis, type: 'value',
+    min: has ? Math.max(0, lo - 0.08 * (span || hi || 1)) : 0,
+    max: has ? hi + 0.08 * (span || hi || 1) : 'dataMax',
+  };
+}
+
+// The heatmap's colour legend: one piece per colour, counts split at
+// powers of top^(1/5) (a log scale), whole numbers covering 1..top with no
+// gap; labels are numbers only.
+export function heatPieces(top) {
+  const pieces = [];
+  let lo = 1;
+  for (let k = 1; k <= HEAT.length && lo <= top; k++) {
+    const hi = k === HEAT.length ? top : Math.max(lo, Math.min(top, Math.round(top ** (k / HEAT.length))));
+    const color = HEAT[Math.round(((k - 1) * (HEAT.length - 1)) / Math.max(1, Math.min(HEAT.length, top) - 1))] ?? HEAT[HEAT.length - 1];
+    pieces.push({ gte: lo, lte: hi, color, label: lo === hi ? `${lo}` : `${lo}–${hi}` });
+    lo = hi + 1;
+  }
+  return pieces;
 }
 
 // What every time chart shares: a time x axis and an ms y axis in the
@@ -62,16 +115,18 @@ function timeChart(el, onZoom, extra) {
       splitLine: { show: false },
       axisLine: { lineStyle: { color: COLORS.line } },
     },
-    yAxis: {
-      type: 'value', name: 'ms', nameGap: 10, nameTextStyle: { color: COLORS.text, align: 'right' },
-      axisLabel: { color: COLORS.text }, splitLine: { lineStyle: { color: COLORS.line } },
-    },
+    yAxis: yAxisOption('log', 'ms', NaN, NaN),
     dataZoom: [
       { type: 'inside', xAxisIndex: 0, filterMode: 'none' },
       { type: 'slider', xAxisIndex: 0, filterMode: 'none', height: 18, bottom: 10, showDataShadow: false, labelFormatter: '' },
     ],
     series: [],
   });
+  // The chart follows its box, not only the window: the list beside the
+  // panels changes width as rows arrive (or the empty state goes), and a
+  // canvas sized before that would leave the plot short of the panel.
+  const sized = new ResizeObserver(() => chart.resize());
+  sized.observe(el);
   chart.on('datazoom', () => {
     if (syncing) return;
     const dz = chart.getOption().dataZoom[0];
@@ -88,7 +143,10 @@ function timeChart(el, onZoom, extra) {
       }
     },
     resize: () => chart.resize(),
-    dispose: () => chart.dispose(),
+    dispose: () => {
+      sized.disconnect();
+      chart.dispose();
+    },
   };
 }
 
@@ -97,12 +155,13 @@ function timeChart(el, onZoom, extra) {
 export function createChart(el, { onZoom }) {
   let current = null; // the arrays last given to ECharts (tooltips read them)
   const base = timeChart(el, onZoom, {
-    grid: { left: 60, right: 18, top: 30, bottom: 62 },
-    legend: { data: ['p50', 'p99'], right: 12, top: 2, itemHeight: 8, textStyle: { color: COLORS.text } },
+    grid: { left: 64, right: 18, top: 30, bottom: 62 },
+    legend: { data: [], right: 12, top: 2, itemHeight: 8, textStyle: { color: COLORS.text } },
     tooltip: { trigger: 'item', confine: true, formatter: (p) => tooltipText(p) },
   });
   const { chart } = base;
 
+  // Numbers only (ECharts sets tooltips as HTML).
   function tooltipText(p) {
     if (!current) return '';
     const i = p.dataIndex;
@@ -116,20 +175,49 @@ export function createChart(el, { onZoom }) {
       return `${formatTime(c[5 * i])} – ${formatTime(c[5 * i + 1]).slice(11)}<br>` +
         `${formatMs(c[5 * i + 2])} – ${formatMs(c[5 * i + 3])}: ${c[5 * i + 4]} samples`;
     }
-    const line = p.seriesId === 'p50' ? current.p50 : current.p99;
-    if (!line) return '';
-    return `${formatTime(line[2 * i])} (second)<br>${p.seriesId} ${formatMs(line[2 * i + 1], current.floor)}`;
+    const few = p.seriesId.endsWith('-few');
+    const id = p.seriesId.replace(/-(few|alone)$/, '');
+    const d = few || p.seriesId.endsWith('-alone') ? p.data : current.lines?.[id]?.[i];
+    if (!d || d[1] === null) return '';
+    const n = d[2];
+    const what = few ? `${id} of too few samples (${n}): not drawn as a line` : id;
+    return `${formatTime(d[0])} (${current.stepMs / 1000} s step, ${n} samples)<br>${what} ${formatMs(d[1], current.floor)}`;
   }
 
-  function lineSeries(id, data, color) {
+  // A percentile line over the steps: [t, v, count] per step, v null where
+  // the step is empty or too small for it (connectNulls off: a break).
+  function lineSeries(id, name, data, color) {
     return {
-      id, name: id, type: 'line', data, dimensions: ['t', id], encode: { x: 0, y: 1 },
-      showSymbol: false, symbolSize: 4, z: 4, silent: false,
+      id, name, type: 'line', data, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
+      connectNulls: false, showSymbol: false, symbolSize: 4, z: 4, silent: false,
       lineStyle: { width: 1.5, color }, itemStyle: { color },
     };
   }
 
-  // Draws a model: {mode, y, since, until, points, p50, p99, heat, floor}.
+  // A step drawn between two that are not has no segment to show it: a dot
+  // (a series of its own with the line's name, so the legend toggles both).
+  function aloneSeries(id, name, data, color) {
+    const alone = [];
+    for (let i = 0; i < data.length; i++) {
+      if (data[i][1] !== null && data[i - 1]?.[1] == null && data[i + 1]?.[1] == null) alone.push(data[i]);
+    }
+    return {
+      id: `${id}-alone`, name, type: 'scatter', data: alone, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
+      symbol: 'circle', symbolSize: 5, z: 5, itemStyle: { color },
+    };
+  }
+
+  // The percentile of a step with too few samples for it: a hollow marker
+  // (it is really the step's max), never part of the line.
+  function fewSeries(id, name, data, color) {
+    return {
+      id: `${id}-few`, name, type: 'scatter', data, dimensions: ['t', id, 'n'], encode: { x: 0, y: 1 },
+      symbol: 'emptyCircle', symbolSize: 5, z: 5, itemStyle: { color, borderType: 'dotted', borderWidth: 1 },
+    };
+  }
+
+  // Draws a model: {mode, y, since, until, floor, stepMs, points, heat,
+  // lines: {p50, p99}, few: {p50, p99}, names: {id: legend name}, yLo, yHi}.
   function render(model) {
     current = model;
     const series = [];
@@ -137,14 +225,17 @@ export function createChart(el, { onZoom }) {
       series.push({
         id: 'heat', name: 'heat', type: 'custom', data: model.heat.cells,
         dimensions: ['t0', 't1', 'lo', 'hi', 'count'], encode: { x: [0, 1], y: [2, 3] },
-        clip: true, z: 2,
+        // All at once: drawn a few hundred cells a frame (ECharts' default
+        // past 3,000 cells), a redraw every second could restart before the
+        // newest columns were painted.
+        clip: true, z: 2, progressive: 0,
         renderItem: (params, api) => {
           const a = api.coord([api.value(0), api.value(3)]);
           const b = api.coord([api.value(1), api.value(2)]);
           return {
             type: 'rect',
             shape: { x: a[0], y: a[1], width: Math.max(1, b[0] - a[0]), height: Math.max(1, b[1] - a[1]) },
-            style: { fill: heatColor(api.value(4), model.heat.top) },
+            style: { fill: api.visual('color') },
           };
         },
       });
@@ -161,14 +252,31 @@ export function createChart(el, { onZoom }) {
         itemStyle: { color: COLORS.points, opacity: 0.55 },
       });
     }
-    series.push(lineSeries('p50', model.p50, COLORS.p50), lineSeries('p99', model.p99, COLORS.p99));
+    const legend = [];
+    for (const id of ['p50', 'p99']) {
+      series.push(lineSeries(id, model.names[id], model.lines[id], COLORS[id]));
+      series.push(aloneSeries(id, model.names[id], model.lines[id], COLORS[id]));
+      series.push(fewSeries(id, model.names[`${id}-few`], model.few[id], COLORS[id]));
+      // A marker's legend entry only when there are markers: it says why.
+      legend.push(model.names[id]);
+      if (model.few[id].length) legend.push(model.names[`${id}-few`]);
+    }
+    // Heatmap: the colour legend, samples per cell, right of the plot (the
+    // lines' legend is over it).
+    const heat = model.mode === 'heatmap' && model.heat.top > 0;
+    const visualMap = heat ? [{
+      type: 'piecewise', seriesId: 'heat', dimension: 4, pieces: heatPieces(model.heat.top),
+      orient: 'vertical', right: 6, top: 34, itemWidth: 12, itemHeight: 10, itemGap: 4,
+      selectedMode: false, textStyle: { color: COLORS.text, fontSize: 11 },
+    }] : [];
     chart.setOption({
+      grid: { right: heat ? 92 : 18 },
+      legend: { data: legend },
+      visualMap,
       xAxis: { min: model.since, max: model.until },
-      yAxis: model.y === 'log'
-        ? { type: 'log', logBase: 10, min: undefined }
-        : { type: 'value', min: 0 },
+      yAxis: yAxisOption(model.y, 'ms', model.yLo, model.yHi),
       series,
-    }, { replaceMerge: ['series'], lazyUpdate: false });
+    }, { replaceMerge: ['series', 'visualMap'], lazyUpdate: false });
   }
 
   return {
@@ -217,12 +325,9 @@ export function createLineChart(el, { onZoom }) {
     current = model;
     chart.setOption({
       xAxis: { min: model.since, max: model.until },
-      yAxis: {
-        ...(model.y === 'log' ? { type: 'log', logBase: 10, min: undefined } : { type: 'value', min: 0 }),
-        name: model.unit,
-      },
+      yAxis: yAxisOption(model.y, model.unit, model.yLo, model.yHi),
       series: model.lines.map((l) => ({
-        id: l.id, name: l.id, type: 'line', data: l.data, dimensions: ['t', 'v'], encode: { x: 0, y: 1 },
+        id: l.id, name: l.id, type: 'line', data: l.data, dimensions: ['t', 'v'], encode: { x: 0, y: 1 }, connectNulls: false,
         showSymbol: l.data.length <= 4, symbolSize: 4, z: 4,
         lineStyle: { width: 1.5, color: l.color }, itemStyle: { color: l.color },
       })),

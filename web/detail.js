@@ -14,7 +14,7 @@
 // (prune), so a series costs at most range x (raw-per-second x 8 B + a few
 // hundred bytes), about 1.5 MB for 30 minutes at 100 points a second.
 
-import { bucketLower, bucketUpper, quantiles } from './hist.js';
+import { bucketLower, bucketUpper, quantilesDense } from './hist.js';
 
 // Columns of a seconds row (as the protocol's seconds_columns).
 export const ROW = { start: 0, count: 1, sum: 2, min: 3, max: 4, p50: 5, p90: 6, p99: 7 };
@@ -33,6 +33,7 @@ export class SeriesData {
   }
 
   clear() {
+    this.stepCache = null;
     this.bySecond.clear();
     this.starts = [];
     this.points = 0;
@@ -62,6 +63,7 @@ export class SeriesData {
       }
       this.points += e.raw.length / 2;
       this.bySecond.set(start, e);
+      this.forgetStep(start);
     }
     if (!appendOnly) this.starts.sort((a, b) => a - b);
     this.version++;
@@ -73,7 +75,11 @@ export class SeriesData {
     while (n < this.starts.length && this.starts[n] < minStart) {
       this.points -= this.bySecond.get(this.starts[n]).raw.length / 2;
       this.bySecond.delete(this.starts[n]);
+      this.forgetStep(this.starts[n]);
       n++;
+    }
+    if (this.stepCache) {
+      for (const t of this.stepCache.map.keys()) if (t + this.stepCache.stepMs <= minStart) this.stepCache.map.delete(t);
     }
     if (n) {
       this.starts.splice(0, n);
@@ -118,27 +124,11 @@ export class SeriesData {
     return out;
   }
 
-  // Per-second percentile lines of [since, until): flat Float64Arrays of
-  // (start_ms, value) pairs for the row column `col` (ROW.p50, ROW.p99...).
-  line(since, until, col, floor = 0) {
-    const [i, j] = this.span(since, until);
-    const out = new Float64Array(2 * (j - i));
-    let o = 0;
-    for (let k = i; k < j; k++) {
-      const row = this.bySecond.get(this.starts[k]).row;
-      if (!row) continue;
-      out[o++] = row[0];
-      out[o++] = Math.max(row[col], floor);
-    }
-    return o === out.length ? out : out.slice(0, o);
-  }
-
   // Count, min, max and percentiles of [since, until), merging the seconds'
   // histograms as the server's query API does (never averaging percentiles).
   summary(scheme, since, until, qs = [0.5, 0.9, 0.99]) {
     const [i, j] = this.span(since, until);
-    const counts = new Map();
-    let total = 0;
+    const acc = this.acc(scheme);
     let min = Infinity;
     let max = -Infinity;
     let sum = 0;
@@ -149,13 +139,105 @@ export class SeriesData {
         max = Math.max(max, row[ROW.max]);
         sum += row[ROW.sum];
       }
-      for (let p = 0; p < hist.length; p += 2) {
-        counts.set(hist[p], (counts.get(hist[p]) ?? 0) + hist[p + 1]);
-        total += hist[p + 1];
-      }
+      acc.add(hist);
     }
-    const q = total ? quantiles(scheme, counts, total, min, max, qs) : qs.map(() => NaN);
+    const total = acc.total;
+    const q = total ? quantilesDense(scheme, acc.counts, total, min, max, qs) : qs.map(() => NaN);
+    acc.reset();
     return { count: total, sum, min: total ? min : NaN, max: total ? max : NaN, quantiles: q };
+  }
+
+  // A dense histogram to merge seconds into (one per series, reused):
+  // add(hist) adds a second's (bucket, count) pairs, reset() clears only
+  // the buckets touched.
+  acc(scheme) {
+    if (!this.dense || this.dense.counts.length !== scheme.buckets) {
+      const counts = new Float64Array(scheme.buckets);
+      const touched = [];
+      const last = scheme.buckets - 1;
+      this.dense = {
+        counts, total: 0,
+        add(hist) {
+          for (let p = 0; p < hist.length; p += 2) {
+            const b = hist[p] > last ? last : hist[p];
+            if (counts[b] === 0) touched.push(b);
+            counts[b] += hist[p + 1];
+            this.total += hist[p + 1];
+          }
+        },
+        reset() {
+          for (const b of touched) counts[b] = 0;
+          touched.length = 0;
+          this.total = 0;
+        },
+      };
+    }
+    return this.dense;
+  }
+
+  // Per-step figures of [since, until), steps of stepMs aligned to
+  // multiples of stepMs since the epoch (as GET /api/v1/rollup aligns them,
+  // so the same step holds the same seconds in both): each step merges its
+  // seconds' histograms bucket by bucket and takes the quantiles qs of the
+  // merge, clamped to the step's exact min and max, as the server does.
+  // Never an average of per-second percentiles. Returns {start, count, max,
+  // q: [per q: Float64Array]}, one entry per step including empty ones
+  // (count 0, quantiles NaN), so a caller can break its lines there.
+  //
+  // A step wholly inside the range is kept (stepCache) until one of its
+  // seconds is sent again or dropped: a live update recomputes only the
+  // steps that changed and the cut ones at the ends.
+  steps(scheme, since, until, stepMs, qs) {
+    const key = `${stepMs}/${qs.join(',')}/${scheme.sub_buckets}/${scheme.exp_min}`;
+    if (this.stepCache?.key !== key) this.stepCache = { key, stepMs, map: new Map() };
+    const cache = this.stepCache.map;
+    const first = Math.floor(since / stepMs) * stepMs;
+    const n = Math.max(0, Math.ceil((until - first) / stepMs));
+    const start = new Float64Array(n);
+    const count = new Float64Array(n);
+    const max = new Float64Array(n).fill(NaN);
+    const q = qs.map(() => new Float64Array(n).fill(NaN));
+    const acc = this.acc(scheme);
+    let [k, j] = this.span(since, until);
+    for (let s = 0; s < n; s++) {
+      const t = first + s * stepMs;
+      start[s] = t;
+      const end = Math.min(t + stepMs, until);
+      const whole = t >= since && t + stepMs <= until;
+      let hit = whole ? cache.get(t) : undefined;
+      if (hit) {
+        while (k < j && this.starts[k] < end) k++;
+      } else {
+        let lo = Infinity;
+        let hi = -Infinity;
+        for (; k < j && this.starts[k] < end; k++) {
+          const { row, hist } = this.bySecond.get(this.starts[k]);
+          if (row) {
+            if (row[ROW.min] < lo) lo = row[ROW.min];
+            if (row[ROW.max] > hi) hi = row[ROW.max];
+          }
+          acc.add(hist);
+        }
+        const total = acc.total;
+        hit = { count: total, max: hi, q: total ? quantilesDense(scheme, acc.counts, total, lo, hi, qs) : null };
+        acc.reset();
+        // (An empty step costs nothing to redo, and no second of it would
+        // ever evict it: it is not kept.)
+        if (whole && total) cache.set(t, hit);
+      }
+      if (!hit.count) continue;
+      count[s] = hit.count;
+      max[s] = hit.max;
+      for (let i = 0; i < qs.length; i++) q[i][s] = hit.q[i];
+    }
+    return { start, count, max, q };
+  }
+
+  // Forgets the kept step holding the second `start` (it changed or left).
+  forgetStep(start) {
+    if (!this.stepCache) return;
+    const m = this.stepCache.stepMs;
+    this.stepCache.map.delete(Math.floor(start / m) * m);
   }
 
   // Heatmap cells of [since, until): columns of colMs (aligned to multiples

@@ -55,3 +55,25 @@ export function quantiles(scheme, counts, total, min, max, qs) {
   }
   return out;
 }
+
+// The same quantiles of a dense histogram: counts[b] for every bucket b of
+// the scheme (a Float64Array of scheme.buckets), which callers fill by
+// adding; cheaper than a Map for merging many seconds.
+export function quantilesDense(scheme, counts, total, min, max, qs) {
+  if (total === 0) return qs.map(() => NaN);
+  const out = [];
+  let cum = 0;
+  let b = 0;
+  const last = counts.length - 1;
+  for (const q of qs) {
+    const r = rank(q, total);
+    if (r >= total) out.push(max);
+    else if (r <= 1) out.push(min);
+    else {
+      while (b < last && (counts[b] === 0 || cum + counts[b] < r)) cum += counts[b++];
+      const v = 0.5 * (bucketLower(scheme, b) + bucketUpper(scheme, b));
+      out.push(Math.min(Math.max(v, min), max));
+    }
+  }
+  return out;
+}

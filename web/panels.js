@@ -4,11 +4,32 @@
 // one moves the others. The series name is set with textContent only.
 
 import { createChart, formatMs, LOG_FLOOR } from './charts.js';
-import { ROW } from './detail.js';
 
-// Heatmap: 8 bands per power of two, and at most ~300 columns in the range.
+// Heatmap: 8 bands per power of two, columns of the panels' step.
 const HEAT_PER_OCTAVE = 8;
-const HEAT_MAX_COLUMNS = 300;
+
+// The percentile lines, and the samples a step needs for each: a quantile q
+// is drawn only where a step holds at least 1 / (1 - q) samples, so that at
+// least one sample lies above its rank (with fewer, the nearest-rank p99 is
+// the step's max, which a line would pass off as a p99). Below that the
+// step's value is a hollow marker, named so in the legend.
+export const LINES = [
+  { id: 'p50', q: 0.5, min: 2 },
+  { id: 'p99', q: 0.99, min: 100 },
+];
+const NAMES = {
+  p50: 'p50', 'p50-few': 'p50 of 1 sample',
+  p99: 'p99 (steps of ≥ 100 samples)', 'p99-few': 'p99 of < 100 samples (= max)',
+};
+
+// Smallest and largest y of a flat array, every k-th value from `at`.
+function extent(flat, k, at, acc) {
+  for (let i = at; i < flat.length; i += k) {
+    const v = flat[i];
+    if (v < acc.lo) acc.lo = v;
+    if (v > acc.hi) acc.hi = v;
+  }
+}
 
 export function createPanels(container, { onClose, onZoomed }) {
   const panels = new Map(); // name -> {el, chart, stats, note}
@@ -67,28 +88,55 @@ export function createPanels(container, { onClose, onZoomed }) {
     for (const name of names) container.appendChild(open(name).el);
   }
 
-  // Draws one panel from its SeriesData over [since, until).
-  function draw(name, data, { scheme, since, until, rangeS, mode, y }) {
+  // Draws one panel from its SeriesData over [since, until), its lines in
+  // steps of stepMs.
+  function draw(name, data, { scheme, since, until, rangeS, stepMs, mode, y }) {
     const p = panels.get(name);
     if (!p) return;
     const floor = y === 'log' ? LOG_FLOOR : 0;
-    const model = { mode, y, since, until, floor, points: null, heat: null };
+    const model = {
+      mode, y, since, until, floor, stepMs, names: NAMES, points: null, heat: null, lines: {}, few: {}, steps: null,
+    };
+    const acc = { lo: Infinity, hi: -Infinity };
     if (data) {
       if (mode === 'heatmap') {
-        const colMs = 1000 * Math.max(1, Math.ceil(rangeS / HEAT_MAX_COLUMNS));
-        model.heat = data.heatmap(scheme, since, until, colMs, HEAT_PER_OCTAVE, floor);
+        model.heat = data.heatmap(scheme, since, until, stepMs, HEAT_PER_OCTAVE, floor);
+        extent(model.heat.cells, 5, 2, acc);
+        extent(model.heat.cells, 5, 3, acc);
       } else {
         model.points = data.scatter(since, until, floor);
+        extent(model.points, 2, 1, acc);
       }
-      model.p50 = data.line(since, until, ROW.p50, floor);
-      model.p99 = data.line(since, until, ROW.p99, floor);
     } else {
       model.points = new Float64Array(0);
       model.heat = { cells: new Float64Array(0), top: 0 };
-      model.p50 = model.p99 = new Float64Array(0);
     }
+    const st = data ? data.steps(scheme, since, until, stepMs, LINES.map((l) => l.q))
+      : { start: new Float64Array(0), count: new Float64Array(0), max: new Float64Array(0), q: LINES.map(() => new Float64Array(0)) };
+    model.steps = st;
+    LINES.forEach(({ id, min }, k) => {
+      const line = new Array(st.start.length);
+      const few = [];
+      for (let i = 0; i < st.start.length; i++) {
+        const n = st.count[i];
+        const v = Math.max(st.q[k][i], floor);
+        if (n >= min) {
+          line[i] = [st.start[i], v, n];
+          if (v < acc.lo) acc.lo = v;
+          if (v > acc.hi) acc.hi = v;
+        } else {
+          line[i] = [st.start[i], null, n];
+          if (n) few.push([st.start[i], v, n]);
+        }
+      }
+      model.lines[id] = line;
+      model.few[id] = few;
+    });
+    model.yLo = acc.lo;
+    model.yHi = acc.hi;
     p.chart.render(model);
     p.rendered = model;
+    p.el.dataset.step = String(stepMs);
 
     const s = data ? data.summary(scheme, since, until) : { count: 0, quantiles: [NaN, NaN, NaN], max: NaN };
     const [p50, , p99] = s.quantiles;
@@ -106,7 +154,8 @@ export function createPanels(container, { onClose, onZoomed }) {
     const shown = mode === 'heatmap'
       ? `heatmap of the histograms; colour = samples per cell (log scale, up to ${model.heat.top})`
       : `${(model.points.length / 2).toLocaleString('en-US')} points shown`;
-    p.note.textContent = data?.loading ? 'loading history…' : shown;
+    const lines = `lines: merged histograms of ${stepMs / 1000} s steps; p99 drawn where a step has ≥ 100 samples`;
+    p.note.textContent = data?.loading ? 'loading history…' : `${shown} · ${lines}`;
   }
 
   function resize() {

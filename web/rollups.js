@@ -24,6 +24,10 @@ export const MAX_LINES = 8;
 export const COL = { start: 0, count: 1, rate: 2, sum: 3, min: 4, max: 5, p50: 6, p90: 7, p99: 8, p999: 9 };
 const STATS = [['p50', 'p50'], ['p90', 'p90'], ['p99', 'p99'], ['p999', 'p99.9'], ['rate', 'rate/s']];
 const MERGED_COLORS = { p50: LINE_COLORS[1], p99: LINE_COLORS[2] };
+// Samples a step needs for a percentile to be drawn, as in the live panels
+// (panels.js LINES): 1 / (1 - q), so that a sample lies above its rank;
+// with fewer the percentile is the step's max and the line breaks there.
+const MIN_SAMPLES = { [COL.p50]: 2, [COL.p90]: 10, [COL.p99]: 100, [COL.p999]: 1000 };
 
 // GET a JSON answer; {json} or {error: text} (the server's error, if any).
 export async function getJson(url) {
@@ -184,13 +188,24 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
     const d = p.data;
     const ms = !p.by || p.stat !== 'rate';
     const floor = y === 'log' && ms ? LOG_FLOOR : 0;
+    // A step the server left out (no samples) breaks the line: a NaN
+    // point where it would start (ECharts draws no segment to or from it).
+    let lo = Infinity;
+    let hi = -Infinity;
     const line = (id, number, steps, col, color) => {
-      const data = new Float64Array(2 * steps.length);
-      steps.forEach((r, i) => {
-        data[2 * i] = r[COL.start];
-        data[2 * i + 1] = floor ? Math.max(floor, r[col]) : r[col];
-      });
-      return { id, number, data, color };
+      const data = [];
+      let prev = -Infinity;
+      for (const r of steps) {
+        const t = r[COL.start];
+        if (t - prev > d.stepMs && prev > -Infinity) data.push(prev + d.stepMs, NaN);
+        const few = r[COL.count] < (MIN_SAMPLES[col] ?? 0);
+        const v = few ? NaN : floor ? Math.max(floor, r[col]) : r[col];
+        data.push(t, v);
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+        prev = t;
+      }
+      return { id, number, data: Float64Array.from(data), color };
     };
     const lines = [];
     const legend = [];
@@ -225,13 +240,16 @@ export function createRollups(container, { onClose, onBy, onZoom }) {
     }
     const unit = ms ? 'ms' : '/s';
     const stat = p.by ? STATS.find(([v]) => v === p.stat)[1] : 'value';
-    const model = { since: d.since, until: d.until, stepMs: d.stepMs, y, unit, stat, floor, lines };
+    const model = { since: d.since, until: d.until, stepMs: d.stepMs, y, unit, stat, floor, lines, yLo: lo, yHi: hi };
     p.chart.render(model);
     p.rendered = { ...model, by: p.by, statKey: p.stat, groups: d.groups, others: d.others };
     p.el.dataset.since = String(d.since);
     p.el.dataset.until = String(d.until);
     p.el.dataset.step = String(d.stepMs);
-    p.note.textContent = `steps of ${d.stepMs / 1000} s`;
+    const shownCol = p.by ? COL[p.stat] : COL.p99;
+    const min = MIN_SAMPLES[shownCol];
+    const name = p.by ? STATS.find(([v]) => v === p.stat)[1] : 'p99';
+    p.note.textContent = `steps of ${d.stepMs / 1000} s` + (min > 2 ? ` · ${name} drawn where a step has ≥ ${min} samples` : '');
     renderLegend(p, legend);
   }
 

@@ -12,6 +12,7 @@ export function createState() {
     clockOffset: 0, // server time - Date.now(), from the latest message that had one
     updatedAt: 0,
     columns: [],
+    summarySeconds: 10, // the window of the summary rows
     rows: [], // [{name, rate, count, p50, p99, max}]
     server: null, // {clients, ingest_per_s}
     detail: new Map(), // series name -> SeriesData, for the subscribed series
@@ -41,6 +42,7 @@ export function applyMessage(state, msg) {
   if (msg.type === 'update' && msg.summary) {
     const cols = msg.summary.columns;
     state.columns = cols;
+    if (typeof msg.summary.seconds === 'number') state.summarySeconds = msg.summary.seconds;
     state.updatedAt = msg.now_ms;
     if (typeof msg.now_ms === 'number') state.clockOffset = msg.now_ms - Date.now();
     state.server = msg.server ?? null;

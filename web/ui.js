@@ -97,13 +97,16 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
     return view.sortDesc ? -c : c;
   };
 
+  // A row's cells. A series with no sample in the window (count 0) has no
+  // p50, p99 or max: `–`, not 0 ms.
   function cells(tr, values, first) {
     const td0 = document.createElement('td');
     td0.append(...first);
     tr.appendChild(td0);
     for (const col of COLUMNS.slice(1)) {
       const td = document.createElement('td');
-      td.textContent = formatNumber(values[col.key]);
+      const none = !values.count && ['p50', 'p99', 'max'].includes(col.key);
+      td.textContent = none ? '–' : formatNumber(values[col.key]);
       td.classList.add('num');
       tr.appendChild(td);
     }
@@ -116,6 +119,14 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
     if (!tr) return null;
     return { series: tr.dataset.series, group: tr.dataset.group, fold: a.classList.contains('fold') };
   }
+
+  const nameSpan = (text) => {
+    const span = document.createElement('span');
+    span.className = 'series-name';
+    span.textContent = text;
+    span.title = text; // the whole name where it is cut with …
+    return span;
+  };
 
   function render(rows, focus = focused()) {
     lastRows = rows;
@@ -154,7 +165,7 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
         tr.setAttribute('aria-level', '1');
         tr.title = 'show this series in a panel';
         if (open.has(row.name)) tr.classList.add('open');
-        cells(tr, row, [row.name]);
+        cells(tr, row, [nameSpan(row.name)]);
         fragment.appendChild(tr);
         if (focus && focus.series === row.name) refocus = tr;
         continue;
@@ -173,8 +184,7 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
       fold.textContent = isOpen ? '▾' : '▸';
       fold.setAttribute('aria-expanded', String(isOpen));
       fold.setAttribute('aria-label', `${isOpen ? 'hide' : 'show'} the ${g.rows.length} label combinations`);
-      const label = document.createElement('span');
-      label.textContent = g.name;
+      const label = nameSpan(g.name);
       const n = document.createElement('span');
       n.className = 'combos';
       n.textContent = ` ${g.rows.length} series`;
@@ -216,6 +226,10 @@ export function createSeriesList(root, { onSelect, onSelectName }) {
 
   return {
     render,
+    // The window the figures cover (the summary's `seconds`).
+    setWindow(seconds) {
+      root.querySelector('#list-window').textContent = `figures of the last ${seconds} s (rate/s: count / ${seconds} s)`;
+    },
     setOpen(names) {
       open = new Set(names);
       for (const tr of tbody.children) tr.classList.toggle('open', open.has(tr.dataset.series));
@@ -259,9 +273,10 @@ export function createSelectorBox(root, { onChange, onOpen }) {
   };
 }
 
-// The toolbar: range buttons, pause/resume, scatter/heatmap, linear/log.
-// handlers: onRange(seconds), onPause(), onMode(mode), onScale(y).
-export function createToolbar(root, { ranges, onRange, onPause, onMode, onScale }) {
+// The toolbar: range buttons, step of the lines, pause/resume,
+// scatter/heatmap, linear/log. handlers: onRange(seconds), onStep(seconds,
+// 0 auto), onPause(), onMode(mode), onScale(y).
+export function createToolbar(root, { ranges, steps, onRange, onStep, onPause, onMode, onScale }) {
   const bar = root.querySelector('#toolbar');
   const group = (label) => {
     const g = document.createElement('span');
@@ -282,6 +297,11 @@ export function createToolbar(root, { ranges, onRange, onPause, onMode, onScale 
   };
   const rangeGroup = group('time range');
   for (const s of ranges) button(rangeGroup, `${s / 60} min`, String(s), () => onRange(s));
+  const stepGroup = group('step of the lines');
+  for (const s of steps) {
+    const b = button(stepGroup, s === 0 ? 'auto' : s < 60 ? `${s} s` : `${s / 60} min`, `step-${s}`, () => onStep(s));
+    b.title = s === 0 ? 'lines in steps of about 1/300 of the range' : `lines in steps of ${s} s`;
+  }
   const modeGroup = group('chart mode');
   button(modeGroup, 'points', 'scatter', () => onMode('scatter'));
   button(modeGroup, 'heatmap', 'heatmap', () => onMode('heatmap'));
@@ -297,6 +317,7 @@ export function createToolbar(root, { ranges, onRange, onPause, onMode, onScale 
   return {
     show(view, paused) {
       mark(rangeGroup, String(view.rangeS));
+      mark(stepGroup, `step-${view.stepS}`);
       mark(modeGroup, view.mode);
       mark(scaleGroup, view.y);
       pause.textContent = paused ? 'resume' : 'pause';
@@ -309,6 +330,22 @@ export function showConnection(root, state, text) {
   const el = root.querySelector('#connection');
   el.textContent = text;
   el.dataset.state = state === 'live' ? 'live' : 'down';
+}
+
+// Stale data: while the connection is down (since `since`, unix ms, or 0
+// when live again), the list and the panels are greyed (class `stale`) and
+// a note says since when their figures stopped updating.
+export function showStale(root, since) {
+  const stale = since > 0;
+  root.querySelector('#list').classList.toggle('stale', stale);
+  root.querySelector('#panels-area').classList.toggle('stale', stale);
+  const note = root.querySelector('#stale-note');
+  note.hidden = !stale;
+  if (stale) {
+    const d = new Date(since);
+    const hms = [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+    note.textContent = `disconnected: the figures shown are from ${hms} and are not updating`;
+  } else note.textContent = '';
 }
 
 // The note over the panels: paused or not, how many panels.

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { startSpider, post, get, sleep } from './helpers.mjs';
 import { SeriesData } from '../../web/detail.js';
-import { DEFAULT_SCHEME } from '../../web/hist.js';
+import { DEFAULT_SCHEME, quantiles, quantilesDense } from '../../web/hist.js';
 import { splitKey, withMatchers, nameSelector, quoteValue } from '../../web/keys.js';
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -87,13 +87,22 @@ function chartData(p, name) {
       const s = opt.series.find((x) => x.id === id);
       return s ? Array.from(s.data) : null;
     };
+    const y = opt.yAxis[0];
+    const fmt = typeof y.axisLabel?.formatter === 'function' ? y.axisLabel.formatter : null;
     return {
       points: series('points'), p50: series('p50'), p99: series('p99'), heat: series('heat'),
-      xMin: opt.xAxis[0].min, xMax: opt.xAxis[0].max, yType: opt.yAxis[0].type,
+      p50few: series('p50-few'), p99few: series('p99-few'),
+      connectNulls: opt.series.find((x) => x.id === 'p99')?.connectNulls,
+      legend: opt.legend?.[0]?.data ?? [],
+      xMin: opt.xAxis[0].min, xMax: opt.xAxis[0].max, yType: y.type, yMin: y.min, yMax: y.max,
+      // What the y labels read for a few values (the unit must be on each).
+      yLabels: fmt ? [0.0005, 0.25, 8, 120, 2500].map((v) => fmt(v)) : [],
     };
   }, name);
 }
 
+// The drawn values of a line: [t, v] of its steps with a value.
+const drawn = (line) => line.filter((d) => d[1] !== null).map(([t, v]) => [t, v]);
 const pairs = (flat, k = 2) => Array.from({ length: flat.length / k }, (_, i) => flat.slice(k * i, k * i + k));
 const byTime = (a, b) => a[0] - b[0] || a[1] - b[1];
 
@@ -124,6 +133,41 @@ test('the per-series store replaces a resent second, keeps seconds ordered, prun
   assert.equal(d.summary(DEFAULT_SCHEME, 0, 4000).count, 2); // one bucket entry a second here
   d.apply(msg(true, [[5000, [9]]]));
   assert.deepEqual(d.starts, [5000]);
+});
+
+test('per-step merges: dense quantiles equal the Map ones; a kept step is recomputed when a second is resent', () => {
+  const scheme = DEFAULT_SCHEME;
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let trial = 0; trial < 200; trial++) {
+    const counts = new Map();
+    const dense = new Float64Array(scheme.buckets);
+    let total = 0;
+    for (let i = 0, n = 1 + Math.floor(rnd() * 30); i < n; i++) {
+      const b = Math.floor(rnd() * scheme.buckets);
+      const c = 1 + Math.floor(rnd() * 5);
+      counts.set(b, (counts.get(b) ?? 0) + c);
+      dense[b] += c;
+      total += c;
+    }
+    const qs = [0.5, 0.9, 0.99, 0.999];
+    assert.deepEqual(quantilesDense(scheme, dense, total, 0, 1e9, qs), quantiles(scheme, counts, total, 0, 1e9, qs));
+  }
+  const d = new SeriesData('x');
+  const sec = (t, bucket, count) => ({ reset: false, more: false, seconds: [[t, count, 0, 1, 2, 0, 0, 0]], raw: [[t, []]], hist: [[t, [bucket, count]]] });
+  d.apply({ ...sec(3000, 100, 1), reset: true });
+  d.apply(sec(4000, 100, 1));
+  const a = d.steps(scheme, 0, 9000, 3000, [0.5]);
+  assert.deepEqual(Array.from(a.count), [0, 2, 0]);
+  d.apply(sec(4000, 200, 5)); // resent: the kept step must change
+  const b = d.steps(scheme, 0, 9000, 3000, [0.5]);
+  assert.deepEqual(Array.from(b.count), [0, 6, 0]);
+  d.prune(4000);
+  assert.deepEqual(Array.from(d.steps(scheme, 0, 9000, 3000, [0.5]).count), [0, 5, 0]);
+  // Only steps with samples are kept, and none older than what is held.
+  assert.deepEqual([...d.stepCache.map.keys()], [3000]);
+  d.prune(6000);
+  assert.deepEqual([...d.stepCache.map.keys()], []);
 });
 
 test('keys and selectors are read as the server reads them', () => {
@@ -164,12 +208,20 @@ test('a panel draws the posted points and per-second p50/p99; its range p99 is t
   assert.equal(Number(panel.p50), q.json.summary.p50);
   assert.equal(Number(panel.max), q.json.summary.max);
   assert.match(await page.textContent('.panel[data-series="shop.db"] .panel-stats'), /p99 /);
-  // The p50 and p99 lines are the server's per-second rows.
-  const cols = q.json.seconds_columns;
-  const rows = q.json.seconds;
-  assert.equal(rows.length, 8);
-  assert.deepEqual(pairs(data.p50), rows.map((r) => [r[0], r[cols.indexOf('p50')]]));
-  assert.deepEqual(pairs(data.p99), rows.map((r) => [r[0], r[cols.indexOf('p99')]]));
+  // The lines: 1 s steps at 5 minutes, each the merge of its histograms,
+  // equal to the roll-up API's steps. 40 samples a second are too few for a
+  // p99: no p99 value is drawn, each step's is a marker; empty steps are nulls.
+  assert.equal(Number(panel.step), 1000);
+  const ru = await get(spider.url, `/api/v1/rollup?match=shop.db&step=1s&since=${panel.since}&until=${panel.until}`);
+  const rcols = ru.json.columns;
+  const steps = ru.json.groups[0].steps;
+  assert.equal(steps.length, 8);
+  assert.deepEqual(drawn(data.p50), steps.map((r) => [r[0], r[rcols.indexOf('p50')]]));
+  assert.deepEqual(drawn(data.p99), [], 'no p99 drawn from 40 samples');
+  assert.deepEqual(data.p99few.map(([t, v]) => [t, v]), steps.map((r) => [r[0], r[rcols.indexOf('p99')]]));
+  assert.equal(data.p50.length, 300, 'one entry per step of the range');
+  assert.ok(data.p50.filter((d) => d[1] === null).length >= 300 - 8, 'empty steps are nulls');
+  assert.equal(data.connectNulls, false);
   // The x axis is the 5 minute default range, ending with the current second.
   assert.equal(data.xMax - data.xMin, 300000);
   assert.ok(Math.abs(data.xMax - Date.now()) < 5000);
@@ -240,6 +292,16 @@ test('range, y scale, heatmap and pause/resume; the URL keeps the view', async (
   });
   const hq = await get(spider.url, `/api/v1/series/shop.db?since=${heat.since}&until=${heat.until}`);
   assert.equal(heat.total, hq.json.summary.count);
+  // Its colour legend: pieces of whole counts from 1 to the largest cell's, no gap.
+  const pieces = await page.evaluate(() => {
+    const vm = window.spiderDashboard.chart('shop.db').getOption().visualMap?.[0];
+    return vm && { dim: vm.dimension, pieces: vm.pieces.map((x) => [x.gte, x.lte, x.label, x.color]), top: window.spiderDashboard.rendered('shop.db').heat.top };
+  });
+  assert.equal(pieces.dim, 4);
+  assert.equal(pieces.pieces[0][0], 1);
+  assert.equal(pieces.pieces[pieces.pieces.length - 1][1], pieces.top);
+  for (let i = 1; i < pieces.pieces.length; i++) assert.equal(pieces.pieces[i][0], pieces.pieces[i - 1][1] + 1);
+  assert.ok(pieces.pieces.every(([lo, hi, label]) => label === (lo === hi ? `${lo}` : `${lo}–${hi}`)));
   assert.equal(heat.points, false, 'no scatter in heatmap mode');
   assert.match(new URL(page.url()).hash, /mode=heatmap/);
 
@@ -280,6 +342,88 @@ test('range, y scale, heatmap and pause/resume; the URL keeps the view', async (
     assert.equal(await again.getAttribute('#toolbar button[data-value="60"]', 'aria-pressed'), 'true');
   } finally {
     await again.close();
+  }
+});
+
+test('honest lines: merged histograms per step, equal to the roll-up API; gaps break; few samples are markers', async () => {
+  // At 15 minutes the step is 3 s. One busy second (150 samples, a slow
+  // tail), a quiet one 30 s later (20 samples), gaps all around.
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const busy = Array.from({ length: 150 }, (_, i) => [now - 60000 + i * 6, i < 147 ? 2 + (i % 10) * 0.5 : 900 + i]);
+  const quiet = Array.from({ length: 20 }, (_, i) => [now - 30000 + i * 40, 3 + i * 0.25]);
+  await post(spider.url, { 'honest.lines': [...busy, ...quiet] });
+  const p = await newPage('#range=15m&s=honest.lines');
+  try {
+    await waitPoints(p, 'honest.lines', 100 + 20); // --raw-per-second 100 keeps 100 of the busy second
+    const data = await chartData(p, 'honest.lines');
+    const panel = await p.$eval('.panel[data-series="honest.lines"]', (el) => ({ ...el.dataset }));
+    assert.equal(Number(panel.step), 3000, '3 s steps at 15 minutes');
+    const q = await get(spider.url, `/api/v1/rollup?match=honest.lines&step=3s&since=${panel.since}&until=${panel.until}`);
+    const cols = q.json.columns;
+    const steps = q.json.groups[0].steps;
+    assert.equal(steps.length, 2);
+    const [big, small] = steps;
+    assert.equal(big[cols.indexOf('count')], 150);
+    assert.equal(small[cols.indexOf('count')], 20);
+    // Every drawn value is the API's for the same step (same histograms, same merge).
+    assert.deepEqual(drawn(data.p50), steps.map((r) => [r[0], r[cols.indexOf('p50')]]));
+    assert.deepEqual(drawn(data.p99), [[big[0], big[cols.indexOf('p99')]]], 'p99 drawn only where a step has >= 100 samples');
+    assert.ok(big[cols.indexOf('p99')] < big[cols.indexOf('max')], 'a real p99, not the max');
+    // The quiet step's p99 is not a value of the line but a marker (= its max).
+    const at = (line, t) => line.find((d) => d[0] === t);
+    assert.equal(at(data.p99, small[0])[1], null);
+    assert.deepEqual(data.p99few.map(([t, v]) => [t, v]), [[small[0], small[cols.indexOf('p99')]]]);
+    assert.equal(small[cols.indexOf('p99')], small[cols.indexOf('max')]);
+    // The steps between them have no samples: nulls, and the line is not joined.
+    const between = data.p50.filter((d) => d[0] > big[0] && d[0] < small[0]);
+    assert.equal(between.length, (small[0] - big[0]) / 3000 - 1);
+    assert.ok(between.every((d) => d[1] === null));
+    assert.equal(data.connectNulls, false);
+    // The legend names the lines and says why a p99 is a marker.
+    assert.deepEqual(data.legend, ['p50', 'p99 (steps of ≥ 100 samples)', 'p99 of < 100 samples (= max)']);
+    assert.match(await p.textContent('.panel[data-series="honest.lines"] .panel-note'), /3 s steps.*≥ 100 samples/);
+    // The header keeps the exact figures of the whole range.
+    const s = (await get(spider.url, `/api/v1/series/honest.lines?since=${panel.since}&until=${panel.until}`)).json.summary;
+    assert.deepEqual([Number(panel.count), Number(panel.p50), Number(panel.p99)], [s.count, s.p50, s.p99]);
+
+    // Readable axes in every mode and scale, whatever came before: human
+    // units on every y label, a range that follows the data (a log axis
+    // ends within a quarter of the data, not a decade above it).
+    const dataMin = 2;
+    const dataMax = 900 + 149;
+    for (const [mode, y] of [['scatter', 'log'], ['heatmap', 'log'], ['heatmap', 'linear'], ['scatter', 'linear'], ['scatter', 'log']]) {
+      await p.click(`#toolbar button[data-value="${mode}"]`);
+      await p.click(`#toolbar button[data-value="${y}"]`);
+      await p.waitForFunction(([m, yy]) => {
+        const r = window.spiderDashboard.rendered('honest.lines');
+        return r?.mode === m && r?.y === yy;
+      }, [mode, y]);
+      const c = await chartData(p, 'honest.lines');
+      const what = `${mode}/${y}`;
+      assert.equal(c.yType, y === 'log' ? 'log' : 'value', what);
+      assert.deepEqual(c.yLabels, ['0.5 µs', '250 µs', '8 ms', '120 ms', '2.5 s'], `${what}: units on the labels`);
+      if (y === 'log') {
+        // (Heat cells span their band, up to ~9% around the data.)
+        assert.ok(c.yMin >= dataMin / 1.5 && c.yMin < dataMin, `${what}: min ${c.yMin}`);
+        assert.ok(c.yMax > dataMax && c.yMax <= dataMax * 1.5, `${what}: max ${c.yMax}`);
+      } else {
+        assert.ok(c.yMin >= 0 && c.yMin < dataMin, `${what}: min ${c.yMin}`);
+        assert.ok(c.yMax > dataMax && c.yMax <= dataMax * 1.25, `${what}: max ${c.yMax}`);
+      }
+    }
+
+    // The user's step: 30 s; the roll-up API agrees again, and the URL keeps it.
+    await p.click('#toolbar button[data-value="step-30"]');
+    await p.waitForFunction(() => window.spiderDashboard.rendered('honest.lines')?.stepMs === 30000);
+    assert.match(new URL(p.url()).hash, /step=30s/);
+    const d30 = await chartData(p, 'honest.lines');
+    const r = await p.evaluate(() => window.spiderDashboard.rendered('honest.lines'));
+    const q30 = await get(spider.url, `/api/v1/rollup?match=honest.lines&step=30s&since=${r.since}&until=${r.until}`);
+    const s30 = q30.json.groups[0].steps;
+    assert.deepEqual(drawn(d30.p50), s30.map((x) => [x[0], x[cols.indexOf('p50')]]));
+    assert.deepEqual(drawn(d30.p99), s30.filter((x) => x[1] >= 100).map((x) => [x[0], x[cols.indexOf('p99')]]));
+  } finally {
+    await p.close();
   }
 });
 
@@ -345,7 +489,10 @@ async function waitList(p, fn, arg) {
     throw new Error(`${e.message}; the list shows ${JSON.stringify(seen)}`);
   }
 }
-const col = (rows, c) => rows.map((r) => [r[0], r[c]]);
+// A roll-up line as drawn: a percentile only where its step has enough
+// samples (p50: 2, p99: 100), else NaN (a break).
+const MIN_SAMPLES = { [COLS.p50]: 2, [COLS.p99]: 100 };
+const col = (rows, c) => rows.map((r) => [r[0], r[COLS.count] < (MIN_SAMPLES[c] ?? 0) ? NaN : r[c]]);
 
 test('the selector box filters the list through the server; its errors are text', async () => {
   const keys = ['api.lat{status="200",zone="eu"}', 'api.lat{status="500",zone="eu"}', 'api.lat{status="200",zone="us"}'];
@@ -398,6 +545,11 @@ test('a roll-up panel merges the series as the API does; split, it has one line 
   // Merged: the p50/p99 lines are the rollup's merged rows for the panel's range.
   const panelData = async () => (await rollupPanel(page, 'api.lat')).evaluate((el) => ({ ...el.dataset }));
   await page.waitForFunction(() => window.spiderDashboard.rolledUp('api.lat')?.groups[0]?.summary[1] === 120);
+  // Its y axis has human units on its labels too.
+  assert.deepEqual(await page.evaluate(() => {
+    const f = window.spiderDashboard.rollupChart('api.lat').getOption().yAxis[0].axisLabel.formatter;
+    return [0.25, 8, 2500].map((v) => f(v));
+  }), ['250 µs', '8 ms', '2.5 s']);
   let d = await panelData();
   const range = `since=${d.since}&until=${d.until}&step=${d.step / 1000}s`;
   let q = await get(spider.url, `/api/v1/rollup?match=api.lat&${range}`);
@@ -488,7 +640,14 @@ test('hostile label values are text in the list, the legend and the tooltips', a
   assert.equal(title, match);
   const opt = await page.evaluate((m) => JSON.stringify(window.spiderDashboard.rollupChart(m).getOption()), match);
   for (const v of ['<img', 'quoted', LONG]) assert.ok(!opt.includes(v), `no label value reaches ECharts: ${v}`);
-  // A tooltip names a line by its number in the legend, with numbers only.
+  // A tooltip names a line by its number in the legend, with numbers only
+  // (of p50: 5 samples a step are too few for a p99 to be drawn).
+  await (await rollupPanel(page, match)).evaluate((el) => {
+    const sel = el.querySelector('select.rollup-stat');
+    sel.value = 'p50';
+    sel.dispatchEvent(new Event('change'));
+  });
+  await page.waitForFunction((m) => window.spiderDashboard.rolledUp(m)?.statKey === 'p50', match);
   const chartBox = await (await rollupPanel(page, match)).evaluate((el) => {
     el.scrollIntoView({ block: 'center' });
     const r = el.querySelector('.panel-chart').getBoundingClientRect();
@@ -501,7 +660,7 @@ test('hostile label values are text in the list, the legend and the tooltips', a
   await page.mouse.move(chartBox.x + px, chartBox.y + py);
   const tip = await page.waitForFunction((m) => {
     const panel = [...document.querySelectorAll('.panel.rollup')].find((el) => el.dataset.match === m);
-    return [...panel.querySelectorAll('.panel-chart div')].map((e) => e.textContent).find((t) => /line 1 p99: /.test(t));
+    return [...panel.querySelectorAll('.panel-chart div')].map((e) => e.textContent).find((t) => /line 1 p50: /.test(t));
   }, match);
   const text = await tip.jsonValue();
   for (const v of values) assert.ok(!text.includes(v), 'no label value in the tooltip');
@@ -517,8 +676,23 @@ test('after a server restart on the same port the page reconnects and shows new 
   const port = spider.port;
   await spider.stop();
   await page.waitForFunction(() => document.querySelector('#connection').dataset.state === 'down');
+  // What is shown is marked stale: greyed list and panels, and a note saying so.
+  const look = () => page.evaluate(() => ({
+    list: document.querySelector('#list').classList.contains('stale'),
+    panels: document.querySelector('#panels-area').classList.contains('stale'),
+    opacity: Number(getComputedStyle(document.querySelector('#panels-area')).opacity),
+    note: document.querySelector('#stale-note').hidden ? '' : document.querySelector('#stale-note').textContent,
+  }));
+  const down = await look();
+  assert.deepEqual([down.list, down.panels], [true, true]);
+  assert.ok(down.opacity < 1);
+  assert.match(down.note, /^disconnected: the figures shown are from \d\d:\d\d:\d\d/);
+  assert.match(await page.textContent('#connection'), /reconnecting|connecting/);
   spider = await startSpider(['--raw-per-second', '100', '--listen', `127.0.0.1:${port}`]);
   await page.waitForFunction(() => document.querySelector('#connection').dataset.state === 'live', null, { timeout: 20000 });
+  await page.waitForFunction(() => !document.querySelector('#list').classList.contains('stale'));
+  const up = await look();
+  assert.deepEqual([up.list, up.panels, up.opacity, up.note], [false, false, 1, '']);
   // The old server's data is gone with it; the new server's appears.
   const fresh = samples(1, 2, 15, 5);
   await post(spider.url, { 'shop.db': fresh });
@@ -555,6 +729,99 @@ test('a snapshot larger than --max-update arrives over several updates and is dr
     await p.waitForFunction(() => !window.spiderDashboard.state.detail.get('big.snapshot').loading);
   } finally {
     await p.close();
+    await s.stop();
+  }
+});
+
+// WCAG contrast ratio of two computed CSS colours ("rgb(r, g, b)").
+function contrast(a, b) {
+  const lum = (c) => {
+    const [r, g, bl] = c.match(/[\d.]+/g).slice(0, 3).map((v) => {
+      const x = Number(v) / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [x, y] = [lum(a), lum(b)].sort((m, n) => n - m);
+  return (x + 0.05) / (y + 0.05);
+}
+
+test('the list: its window, – for no data, names on one line and numbers whole at 1400 and 800 px; pause, pressed buttons and the empty state', async () => {
+  const s = await startSpider(['--raw-per-second', '100']);
+  const ctxs = [];
+  try {
+    // The empty state's curl box is whole at both widths.
+    for (const width of [1400, 800]) {
+      const ctx = await browser.newContext({ viewport: { width, height: 900 } });
+      ctxs.push(ctx);
+      const p = await watch(await ctx.newPage());
+      await p.goto(`${s.url}/`);
+      await p.waitForFunction(() => document.querySelector('#connection')?.dataset.state === 'live');
+      const curl = await p.$eval('#curl', (el) => {
+        const r = el.getBoundingClientRect();
+        return { sw: el.scrollWidth, cw: el.clientWidth, right: r.right, vw: window.innerWidth };
+      });
+      assert.ok(curl.sw <= curl.cw && curl.right <= curl.vw, `curl box whole at ${width}: ${JSON.stringify(curl)}`);
+    }
+    const long = 'checkout.payment.authorize.card.visa.eu-west-1.primary';
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    await post(s.url, {
+      [long]: Array.from({ length: 8020 }, (_, i) => [now - 2000 + (i % 1000), 1 + (i % 97) * 0.37]),
+      'idle.series': [[now - 60000, 5]],
+      [`${long}.labelled{region="eu-west-1",zone="b"}`]: [[now - 1000, 3]],
+    });
+    for (const [width, scheme] of [[1400, 'light'], [800, 'dark']]) {
+      const ctx = await browser.newContext({ viewport: { width, height: 900 }, colorScheme: scheme });
+      ctxs.push(ctx);
+      const p = await watch(await ctx.newPage());
+      await p.goto(`${s.url}/#s=${encodeURIComponent(long)}`);
+      await p.waitForFunction((n) => window.spiderDashboard.rendered(n)?.points?.length > 0, long);
+      await p.waitForFunction(() => document.querySelectorAll('#series-table tbody tr').length >= 3);
+      assert.match(await p.textContent('#list-window'), /^figures of the last 10 s/);
+      // An idle series (nothing in the last 10 s) shows – for its figures.
+      const idle = await p.$$eval('#series-table tbody tr[data-series="idle.series"] td', (tds) => tds.map((td) => td.textContent));
+      assert.deepEqual(idle.slice(3), ['–', '–', '–']);
+      // Names on one line (cut with …, the whole name as the title), numbers whole and in view.
+      const layout = await p.evaluate((n) => {
+        const list = document.querySelector('#list').getBoundingClientRect();
+        const rows = [...document.querySelectorAll('#series-table tbody tr')];
+        const row = rows.find((tr) => tr.dataset.series === n);
+        return {
+          nameLines: rows.map((tr) => tr.querySelector('.series-name')).filter(Boolean).map((el) => el.getClientRects().length),
+          nameHeights: rows.map((tr) => tr.querySelector('.series-name')).filter(Boolean).map((el) => el.getBoundingClientRect().height),
+          title: row.querySelector('.series-name').title,
+          numbers: [...row.querySelectorAll('td.num')].map((td) => ({
+            text: td.textContent, cut: td.scrollWidth > td.clientWidth, out: td.getBoundingClientRect().right > list.right + 0.5,
+          })),
+          listScrolls: document.querySelector('#list').scrollWidth > document.querySelector('#list').clientWidth,
+          widths: [document.querySelector('#list').clientWidth, document.querySelector('#series-table').offsetWidth, [...row.children].map((td) => td.offsetWidth)],
+        };
+      }, long);
+      if (process.env.SPIDER_SCREENS) await p.screenshot({ path: path.join(process.env.SPIDER_SCREENS, `list-${width}-${scheme}.png`) });
+      const what = `${width} px ${scheme}`;
+      assert.ok(layout.nameLines.every((n) => n === 1), what);
+      const lineHeight = Math.min(...layout.nameHeights);
+      assert.ok(layout.nameHeights.every((h) => h < 1.5 * lineHeight), `${what}: names on one line ${layout.nameHeights}`);
+      assert.equal(layout.title, long);
+      assert.equal(layout.numbers[1].text, '8020', what);
+      assert.ok(layout.numbers.every((x) => !x.cut && !x.out), `${what}: ${JSON.stringify(layout.numbers)} ${JSON.stringify(layout.widths)}`);
+      assert.equal(layout.listScrolls, false, `${what}: the list fits`);
+      // The chart fills its panel after the list took its width (the empty
+      // state it replaced was wider).
+      await p.waitForFunction((n) => {
+        const el = document.querySelector('.panel .panel-chart');
+        return Math.abs(window.spiderDashboard.chart(n).getWidth() - el.clientWidth) <= 1;
+      }, long, { timeout: 5000 });
+      // Pressed buttons read well in either theme; pause is amber when paused.
+      const pressed = await p.$eval('#toolbar button[aria-pressed="true"]', (b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
+      assert.ok(contrast(...pressed) >= 4.5, `${what}: pressed contrast ${contrast(...pressed)}`);
+      await p.click('#pause');
+      const paused = await p.$eval('#pause', (b) => [getComputedStyle(b).color, getComputedStyle(b).backgroundColor]);
+      assert.equal(paused[1], scheme === 'dark' ? 'rgb(242, 193, 78)' : 'rgb(201, 138, 18)', `${what}: pause highlighted`);
+      assert.ok(contrast(...paused) >= 4.5, `${what}: paused contrast`);
+    }
+  } finally {
+    for (const c of ctxs) await c.close();
     await s.stop();
   }
 });
