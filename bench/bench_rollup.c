@@ -25,7 +25,7 @@
 #define T0            1764160000000LL
 #define SERIES        1000
 #define WINDOW_S      1800
-#define SAMPLES_PER_S 5
+#define SAMPLES_PER_S 5 /* default; the first argument sets another */
 
 static double now_s(void)
 {
@@ -72,8 +72,13 @@ static void bench(store_t *store, int64_t now, const char *what, const char *mat
            bytes, t[0] * 1e3, t[RUNS - 1] * 1e3);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    int per_s = argc > 1 ? atoi(argv[1]) : SAMPLES_PER_S;
+    if (per_s < 1 || per_s > 1000) {
+        fprintf(stderr, "usage: bench_rollup [samples per second per series, 1..1000]\n");
+        return 2;
+    }
     store_config_t cfg = {.window_s = WINDOW_S,
                           .raw_per_second = 0,
                           .max_series = SERIES + 10,
@@ -88,9 +93,9 @@ int main(void)
     for (int s = 0; s < WINDOW_S; s++) {
         now = T0 + (int64_t)s * 1000;
         for (int i = 0; i < SERIES; i++)
-            for (int k = 0; k < SAMPLES_PER_S; k++) {
+            for (int k = 0; k < per_s; k++) {
                 double ms = 20 * test_rng_lognormal(&rng);
-                if (store_record(store, slice_cstr(names[i]), now + k * 100, ms, now + 999) !=
+                if (store_record(store, slice_cstr(names[i]), now + k * 1000 / per_s, ms, now + 999) !=
                     STORE_OK) {
                     fprintf(stderr, "store refused a sample\n");
                     return 1;
@@ -102,7 +107,7 @@ int main(void)
     store_stats_t st;
     store_get_stats(store, &st);
     printf("store: %d series x %d s x %d samples/s, %.0f MiB, filled in %.1f s\n", SERIES, WINDOW_S,
-           SAMPLES_PER_S, (double)st.bytes / (1024.0 * 1024.0), now_s() - t0);
+           per_s, (double)st.bytes / (1024.0 * 1024.0), now_s() - t0);
     bench(store, now, "1000 series x 30 min, step 10s, one group", "api", NULL, "-30m", "10s");
     bench(store, now, "1000 series x 30 min, step 10s, by route", "api", "route", "-30m", "10s");
     bench(store, now, "regex route=~\"/r[0-4]\" x 30 min, 10s, by route", "api{route=~\"/r[0-4]\"}",
