@@ -95,8 +95,8 @@ int main(int argc, char **argv)
         for (int i = 0; i < SERIES; i++)
             for (int k = 0; k < per_s; k++) {
                 double ms = 20 * test_rng_lognormal(&rng);
-                if (store_record(store, slice_cstr(names[i]), now + k * 1000 / per_s, ms, now + 999) !=
-                    STORE_OK) {
+                if (store_record(store, slice_cstr(names[i]), now + k * 1000 / per_s, ms,
+                                 now + 999) != STORE_OK) {
                     fprintf(stderr, "store refused a sample\n");
                     return 1;
                 }
